@@ -1,0 +1,258 @@
+"""Turn one input record, whatever its format, into the segments detectors read.
+
+Three shapes are understood (see CONTRACT.md): OpenAI chat `messages` with tool calls
+(Anthropic-style `tool_use`/`tool_result` content parts too), SWE-agent `.traj` objects
+(`trajectory` steps) and the plain `steps` shape. Every segment keeps its message index,
+tool_call_id and field path so a finding can point at the exact characters of the input.
+Structural validation happens before this (see `safefilter.schema`); this module only reads.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import orjson
+
+from ..errors import RecordError
+from ..types import Segment
+
+__all__ = ["Trajectory", "detect_format", "extract"]
+
+SHELL_TOOLS = frozenset(
+    "bash execute_bash shell run run_command run_shell_command terminal exec execute cmd "
+    "sh zsh command computer_terminal container.exec local_shell".split()
+)
+CODE_TOOLS = frozenset("python ipython execute_python python_exec run_python jupyter notebook code_interpreter".split())
+SHELL_KEYS = ("command", "cmd", "script", "commands", "input", "keys")
+CODE_KEYS = ("code", "source", "python")
+FILE_CONTENT_KEYS = ("file_text", "content", "new_str", "text", "contents", "data", "insert_text")
+PATH_KEYS = ("path", "file_path", "filename", "file", "filepath", "target_file")
+TASK_ROLES = frozenset(("system", "user", "developer", "human"))
+FENCE = re.compile(r"```[ \t]*(bash|sh|shell|console|zsh|python|py|python3)?[ \t]*\n(.*?)```", re.S)
+
+
+@dataclass(frozen=True, slots=True)
+class Trajectory:
+    """A record reduced to what detection needs: its id, the task text and the segments."""
+
+    id: str
+    format: str
+    task: str
+    segments: tuple[Segment, ...]
+
+
+def detect_format(record: dict[str, Any]) -> str:
+    if isinstance(record.get("messages"), list):
+        return "chat"
+    if isinstance(record.get("trajectory"), list):
+        return "swe_agent"
+    if isinstance(record.get("steps"), list):
+        return "steps"
+    raise RecordError(
+        "record has no 'messages', 'trajectory' or 'steps' list; expected OpenAI chat, SWE-agent "
+        ".traj or steps format (see CONTRACT.md)"
+    )
+
+
+def extract(record: dict[str, Any], record_id: str) -> Trajectory:
+    fmt = detect_format(record)
+    task_parts: list[str] = []
+    if fmt == "chat":
+        segments = list(_chat_segments(record["messages"], task_parts))
+    elif fmt == "swe_agent":
+        segments = list(_swe_segments(record, task_parts))
+    else:
+        segments = list(_steps_segments(record, task_parts))
+    return Trajectory(record_id, fmt, "\n".join(task_parts), tuple(segments))
+
+
+# --- OpenAI / Anthropic chat -------------------------------------------------------------------
+
+def _chat_segments(messages: list[Any], task_parts: list[str]) -> Iterator[Segment]:
+    step = 0
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict):
+            continue
+        role = message.get("role")
+        content = message.get("content")
+        if role in TASK_ROLES:
+            for text, _ in _content_texts(content):
+                task_parts.append(text)
+            # Agents driven by plain chat put tool results into user turns; scan those too.
+            if role == "user" and index > 1 and message.get("tool_call_id") is None:
+                for text, field in _content_texts(content):
+                    if _looks_like_observation(text):
+                        yield Segment("observation", text, index, field, step=step)
+            for seg in _tool_parts(content, index, step):
+                step += 1
+                yield seg
+        elif role in ("tool", "function", "ipython"):
+            call_id = message.get("tool_call_id")
+            for text, field in _content_texts(content):
+                yield Segment("observation", text, index, field, call_id, step=step)
+        elif role == "assistant":
+            for seg in _fenced_blocks(content, index, step):
+                step += 1
+                yield seg
+            for seg in _tool_parts(content, index, step):
+                step += 1
+                yield seg
+            calls = message.get("tool_calls") or []
+            legacy = message.get("function_call")
+            if isinstance(legacy, dict):
+                calls = [*calls, {"function": legacy}]
+            for call_no, call in enumerate(calls):
+                if not isinstance(call, dict):
+                    continue
+                fn = call.get("function") if isinstance(call.get("function"), dict) else call
+                name = str(fn.get("name") or "")
+                prefix = f"tool_calls.{call_no}.function.arguments" if "function" in call else "function_call.arguments"
+                for seg in _tool_call(name, fn.get("arguments"), index, call.get("id"), prefix, step):
+                    yield seg
+                step += 1
+
+
+def _content_texts(content: Any) -> Iterator[tuple[str, str]]:
+    if isinstance(content, str):
+        if content:
+            yield content, "content"
+    elif isinstance(content, list):
+        for i, part in enumerate(content):
+            if isinstance(part, str):
+                yield part, f"content.{i}"
+            elif isinstance(part, dict):
+                text = part.get("text")
+                if isinstance(text, str) and text:
+                    yield text, f"content.{i}.text"
+                inner = part.get("content")  # Anthropic tool_result
+                if part.get("type") == "tool_result":
+                    for sub, sub_field in _content_texts(inner):
+                        yield sub, f"content.{i}.{sub_field}"
+
+
+def _tool_parts(content: Any, index: int, step: int) -> Iterator[Segment]:
+    """Anthropic-style `tool_use` parts inside message content."""
+    if not isinstance(content, list):
+        return
+    for i, part in enumerate(content):
+        if isinstance(part, dict) and part.get("type") == "tool_use":
+            yield from _tool_call(str(part.get("name") or ""), part.get("input"), index, part.get("id"),
+                                  f"content.{i}.input", step)
+
+
+def _fenced_blocks(content: Any, index: int, step: int) -> Iterator[Segment]:
+    """Shell and Python blocks in assistant text, as agents without tool calling emit actions."""
+    for text, field in _content_texts(content):
+        if "```" not in text:
+            continue
+        for m in FENCE.finditer(text):
+            lang = (m.group(1) or "").lower()
+            if not lang:
+                continue
+            kind = "code" if lang.startswith("py") else "shell"
+            yield Segment(kind, m.group(2), index, field, None, m.start(2), m.end(2), step=step)
+
+
+def _tool_call(name: str, arguments: Any, index: int, call_id: Any, prefix: str, step: int) -> Iterator[Segment]:
+    call_id = str(call_id) if call_id is not None else None
+    if isinstance(arguments, str):
+        try:
+            parsed = orjson.loads(arguments)
+        except orjson.JSONDecodeError:
+            parsed = None
+        if not isinstance(parsed, dict):
+            # Not a JSON object: the whole string is the argument (some stacks send raw commands).
+            kind = "code" if name.lower() in CODE_TOOLS else "shell" if name.lower() in SHELL_TOOLS else "args"
+            if arguments:
+                yield Segment(kind, arguments, index, prefix, call_id, step=step)
+            return
+        arguments = parsed
+    if not isinstance(arguments, dict):
+        return
+    yield from _argument_segments(name.lower(), arguments, index, call_id, prefix, step)
+
+
+def _argument_segments(tool: str, args: dict[str, Any], index: int, call_id: str | None, prefix: str,
+                       step: int) -> Iterator[Segment]:
+    path = next((args[k] for k in PATH_KEYS if isinstance(args.get(k), str)), None)
+    is_editor = path is not None and any(isinstance(args.get(k), str) for k in FILE_CONTENT_KEYS)
+    for key, value in args.items():
+        field = f"{prefix}.{key}"
+        if isinstance(value, str):
+            if not value:
+                continue
+            if key in CODE_KEYS or (tool in CODE_TOOLS and key in SHELL_KEYS):
+                kind = "code"
+            elif key in SHELL_KEYS and not is_editor and tool not in ("str_replace_editor", "edit", "editor"):
+                kind = "shell"
+            elif key in FILE_CONTENT_KEYS and path is not None:
+                yield Segment("file", value, index, field, call_id, 0, len(value), step=step, path=path)
+                continue
+            elif tool in SHELL_TOOLS:
+                kind = "shell"
+            else:
+                kind = "args"
+            yield Segment(kind, value, index, field, call_id, 0, len(value), step=step)
+        elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            # argv-style lists ("argv": ["nmap", "-sS", ...]) read as one command line
+            kind = "shell" if key in SHELL_KEYS or key in ("argv", "args") or tool in SHELL_TOOLS else "args"
+            yield Segment(kind, " ".join(value), index, field, call_id, step=step)
+        elif isinstance(value, dict):
+            yield from _argument_segments(tool, value, index, call_id, field, step)
+
+
+def _looks_like_observation(text: str) -> bool:
+    return text.startswith(("OBSERVATION", "Observation", "<output>", "<returncode>", "Output:")) or \
+        text.lstrip().startswith("<returncode>")
+
+
+# --- SWE-agent .traj ---------------------------------------------------------------------------
+
+def _swe_segments(record: dict[str, Any], task_parts: list[str]) -> Iterator[Segment]:
+    history = record.get("history")
+    if isinstance(history, list):
+        for message in history:
+            if isinstance(message, dict) and message.get("role") in ("system", "user"):
+                for text, _ in _content_texts(message.get("content")):
+                    task_parts.append(text[:20000])
+                if message.get("role") == "user":
+                    break
+    for index, step in enumerate(record["trajectory"]):
+        if not isinstance(step, dict):
+            continue
+        action = step.get("action")
+        if isinstance(action, str) and action:
+            yield Segment("shell", action, index, f"trajectory.{index}.action", None, 0, len(action), step=index)
+        observation = step.get("observation")
+        if isinstance(observation, str) and observation:
+            yield Segment("observation", observation, index, f"trajectory.{index}.observation", step=index)
+
+
+# --- plain steps -------------------------------------------------------------------------------
+
+TASK_KEYS = ("task", "prompt", "instruction", "goal", "problem_statement", "query", "question")
+
+
+def _steps_segments(record: dict[str, Any], task_parts: list[str]) -> Iterator[Segment]:
+    for key in TASK_KEYS:
+        if isinstance(record.get(key), str):
+            task_parts.append(record[key])
+    for index, step in enumerate(record["steps"]):
+        if not isinstance(step, dict):
+            continue
+        action = step.get("action")
+        field = f"steps.{index}.action"
+        if isinstance(action, str) and action:
+            yield Segment("shell", action, index, field, None, 0, len(action), step=index)
+        elif isinstance(action, dict):
+            name = str(action.get("tool") or action.get("name") or "")
+            args = action.get("arguments", action.get("args", action.get("input")))
+            if isinstance(args, (dict, str)):
+                sub = "arguments" if "arguments" in action else "args" if "args" in action else "input"
+                yield from _tool_call(name, args, index, action.get("id"), f"{field}.{sub}", index)
+            else:
+                yield from _argument_segments(name.lower(), action, index, None, field, index)
+        observation = step.get("observation")
+        if isinstance(observation, str) and observation:
+            yield Segment("observation", observation, index, f"steps.{index}.observation", step=index)

@@ -1,0 +1,172 @@
+"""Rule packs: YAML files validated against a JSON Schema and turned into `Rule` values.
+
+Errors name the file and the rule id, and say what was expected, so a rule author can fix a
+pack without reading engine code.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import re2
+import yaml
+
+from ..errors import RuleError
+from ..types import CATEGORIES, Severity
+
+__all__ = ["Condition", "Rule", "RulePack", "load_pack", "load_packs", "builtin_pack_paths", "DEFAULT_APPLIES_TO"]
+
+DEFAULT_APPLIES_TO: tuple[str, ...] = ("shell", "code", "file", "args")
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """One match block: every `all`, at least one `any` (when given), no `not`, on one segment."""
+
+    any: tuple[str, ...] = ()
+    all: tuple[str, ...] = ()
+    not_: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    title: str
+    category: str
+    subcategory: str
+    mitre: tuple[str, ...]
+    severity: Severity
+    status: str
+    applies_to: tuple[str, ...]
+    steps: tuple[Condition, ...]  # one step for a plain rule; several for a sequence rule
+    requested_when: tuple[str, ...]
+    examples: dict[str, list[Any]] = field(compare=False, hash=False)
+    source: str = ""
+
+    @property
+    def is_sequence(self) -> bool:
+        return len(self.steps) > 1
+
+
+@dataclass(frozen=True, slots=True)
+class RulePack:
+    name: str
+    path: str
+    sha256: str
+    rules: tuple[Rule, ...]
+    description: str = ""
+
+
+def _schema() -> dict[str, Any]:
+    text = resources.files("safefilter").joinpath("schemas/rule-pack.schema.json").read_text()
+    return json.loads(text)
+
+
+_VALIDATOR: jsonschema.Draft7Validator | None = None
+
+
+def _validator() -> jsonschema.Draft7Validator:
+    global _VALIDATOR
+    if _VALIDATOR is None:
+        _VALIDATOR = jsonschema.Draft7Validator(_schema())
+    return _VALIDATOR
+
+
+def builtin_pack_paths() -> list[Path]:
+    packs = resources.files("safefilter").joinpath("rules/packs")
+    return sorted(Path(str(p)) for p in packs.iterdir() if p.name.endswith((".yaml", ".yml")))
+
+
+def _check_regex(pattern: str, path: str, rule_id: str) -> None:
+    try:
+        re2.compile(pattern)
+    except re2.error as exc:
+        raise RuleError(f"pattern {pattern!r} is not valid RE2 ({exc}); RE2 has no lookarounds or "
+                        "backreferences", path=path, rule_id=rule_id) from None
+    if "\\A" in pattern or "\\z" in pattern:
+        raise RuleError(f"pattern {pattern!r} uses \\A or \\z; use ^ and $ (line anchors)", path=path,
+                        rule_id=rule_id)
+
+
+def _condition(block: dict[str, Any], path: str, rule_id: str) -> Condition:
+    any_ = list(block.get("any", []))
+    any_ += [re2.escape(k) for k in block.get("keywords", [])]
+    cond = Condition(tuple(any_), tuple(block.get("all", [])), tuple(block.get("not", [])))
+    for pattern in (*cond.any, *cond.all, *cond.not_):
+        _check_regex(pattern, path, rule_id)
+    return cond
+
+
+def load_pack(path: str | Path) -> RulePack:
+    """Load and validate one rule pack file."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise RuleError(f"cannot read rule pack: {exc.strerror}", path=str(path)) from None
+    try:
+        doc = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        raise RuleError(f"rule pack is not valid YAML: {exc}", path=str(path)) from None
+    errors = sorted(_validator().iter_errors(doc), key=lambda e: list(e.absolute_path))
+    if errors:
+        err = jsonschema.exceptions.best_match(errors)
+        where = "/".join(str(p) for p in err.absolute_path) or "(top level)"
+        rule_id = None
+        if isinstance(doc, dict) and len(err.absolute_path) >= 2 and err.absolute_path[0] == "rules":
+            try:
+                rule_id = doc["rules"][err.absolute_path[1]].get("id")
+            except (IndexError, AttributeError, TypeError):
+                pass
+        raise RuleError(f"invalid rule pack at {where}: {err.message}", path=str(path), rule_id=rule_id)
+    pack_category = doc.get("category") or (doc["pack"] if doc["pack"] in CATEGORIES else None)
+    pack_requested = tuple(doc.get("requested_when", []))
+    for pattern in pack_requested:
+        _check_regex(pattern, str(path), "requested_when")
+    rules = []
+    seen: set[str] = set()
+    for spec in doc["rules"]:
+        rule_id = spec["id"]
+        if rule_id in seen:
+            raise RuleError("duplicate rule id", path=str(path), rule_id=rule_id)
+        seen.add(rule_id)
+        category = spec.get("category") or pack_category
+        if category is None:
+            raise RuleError("rule has no category and the pack name is not a category; add `category:`",
+                            path=str(path), rule_id=rule_id)
+        blocks = spec["sequence"] if "sequence" in spec else [spec["match"]]
+        steps = tuple(_condition(b, str(path), rule_id) for b in blocks)
+        requested = pack_requested + tuple(spec.get("requested_when", []))
+        for pattern in spec.get("requested_when", []):
+            _check_regex(pattern, str(path), rule_id)
+        rules.append(Rule(
+            id=rule_id, title=spec["title"], category=category, subcategory=spec["subcategory"],
+            mitre=tuple(spec["mitre"]), severity=Severity.parse(spec["severity"]),
+            status=spec.get("status", "stable"), applies_to=tuple(spec.get("applies_to", DEFAULT_APPLIES_TO)),
+            steps=steps, requested_when=requested, examples=spec["examples"], source=str(path),
+        ))
+    return RulePack(doc["pack"], str(path), hashlib.sha256(raw).hexdigest(), tuple(rules), doc.get("description", ""))
+
+
+def load_packs(paths: list[str | Path]) -> list[RulePack]:
+    """Load packs; `builtin` stands for the packs shipped with safefilter. Ids must be unique."""
+    packs: list[RulePack] = []
+    for entry in paths:
+        if str(entry) == "builtin":
+            packs.extend(load_pack(p) for p in builtin_pack_paths())
+        elif Path(entry).is_dir():
+            packs.extend(load_pack(p) for p in sorted(Path(entry).glob("*.y*ml")))
+        else:
+            packs.append(load_pack(entry))
+    owner: dict[str, str] = {}
+    for pack in packs:
+        for rule in pack.rules:
+            if rule.id in owner and owner[rule.id] != pack.path:
+                raise RuleError(f"rule id also defined in {owner[rule.id]}", path=pack.path, rule_id=rule.id)
+            owner[rule.id] = pack.path
+    return packs

@@ -1,0 +1,127 @@
+"""The one code path from a record to a verdict, used in-process, in `datasets.map` and in Ray.
+
+A `Scanner` is built once per worker (rules compiled once) and then called per record or per
+batch. It validates the record, extracts segments, derives the decoded views, runs every detector
+and lets the policy decide. Runtimes only move records in and verdicts out.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any, Iterable, Protocol, Sequence
+
+from .errors import RecordError
+from .normalize import Limits, Trajectory, derive, extract, link_scripts
+from .policy import Policy
+from .rules.engine import RuleEngine
+from .rules.model import Rule, RulePack, load_packs
+from .schema import validate_record
+from .types import Finding, Segment, Verdict
+
+__all__ = ["Detector", "Scanner", "ScanResult", "record_id"]
+
+
+class Detector(Protocol):
+    """Anything that turns prepared trajectories into findings (rules now, a classifier next)."""
+
+    name: str
+
+    def detect_batch(self, items: Sequence["Prepared"]) -> list[list[Finding]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A trajectory with all its segments, original and derived, ready for detectors."""
+
+    trajectory: Trajectory
+    segments: tuple[Segment, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    """What a scan produced for one record: a verdict, or the reason it could not be read."""
+
+    record_id: str
+    verdict: Verdict | None = None
+    error: str | None = None
+
+
+class RuleDetector:
+    name = "rule"
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        self.engine = RuleEngine(rules)
+
+    def detect_batch(self, items: Sequence[Prepared]) -> list[list[Finding]]:
+        return [self.engine.match(item.segments, item.trajectory.task) for item in items]
+
+
+def record_id(record: dict[str, Any], source: str, line: int) -> str:
+    """The record's own id, or a stable one derived from its source file name and line."""
+    rid = record.get("id") if isinstance(record, dict) else None
+    if isinstance(rid, (str, int)) and not isinstance(rid, bool) and str(rid):
+        return str(rid)
+    digest = hashlib.sha1(source.encode()).hexdigest()[:8]
+    name = source.rsplit("/", 1)[-1]
+    return f"{name}-{digest}-L{line}"
+
+
+class Scanner:
+    """Detectors plus policy. Picklable: compiled state is rebuilt in each worker."""
+
+    def __init__(self, detectors: Sequence[Detector], policy: Policy, *, limits: Limits = Limits(),
+                 packs: Sequence[RulePack] = ()) -> None:
+        self.detectors = list(detectors)
+        self.policy = policy
+        self.limits = limits
+        self.packs = list(packs)
+
+    @classmethod
+    def from_rules(cls, pack_paths: Iterable[str] = ("builtin",), *, policy: Policy | None = None,
+                   limits: Limits = Limits(), include_experimental: bool = False) -> "Scanner":
+        packs = load_packs(list(pack_paths))
+        rules = [r for p in packs for r in p.rules
+                 if r.status == "stable" or (include_experimental and r.status == "experimental")]
+        return cls([RuleDetector(rules)], policy or Policy(), limits=limits, packs=packs)
+
+    def prepare(self, record: dict[str, Any], rid: str) -> Prepared:
+        """Validate and normalize one record; raises RecordError for malformed input."""
+        validate_record(record)
+        trajectory = extract(record, rid)
+        segments: list[Segment] = []
+        for seg in trajectory.segments:
+            segments.append(seg)
+            segments.extend(derive(seg, self.limits))
+        for script in link_scripts(segments):
+            segments.append(script)
+            segments.extend(derive(script, self.limits))
+        return Prepared(trajectory, tuple(segments))
+
+    def scan_records(self, records: Sequence[tuple[dict[str, Any], str]]) -> list[ScanResult]:
+        """Scan a batch of (record, id) pairs; a bad record gives an error result, never an exception."""
+        prepared: list[Prepared] = []
+        slots: list[int] = []
+        results: list[ScanResult] = [ScanResult(rid) for _, rid in records]
+        for i, (record, rid) in enumerate(records):
+            try:
+                prepared.append(self.prepare(record, rid))
+                slots.append(i)
+            except RecordError as exc:
+                results[i] = ScanResult(rid, error=str(exc))
+            except RecursionError:
+                results[i] = ScanResult(rid, error="record is nested too deeply to read")
+        if not prepared:
+            return results
+        per_detector = [d.detect_batch(prepared) for d in self.detectors]
+        for j, i in enumerate(slots):
+            findings = [f for found in per_detector for f in found[j]]
+            results[i] = ScanResult(results[i].record_id, verdict=self.policy.decide(findings))
+        return results
+
+    def scan(self, record: dict[str, Any], rid: str | None = None) -> Verdict:
+        """Scan one record in-process; raises RecordError when it cannot be read."""
+        result = self.scan_records([(record, rid or record_id(record, "<memory>", 0))])[0]
+        if result.error is not None:
+            raise RecordError(result.error)
+        assert result.verdict is not None
+        return result.verdict
