@@ -155,14 +155,16 @@ def load_pack(path: str | Path) -> RulePack:
 
 def load_packs(paths: list[str | Path]) -> list[RulePack]:
     """Load packs; `builtin` stands for the packs shipped with safefilter. Ids must be unique."""
-    packs: list[RulePack] = []
+    files: list[Path] = []
     for entry in paths:
         if str(entry) == "builtin":
-            packs.extend(load_pack(p) for p in builtin_pack_paths())
+            files.extend(builtin_pack_paths())
         elif Path(entry).is_dir():
-            packs.extend(load_pack(p) for p in sorted(Path(entry).glob("*.y*ml")))
+            files.extend(sorted(Path(entry).glob("*.y*ml")))
         else:
-            packs.append(load_pack(entry))
+            files.append(Path(entry))
+    unique = list(dict.fromkeys(p.resolve() for p in files))  # a pack named twice loads once
+    packs = [load_pack(p) for p in unique]
     owner: dict[str, str] = {}
     for pack in packs:
         for rule in pack.rules:

@@ -1,0 +1,190 @@
+"""The `safefilter` command line."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Sequence
+
+from . import __version__
+from .errors import SafeFilterError
+
+EPILOG = """examples:
+  safefilter run --config configs/default.yaml
+  safefilter run --config configs/default.yaml --input data/rollouts/ --output runs/r7 --set policy.min_severity=medium
+  safefilter scan examples/trajectories/chat.jsonl --unsafe-only
+  safefilter rules list --category tunneling
+  safefilter rules test --pack my_rules.yaml
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="safefilter",
+        description="Filter unsafe agent behaviour (tunneling, cryptomining, network probing, resource "
+                    "acquisition) out of RL trajectories, and keep it labeled for safety training.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"safefilter {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    run = sub.add_parser(
+        "run", help="run the config-driven pipeline and write a run directory",
+        description="Read trajectories, scan them, and write RUN_DIR/{clean,unsafe,invalid}/ and manifest.json. "
+                    "Flags override the config file; every override is recorded in the manifest.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="config keys: input, output, output_format (jsonl|parquet), overwrite, batch_size,\n"
+               "  max_records_per_shard, progress, rules.packs, rules.include_experimental,\n"
+               "  policy.requested_is_unsafe, policy.min_severity, policy.disabled_rules,\n"
+               "  allowlist.hosts, allowlist.commands, normalize.max_decode_depth, ... (see configs/default.yaml)")
+    run.add_argument("--config", metavar="FILE", required=True, help="YAML run config (see configs/)")
+    run.add_argument("--input", metavar="PATH", action="append",
+                     help="file, folder or glob to read (repeatable); overrides `input`")
+    run.add_argument("--output", metavar="DIR", help="run directory to write; overrides `output`")
+    run.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], dest="overrides",
+                     help="override one config key, e.g. --set policy.min_severity=high (repeatable)")
+    run.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
+
+    scan = sub.add_parser("scan", help="scan one file and print verdicts (a quick look, no run directory)",
+                          description="Scan one input file with the rule packs and print one JSON verdict "
+                                      "per record: id, unsafe, categories, findings.")
+    scan.add_argument("path", help="a .jsonl, .jsonl.gz, .json, .traj or .parquet file")
+    scan.add_argument("--pack", action="append", metavar="PATH",
+                      help="rule pack file or folder (repeatable; default: the built-in packs)")
+    scan.add_argument("--output", "-o", metavar="FILE", help="write verdicts here instead of stdout")
+    scan.add_argument("--unsafe-only", action="store_true", help="print only records judged unsafe")
+
+    rules = sub.add_parser("rules", help="list or test rule packs")
+    rules_sub = rules.add_subparsers(dest="rules_command", metavar="ACTION")
+    rules_sub.required = True
+    lst = rules_sub.add_parser("list", help="show the loaded rules", description="Show every rule: id, category, "
+                               "severity, what it applies to, and its title.")
+    lst.add_argument("--pack", action="append", metavar="PATH", help="rule pack file or folder (default: built-in)")
+    lst.add_argument("--category", help="only this category")
+    lst.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    tst = rules_sub.add_parser("test", help="check every rule's inline examples",
+                               description="Scan each rule's examples.match (must fire) and examples.no_match "
+                                           "(must not fire) through the full normalizer. Exit 1 on any failure.")
+    tst.add_argument("--pack", action="append", metavar="PATH",
+                     help="rule pack file or folder (default: built-in); built-in packs stay loaded alongside")
+    tst.add_argument("--verbose", "-v", action="store_true", help="list passing examples too")
+    return parser
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .run import run
+
+    overrides = list(args.overrides)
+    if args.input:
+        overrides.append("input=" + json.dumps(args.input if len(args.input) > 1 else args.input[0]))
+    if args.output:
+        overrides.append("output=" + json.dumps(args.output))
+    if args.no_progress:
+        overrides.append("progress=false")
+    config, applied = load_config(args.config, overrides)
+    summary = run(config, overrides=applied, command=["safefilter", *sys.argv[1:]])
+    c = summary.counts
+    print(f"input {c['input']}  clean {c['clean']}  unsafe {c['unsafe']}  invalid {c['invalid']}")
+    for category, n in c["categories"].items():
+        print(f"  {category:22s} {n}")
+    print(f"run directory: {summary.output}  (manifest: {summary.manifest_path})")
+    return 0
+
+
+def _scanner(packs: Sequence[str] | None):
+    from .scanner import Scanner
+
+    return Scanner.from_rules(packs or ["builtin"])
+
+
+def _cmd_scan(args: argparse.Namespace) -> int:
+    from .io import read_file
+    from .scanner import record_id
+
+    scanner = _scanner(args.pack)
+    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    tally: Counter[str] = Counter()
+    try:
+        for item in read_file(Path(args.path)):
+            if item.error is not None:
+                row = {"source": item.source, "line": item.line, "invalid": item.error}
+                tally["invalid"] += 1
+            else:
+                rid = record_id(item.record, item.source, item.line)
+                result = scanner.scan_records([(item.record, rid)])[0]
+                if result.error is not None:
+                    row = {"id": rid, "line": item.line, "invalid": result.error}
+                    tally["invalid"] += 1
+                else:
+                    tally["unsafe" if result.verdict.unsafe else "clean"] += 1
+                    if args.unsafe_only and not result.verdict.unsafe:
+                        continue
+                    row = {"id": rid, **result.verdict.safety_object()}
+            out.write(json.dumps(row) + "\n")
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    print(f"clean {tally['clean']}  unsafe {tally['unsafe']}  invalid {tally['invalid']}", file=sys.stderr)
+    return 0
+
+
+def _cmd_rules(args: argparse.Namespace) -> int:
+    from .rules.model import load_packs
+
+    if args.rules_command == "list":
+        packs = load_packs(args.pack or ["builtin"])
+        rows = [r for p in packs for r in p.rules if not args.category or r.category == args.category]
+        if args.json:
+            print(json.dumps([{"id": r.id, "category": r.category, "subcategory": r.subcategory,
+                               "severity": r.severity.label, "status": r.status, "mitre": list(r.mitre),
+                               "applies_to": list(r.applies_to), "title": r.title, "pack": r.source}
+                              for r in rows], indent=2))
+            return 0
+        for r in rows:
+            print(f"{r.id:34s} {r.category:21s} {r.severity.label:8s} {','.join(r.applies_to):24s} {r.title}")
+        print(f"{len(rows)} rules in {len(packs)} packs", file=sys.stderr)
+        return 0
+    from .rules.testing import check_rules
+
+    paths = ["builtin"] + [p for p in (args.pack or []) if p != "builtin"]
+    packs = load_packs(paths)
+    selected = {str(Path(p).resolve()) for p in args.pack or []}
+    all_rules = [r for p in packs for r in p.rules]
+    to_test = [r for p in packs for r in p.rules
+               if not selected or str(Path(p.path).resolve()) in selected
+               or any(str(Path(p.path).resolve()).startswith(s) for s in selected)]
+    from .policy import Policy
+    from .scanner import RuleDetector, Scanner
+
+    scanner = Scanner([RuleDetector(all_rules)], Policy(requested_is_unsafe=True))
+    results = check_rules(to_test, scanner)
+    failed = [r for r in results if not r.passed]
+    for r in results:
+        if not r.passed or args.verbose:
+            print(("PASS " if r.passed else "FAIL ") + r.describe())
+    n_rules = len({r.rule_id for r in results})
+    print(f"{len(results) - len(failed)} passed, {len(failed)} failed ({len(results)} examples of {n_rules} rules)")
+    return 1 if failed else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return _cmd_run(args)
+        if args.command == "scan":
+            return _cmd_scan(args)
+        return _cmd_rules(args)
+    except SafeFilterError as exc:
+        print(f"safefilter: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("safefilter: interrupted; finished shards are complete, unfinished ones were removed", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,201 @@
+"""The config-driven run: read inputs, scan in batches, write clean / unsafe / invalid, account.
+
+Streaming and bounded: records move through in batches of `batch_size`, one output shard per
+input file (split every `max_records_per_shard` records), so memory does not grow with input.
+The run checks its own books before it writes the manifest: input = clean + unsafe + invalid.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from .errors import SafeFilterError
+from .io import OUTPUT_KINDS, InputRecord, ShardWriter, expand_inputs, invalid_row, read_file, unsafe_bytes
+from .manifest import build_manifest, write_manifest
+from .normalize import Limits
+from .policy import Policy
+from .scanner import Scanner, record_id
+from .types import Severity
+
+__all__ = ["RunSummary", "build_scanner", "run"]
+
+
+@dataclass
+class RunSummary:
+    output: Path
+    counts: dict[str, Any] = field(default_factory=dict)
+    manifest_path: Path | None = None
+
+
+def build_scanner(config: dict[str, Any]) -> Scanner:
+    """The scanner a config describes; every runtime builds it through here."""
+    policy_cfg, allow = config["policy"], config["allowlist"]
+    policy = Policy(
+        requested_is_unsafe=policy_cfg["requested_is_unsafe"],
+        min_severity=Severity.parse(policy_cfg["min_severity"]),
+        disabled_rules=frozenset(policy_cfg["disabled_rules"]),
+        allow_hosts=tuple(allow["hosts"]),
+        allow_commands=tuple(allow["commands"]),
+    )
+    norm = config["normalize"]
+    limits = Limits(max_depth=norm["max_decode_depth"], max_derived=norm["max_derived_per_segment"],
+                    max_text=norm["max_text_chars"])
+    return Scanner.from_rules(config["rules"]["packs"], policy=policy, limits=limits,
+                              include_experimental=config["rules"]["include_experimental"])
+
+
+class _Outputs:
+    """The three output kinds of one shard of one input file."""
+
+    def __init__(self, root: Path, fmt: str, shard: str) -> None:
+        suffix = "parquet" if fmt == "parquet" else "jsonl"
+        self.writers = {kind: ShardWriter(root / kind / f"part-{shard}.{suffix}",
+                                          fmt if kind != "invalid" else "jsonl") for kind in OUTPUT_KINDS}
+
+    def close(self) -> None:
+        for w in self.writers.values():
+            w.close()
+
+    def abort(self) -> None:
+        for w in self.writers.values():
+            w.abort()
+
+
+def _prepare_output(root: Path, overwrite: bool) -> None:
+    existing = [root / k for k in OUTPUT_KINDS if (root / k).exists()] + \
+        [p for p in (root / "manifest.json",) if p.exists()]
+    if existing and not overwrite:
+        raise SafeFilterError(
+            f"output directory {root} already holds a run ({', '.join(p.name for p in existing)}); "
+            "choose another --output or pass --set overwrite=true to replace it")
+    for path in existing:
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    root.mkdir(parents=True, exist_ok=True)
+
+
+def _progress(config: dict[str, Any], total_bytes: int):
+    from tqdm.auto import tqdm
+
+    enabled = config["progress"]
+    disable = (not sys.stderr.isatty()) if enabled == "auto" else not enabled
+    return tqdm(total=total_bytes, unit="B", unit_scale=True, unit_divisor=1024, desc="scanning",
+                disable=disable, dynamic_ncols=True)
+
+
+def run(config: dict[str, Any], *, overrides: Sequence[str] = (), command: Sequence[str] = ()) -> RunSummary:
+    """Execute one run as configured; returns counts and where the manifest is."""
+    started = time.time()
+    files = expand_inputs(config["input"])
+    scanner = build_scanner(config)
+    root = Path(config["output"])
+    _prepare_output(root, config["overwrite"])
+    fmt = config["output_format"]
+    counts: Counter[str] = Counter()
+    per_category: Counter[str] = Counter()
+    per_rule: Counter[str] = Counter()
+    shards: list[dict[str, Any]] = []
+    warnings: list[str] = []
+    total_bytes = sum(p.stat().st_size for p in files)
+    batch_size, per_shard = config["batch_size"], config["max_records_per_shard"]
+    with _progress(config, total_bytes) as bar:
+        for file_index, path in enumerate(files):
+            part, in_part = 0, 0
+            outputs = _Outputs(root, fmt, f"{file_index:05d}-{part:05d}")
+            shard_files = [outputs]
+            batch: list[InputRecord] = []
+            file_size, seen_bytes = path.stat().st_size, 0
+            plain = path.name.endswith((".jsonl", ".ndjson"))
+            try:
+                for item in read_file(path):
+                    counts["input"] += 1
+                    if plain:
+                        seen_bytes += len(item.raw) + 1
+                        if seen_bytes > (1 << 22):  # report every ~4 MB
+                            bar.update(min(seen_bytes, file_size))
+                            file_size -= min(seen_bytes, file_size)
+                            seen_bytes = 0
+                    if in_part >= per_shard:
+                        _flush(scanner, batch, outputs, counts, per_category, per_rule)
+                        batch = []
+                        outputs.close()
+                        part, in_part = part + 1, 0
+                        outputs = _Outputs(root, fmt, f"{file_index:05d}-{part:05d}")
+                        shard_files.append(outputs)
+                    in_part += 1
+                    if item.error is not None:
+                        outputs.writers["invalid"].write_row(invalid_row(item))
+                        counts["invalid"] += 1
+                        continue
+                    batch.append(item)
+                    if len(batch) >= batch_size:
+                        _flush(scanner, batch, outputs, counts, per_category, per_rule)
+                        batch = []
+                _flush(scanner, batch, outputs, counts, per_category, per_rule)
+                outputs.close()
+            except BaseException:
+                for o in shard_files:
+                    o.abort()
+                raise
+            bar.update(file_size)
+            for o in shard_files:
+                warnings.extend(w for writer in o.writers.values() for w in writer.warnings)
+            shards.append({"input": str(path), "outputs": {
+                kind: [str(o.writers[kind].path.relative_to(root)) for o in shard_files if o.writers[kind].count]
+                for kind in OUTPUT_KINDS}})
+    counts_out = {k: counts[k] for k in ("input", *OUTPUT_KINDS)}
+    counts_out["requested_findings"] = counts["requested_findings"]
+    counts_out["categories"] = {c: per_category[c] for c in sorted(per_category)}
+    counts_out["rules"] = dict(sorted(per_rule.items()))
+    if counts_out["input"] != counts_out["clean"] + counts_out["unsafe"] + counts_out["invalid"]:
+        raise SafeFilterError(f"counts do not add up: {counts_out}; this is a bug, please report it")
+    manifest = build_manifest(config=config, overrides=overrides, command=command, files=files,
+                              packs=scanner.packs, counts=counts_out, shards=shards, warnings=warnings,
+                              started=started, finished=time.time())
+    manifest_path = write_manifest(root, manifest)
+    return RunSummary(root, counts_out, manifest_path)
+
+
+def _flush(scanner: Scanner, batch: list[InputRecord], outputs: _Outputs, counts: Counter[str],
+           per_category: Counter[str], per_rule: Counter[str]) -> None:
+    if not batch:
+        return
+    ids = [record_id(item.record, item.source, item.line) for item in batch]
+    results = scanner.scan_records([(item.record, rid) for item, rid in zip(batch, ids)])
+    for item, result in zip(batch, results):
+        if result.error is not None:
+            outputs.writers["invalid"].write_row(invalid_row(item, result.error))
+            counts["invalid"] += 1
+            continue
+        verdict = result.verdict
+        counts["requested_findings"] += sum(f.requested for f in verdict.findings)
+        if verdict.unsafe:
+            safety = verdict.safety_object()
+            if outputs.writers["unsafe"].fmt == "jsonl":
+                outputs.writers["unsafe"].write_bytes(unsafe_bytes(item, safety, result.record_id))
+            else:
+                row = dict(item.record)
+                row.setdefault("id", result.record_id)
+                row["safety"] = safety
+                outputs.writers["unsafe"].write_row(row)
+            counts["unsafe"] += 1
+            per_category.update(verdict.categories)
+            per_rule.update({f.rule_id for f in verdict.findings})
+        else:
+            writer = outputs.writers["clean"]
+            if writer.fmt == "jsonl":
+                writer.write_bytes(item.raw if not item.whole_file else _compact(item), None)
+            else:
+                writer.write_bytes(item.raw, item.record)
+            counts["clean"] += 1
+
+
+def _compact(item: InputRecord) -> bytes:
+    import orjson
+
+    return orjson.dumps(item.record)
