@@ -112,11 +112,27 @@ class Scanner:
                 results[i] = ScanResult(rid, error="record is nested too deeply to read")
         if not prepared:
             return results
-        per_detector = [d.detect_batch(prepared) for d in self.detectors]
+        try:
+            per_record = self._detect(prepared)
+        except Exception:
+            # One record broke a detector: scan one by one so only that record is set aside.
+            per_record = []
+            for item in prepared:
+                try:
+                    per_record.append(self._detect([item])[0])
+                except Exception as exc:  # noqa: BLE001 - reported per record, never swallowed
+                    per_record.append(f"detector failed on this record: {type(exc).__name__}: {exc}")
         for j, i in enumerate(slots):
-            findings = [f for found in per_detector for f in found[j]]
-            results[i] = ScanResult(results[i].record_id, verdict=self.policy.decide(findings))
+            outcome = per_record[j]
+            if isinstance(outcome, str):
+                results[i] = ScanResult(results[i].record_id, error=outcome)
+            else:
+                results[i] = ScanResult(results[i].record_id, verdict=self.policy.decide(outcome))
         return results
+
+    def _detect(self, prepared: Sequence[Prepared]) -> list[list[Finding]]:
+        per_detector = [d.detect_batch(prepared) for d in self.detectors]
+        return [[f for found in per_detector for f in found[j]] for j in range(len(prepared))]
 
     def scan(self, record: dict[str, Any], rid: str | None = None) -> Verdict:
         """Scan one record in-process; raises RecordError when it cannot be read."""

@@ -155,3 +155,23 @@ def test_cli_run_scan_and_rules(input_file, tmp_path, capsys):
     assert len(json.loads(capsys.readouterr().out)) == 6
     assert main(["run", "--config", str(config), "--set", "policy.bogus=1"]) == 2
     assert "unknown config key 'policy.bogus'" in capsys.readouterr().err
+
+
+def test_a_record_that_breaks_a_detector_goes_to_invalid(input_file, tmp_path):
+    from safefilter import Scanner
+
+    class Fragile:
+        name = "fragile"
+
+        def detect_batch(self, items):
+            if any(item.trajectory.id == "miner-1" for item in items):
+                raise RuntimeError("boom")
+            return [[] for _ in items]
+
+    scanner = Scanner.from_rules([MINI])
+    scanner.detectors.append(Fragile())
+    pairs = [(r, r.get("id", "x")) for r in records()]
+    results = scanner.scan_records(pairs)
+    assert [r.record_id for r in results if r.error] == ["miner-1"]
+    assert "RuntimeError: boom" in results[2].error
+    assert results[1].verdict.unsafe and not results[0].verdict.unsafe
