@@ -17,7 +17,7 @@ from .rules.model import RulePack
 __all__ = ["build_manifest", "write_manifest", "file_sha256", "package_versions"]
 
 MANIFEST_VERSION = 1
-TRACKED_PACKAGES = ("safefilter", "google-re2", "orjson", "pyarrow", "jsonschema", "fastjsonschema", "pyyaml",
+TRACKED_PACKAGES = ("safefilter", "google-re2", "orjson", "pyarrow", "jsonschema", "pyyaml",
                     "datasets", "transformers", "torch", "ray")
 
 

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Protocol, Sequence
 
 from .errors import RecordError
-from .normalize import Limits, Trajectory, derive, extract, link_scripts
+from .normalize import Limits, Trajectory, derive, link_scripts
 from .policy import Policy
 from .rules.engine import RuleEngine
 from .rules.model import Rule, RulePack, load_packs
-from .schema import validate_record
+from .schema import read_trajectory
 from .types import Finding, Segment, Verdict
 
 __all__ = ["Detector", "Scanner", "ScanResult", "record_id"]
@@ -86,8 +86,7 @@ class Scanner:
 
     def prepare(self, record: dict[str, Any], rid: str) -> Prepared:
         """Validate and normalize one record; raises RecordError for malformed input."""
-        validate_record(record)
-        trajectory = extract(record, rid)
+        trajectory = read_trajectory(record, rid)
         segments: list[Segment] = []
         for seg in trajectory.segments:
             segments.append(seg)

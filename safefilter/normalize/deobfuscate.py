@@ -54,8 +54,8 @@ _SHELL_ASSIGN = re.compile(
 _CODE_ASSIGN = re.compile(
     r"(?:^|[\s;])([A-Za-z_][A-Za-z0-9_]{0,40})\s*=\s*(?:'([^'\n]*)'|\"([^\"\n]*)\"|(\d{1,6})\b)"
 )
-_B64_TOKEN = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}|[A-Za-z0-9_-]{16,}={0,2}")
-_HEX_TOKEN = re.compile(r"(?:0x)?((?:[0-9a-fA-F]{2}){8,})")
+_TOKEN = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")  # base64 (standard or url-safe) or hex candidates
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 _QUOTED = re.compile(r"'([^'\n]{3,})'|\"([^\"\n]{3,})\"")
 _ROT13_HINT = re.compile(r"rot_?13|tr\s+['\"]?a-z[a-z-]*['\"]?\s+['\"]?n-z", re.I)
 _REVERSE_HINT = re.compile(r"\|\s*rev\b|\[::-1\]|\.reverse\(\)|\breverse\(")
@@ -153,32 +153,31 @@ def _payloads(text: str, limits: Limits) -> Iterator[tuple[int, int, str, str]]:
     """Encoded payloads in `text`: (start, end, decoded text, encoding)."""
     if len(text) > limits.max_text:
         return
-    for m in _B64_TOKEN.finditer(text):
+    for m in _TOKEN.finditer(text):
         token = m.group(0)
         if len(token) < limits.min_token:
             continue
+        digits = token[2:] if token[:2] in ("0x", "0X") else token
+        if len(digits) % 2 == 0 and _HEX_DIGITS.issuperset(digits):
+            decoded = _decode_printable(bytes.fromhex(digits))
+            if decoded is not None:
+                yield m.start(), m.end(), decoded, "hex"
+                continue
         core = token.rstrip("=")
+        if ("+" in core or "/" in core) and ("-" in core or "_" in core):
+            continue  # mixes both alphabets: a path or an identifier, not base64
         padded = core + "=" * (-len(core) % 4)
         try:
-            if "-" in core or "_" in core:
-                raw = base64.urlsafe_b64decode(padded)
-            else:
-                raw = base64.b64decode(padded)
+            raw = base64.urlsafe_b64decode(padded) if ("-" in core or "_" in core) else base64.b64decode(padded)
         except (binascii.Error, ValueError):
             continue
         decoded = _decode_printable(raw)
         if decoded is not None:
             yield m.start(), m.end(), decoded, "base64"
-    for m in _HEX_TOKEN.finditer(text):
-        digits = m.group(1)
-        if len(digits) < limits.min_token:
-            continue
-        decoded = _decode_printable(bytes.fromhex(digits))
-        if decoded is not None:
-            yield m.start(), m.end(), decoded, "hex"
-    if _ROT13_HINT.search(text):
+    # cheap substring checks first: most commands mention neither
+    if ("rot" in text or "tr " in text) and _ROT13_HINT.search(text):
         yield 0, len(text), codecs.decode(text, "rot13"), "rot13"
-    if _REVERSE_HINT.search(text):
+    if ("rev" in text or "[::-1]" in text) and _REVERSE_HINT.search(text):
         literals = [a or b for a, b in _QUOTED.findall(text)]
         flipped = "\n".join(s[::-1] for s in literals) if literals else text[::-1]
         yield 0, len(text), flipped, "reversed"

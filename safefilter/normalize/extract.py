@@ -17,7 +17,7 @@ import orjson
 from ..errors import RecordError
 from ..types import Segment
 
-__all__ = ["Trajectory", "detect_format", "extract"]
+__all__ = ["ShapeError", "Trajectory", "detect_format", "extract"]
 
 SHELL_TOOLS = frozenset(
     "bash execute_bash shell run run_command run_shell_command terminal exec execute cmd "
@@ -55,8 +55,33 @@ def detect_format(record: dict[str, Any]) -> str:
     )
 
 
+class ShapeError(ValueError):
+    """The record does not have the shape the schema describes (the schema then says why)."""
+
+
+_ID_TYPES = (str, int)
+_OPTIONAL_ID = (str, int, type(None))
+
+
+def _ensure(condition: bool) -> None:
+    if not condition:
+        raise ShapeError
+
+
+def _is_id(value: Any, *, optional: bool) -> bool:
+    return isinstance(value, _OPTIONAL_ID if optional else _ID_TYPES) and not isinstance(value, bool)
+
+
 def extract(record: dict[str, Any], record_id: str) -> Trajectory:
+    """Segments of one record. Raises ShapeError exactly where the JSON Schema would reject it.
+
+    Walking the record once both checks its shape and extracts it, which keeps validation off the
+    hot path; `safefilter.schema.read_trajectory` turns a ShapeError into the schema's message,
+    and a property test keeps the two in agreement.
+    """
     fmt = detect_format(record)
+    if "id" in record:
+        _ensure(_is_id(record["id"], optional=False))
     task_parts: list[str] = []
     if fmt == "chat":
         segments = list(_chat_segments(record["messages"], task_parts))
@@ -69,18 +94,49 @@ def extract(record: dict[str, Any], record_id: str) -> Trajectory:
 
 # --- OpenAI / Anthropic chat -------------------------------------------------------------------
 
+def _check_message(message: Any) -> None:
+    _ensure(isinstance(message, dict) and isinstance(message.get("role", None), str))
+    content = message.get("content")
+    if isinstance(content, list):
+        for part in content:
+            _ensure(isinstance(part, (str, dict)))
+    else:
+        _ensure(content is None or isinstance(content, str))
+    if "tool_call_id" in message:
+        _ensure(_is_id(message["tool_call_id"], optional=True))
+    calls = message.get("tool_calls")
+    if calls is not None:
+        _ensure(isinstance(calls, list))
+        for call in calls:
+            _ensure(isinstance(call, dict) and isinstance(call.get("function"), dict))
+            if "id" in call:
+                _ensure(_is_id(call["id"], optional=True))
+            if "type" in call:
+                _ensure(call["type"] is None or isinstance(call["type"], str))
+            _check_function(call["function"])
+    legacy = message.get("function_call")
+    if legacy is not None:
+        _ensure(isinstance(legacy, dict))
+        _check_function(legacy)
+
+
+def _check_function(fn: dict[str, Any]) -> None:
+    _ensure(isinstance(fn.get("name", None), str))
+    arguments = fn.get("arguments")
+    _ensure(arguments is None or isinstance(arguments, (str, dict)))
+
+
 def _chat_segments(messages: list[Any], task_parts: list[str]) -> Iterator[Segment]:
     step = 0
     for index, message in enumerate(messages):
-        if not isinstance(message, dict):
-            continue
-        role = message.get("role")
+        _check_message(message)
+        role = message["role"]
         content = message.get("content")
         if role in TASK_ROLES:
             for text, _ in _content_texts(content):
                 task_parts.append(text)
             # Agents driven by plain chat put tool results into user turns; scan those too.
-            if role == "user" and index > 1 and message.get("tool_call_id") is None:
+            if role == "user" and index > 1:
                 for text, field in _content_texts(content):
                     if _looks_like_observation(text):
                         yield Segment("observation", text, index, field, step=step)
@@ -89,6 +145,7 @@ def _chat_segments(messages: list[Any], task_parts: list[str]) -> Iterator[Segme
                 yield seg
         elif role in ("tool", "function", "ipython"):
             call_id = message.get("tool_call_id")
+            call_id = str(call_id) if call_id is not None else None
             for text, field in _content_texts(content):
                 yield Segment("observation", text, index, field, call_id, step=step)
         elif role == "assistant":
@@ -98,18 +155,15 @@ def _chat_segments(messages: list[Any], task_parts: list[str]) -> Iterator[Segme
             for seg in _tool_parts(content, index, step):
                 step += 1
                 yield seg
-            calls = message.get("tool_calls") or []
+            for call_no, call in enumerate(message.get("tool_calls") or ()):
+                fn = call["function"]
+                yield from _tool_call(fn["name"], fn.get("arguments"), index, call.get("id"),
+                                      f"tool_calls.{call_no}.function.arguments", step)
+                step += 1
             legacy = message.get("function_call")
-            if isinstance(legacy, dict):
-                calls = [*calls, {"function": legacy}]
-            for call_no, call in enumerate(calls):
-                if not isinstance(call, dict):
-                    continue
-                fn = call.get("function") if isinstance(call.get("function"), dict) else call
-                name = str(fn.get("name") or "")
-                prefix = f"tool_calls.{call_no}.function.arguments" if "function" in call else "function_call.arguments"
-                for seg in _tool_call(name, fn.get("arguments"), index, call.get("id"), prefix, step):
-                    yield seg
+            if legacy is not None:
+                yield from _tool_call(legacy["name"], legacy.get("arguments"), index, None,
+                                      "function_call.arguments", step)
                 step += 1
 
 
@@ -211,6 +265,8 @@ def _looks_like_observation(text: str) -> bool:
 
 def _swe_segments(record: dict[str, Any], task_parts: list[str]) -> Iterator[Segment]:
     history = record.get("history")
+    if "history" in record:
+        _ensure(isinstance(history, list))
     if isinstance(history, list):
         for message in history:
             if isinstance(message, dict) and message.get("role") in ("system", "user"):
@@ -219,8 +275,9 @@ def _swe_segments(record: dict[str, Any], task_parts: list[str]) -> Iterator[Seg
                 if message.get("role") == "user":
                     break
     for index, step in enumerate(record["trajectory"]):
-        if not isinstance(step, dict):
-            continue
+        _ensure(isinstance(step, dict))
+        for key in ("action", "observation", "thought"):
+            _ensure(step.get(key) is None or isinstance(step[key], str))
         action = step.get("action")
         if isinstance(action, str) and action:
             yield Segment("shell", action, index, f"trajectory.{index}.action", None, 0, len(action), step=index)
@@ -235,12 +292,15 @@ TASK_KEYS = ("task", "prompt", "instruction", "goal", "problem_statement", "quer
 
 
 def _steps_segments(record: dict[str, Any], task_parts: list[str]) -> Iterator[Segment]:
+    if "task" in record:
+        _ensure(isinstance(record["task"], str))
     for key in TASK_KEYS:
         if isinstance(record.get(key), str):
             task_parts.append(record[key])
     for index, step in enumerate(record["steps"]):
-        if not isinstance(step, dict):
-            continue
+        _ensure(isinstance(step, dict))
+        _ensure(step.get("observation") is None or isinstance(step["observation"], str))
+        _ensure(step.get("action") is None or isinstance(step["action"], (str, dict)))
         action = step.get("action")
         field = f"steps.{index}.action"
         if isinstance(action, str) and action:
