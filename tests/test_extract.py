@@ -109,3 +109,13 @@ def test_schema_accepts_all_shapes():
     assert validate_record({"trajectory": [{"action": "ls", "observation": None}]}) == "swe_agent"
     assert validate_record({"steps": [{"action": {"tool": "x"}}]}) == "steps"
     assert json.loads(json.dumps(traj(bash("ls"))))  # builders make plain JSON
+
+
+def test_scanner_reports_the_schema_reason():
+    from safefilter import RecordError, Scanner
+
+    scanner = Scanner([], __import__("safefilter").Policy())
+    with pytest.raises(RecordError, match=r"chat record: messages.1.tool_calls.0: 'function' is a required"):
+        scanner.scan({"messages": [{"role": "user", "content": "x"}, {"role": "assistant", "tool_calls": [{"id": 1}]}]})
+    with pytest.raises(RecordError, match="expected an object"):
+        scanner.scan(["not", "a", "record"])
