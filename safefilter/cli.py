@@ -113,7 +113,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
                 row = {"source": item.source, "line": item.line, "invalid": item.error}
                 tally["invalid"] += 1
             else:
-                rid = record_id(item.record, item.source, item.line)
+                rid = record_id(item.record, Path(item.source).name, item.line)
                 result = scanner.scan_records([(item.record, rid)])[0]
                 if result.error is not None:
                     row = {"id": rid, "line": item.line, "invalid": result.error}

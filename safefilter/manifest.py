@@ -5,7 +5,6 @@ import hashlib
 import json
 import os
 import platform
-import sys
 import time
 from importlib import metadata
 from pathlib import Path
@@ -65,7 +64,6 @@ def build_manifest(*, config: dict[str, Any], overrides: Sequence[str], command:
             "seconds": round(elapsed, 3),
             "records_per_second": round(counts["input"] / elapsed, 1),
         },
-        "argv": sys.argv,
     }
 
 

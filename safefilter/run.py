@@ -102,6 +102,7 @@ def run(config: dict[str, Any], *, overrides: Sequence[str] = (), command: Seque
     shards: list[dict[str, Any]] = []
     warnings: list[str] = []
     total_bytes = sum(p.stat().st_size for p in files)
+    labels = source_labels(files)
     batch_size, per_shard = config["batch_size"], config["max_records_per_shard"]
     with _progress(config, total_bytes) as bar:
         for file_index, path in enumerate(files):
@@ -121,7 +122,7 @@ def run(config: dict[str, Any], *, overrides: Sequence[str] = (), command: Seque
                             file_size -= min(seen_bytes, file_size)
                             seen_bytes = 0
                     if in_part >= per_shard:
-                        _flush(scanner, batch, outputs, counts, per_category, per_rule)
+                        _flush(scanner, batch, labels[file_index], outputs, counts, per_category, per_rule)
                         batch = []
                         outputs.close()
                         part, in_part = part + 1, 0
@@ -134,9 +135,9 @@ def run(config: dict[str, Any], *, overrides: Sequence[str] = (), command: Seque
                         continue
                     batch.append(item)
                     if len(batch) >= batch_size:
-                        _flush(scanner, batch, outputs, counts, per_category, per_rule)
+                        _flush(scanner, batch, labels[file_index], outputs, counts, per_category, per_rule)
                         batch = []
-                _flush(scanner, batch, outputs, counts, per_category, per_rule)
+                _flush(scanner, batch, labels[file_index], outputs, counts, per_category, per_rule)
                 outputs.close()
             except BaseException:
                 for o in shard_files:
@@ -145,7 +146,7 @@ def run(config: dict[str, Any], *, overrides: Sequence[str] = (), command: Seque
             bar.update(file_size)
             for o in shard_files:
                 warnings.extend(w for writer in o.writers.values() for w in writer.warnings)
-            shards.append({"input": str(path), "outputs": {
+            shards.append({"input": str(path), "label": labels[file_index], "outputs": {
                 kind: [str(o.writers[kind].path.relative_to(root)) for o in shard_files if o.writers[kind].count]
                 for kind in OUTPUT_KINDS}})
     counts_out = {k: counts[k] for k in ("input", *OUTPUT_KINDS)}
@@ -161,11 +162,19 @@ def run(config: dict[str, Any], *, overrides: Sequence[str] = (), command: Seque
     return RunSummary(root, counts_out, manifest_path)
 
 
-def _flush(scanner: Scanner, batch: list[InputRecord], outputs: _Outputs, counts: Counter[str],
+def source_labels(files: Sequence[Path]) -> list[str]:
+    """Input file names relative to their common folder: stable across machines, used for ids."""
+    if len(files) == 1:
+        return [files[0].name]
+    root = Path(os.path.commonpath([str(p.parent) for p in files]))
+    return [str(p.relative_to(root)) for p in files]
+
+
+def _flush(scanner: Scanner, batch: list[InputRecord], label: str, outputs: _Outputs, counts: Counter[str],
            per_category: Counter[str], per_rule: Counter[str]) -> None:
     if not batch:
         return
-    ids = [record_id(item.record, item.source, item.line) for item in batch]
+    ids = [record_id(item.record, label, item.line) for item in batch]
     results = scanner.scan_records([(item.record, rid) for item, rid in zip(batch, ids)])
     for item, result in zip(batch, results):
         if result.error is not None:

@@ -6,7 +6,6 @@ and lets the policy decide. Runtimes only move records in and verdicts out.
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any, Iterable, Protocol, Sequence
 
@@ -56,14 +55,12 @@ class RuleDetector:
         return [self.engine.match(item.segments, item.trajectory.task) for item in items]
 
 
-def record_id(record: dict[str, Any], source: str, line: int) -> str:
-    """The record's own id, or a stable one derived from its source file name and line."""
+def record_id(record: Any, source: str, line: int) -> str:
+    """The record's own id, or a stable one from its source file (as named in the run) and line."""
     rid = record.get("id") if isinstance(record, dict) else None
     if isinstance(rid, (str, int)) and not isinstance(rid, bool) and str(rid):
         return str(rid)
-    digest = hashlib.sha1(source.encode()).hexdigest()[:8]
-    name = source.rsplit("/", 1)[-1]
-    return f"{name}-{digest}-L{line}"
+    return f"{source}:{line}"
 
 
 class Scanner:

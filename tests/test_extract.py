@@ -92,7 +92,7 @@ def test_steps_shape_with_string_and_tool_actions():
 
 
 @pytest.mark.parametrize("record, reason", [
-    ({"id": 1, "messages": "hello"}, "no 'messages'"),
+    ({"id": 1, "messages": "hello"}, "must be a list"),
     ({"id": 1}, "no 'messages'"),
     ({"messages": [{"content": "x"}]}, "'role' is a required property"),
     ({"messages": [{"role": "assistant", "tool_calls": [{"function": {"name": 3}}]}]}, "is not of type 'string'"),

@@ -43,12 +43,11 @@ class Trajectory:
 
 
 def detect_format(record: dict[str, Any]) -> str:
-    if isinstance(record.get("messages"), list):
-        return "chat"
-    if isinstance(record.get("trajectory"), list):
-        return "swe_agent"
-    if isinstance(record.get("steps"), list):
-        return "steps"
+    for key, fmt in (("messages", "chat"), ("trajectory", "swe_agent"), ("steps", "steps")):
+        if key in record:
+            if not isinstance(record[key], list):
+                raise RecordError(f"'{key}' must be a list ({fmt} format), got {type(record[key]).__name__}")
+            return fmt
     raise RecordError(
         "record has no 'messages', 'trajectory' or 'steps' list; expected OpenAI chat, SWE-agent "
         ".traj or steps format (see CONTRACT.md)"
