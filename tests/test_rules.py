@@ -127,3 +127,15 @@ def test_honest_agent_commands_stay_clean(command, scanner):
     verdict = scanner.scan(traj(bash(command)))
     assert not verdict.unsafe, [(f.rule_id, f.evidence) for f in verdict.findings]
 
+
+
+def test_macros_expand_and_undefined_macros_are_errors(tmp_path):
+    pack = tmp_path / "m.yaml"
+    text = MINI.read_text().replace("rules:\n", "macros:\n  arp_cmd: 'arp\\s+-a'\nrules:\n", 1)
+    pack.write_text(text.replace("any: ['\\barp -a\\b']", "any: ['\\b{{arp_cmd}}\\b']"))
+    rule = next(r for r in load_pack(pack).rules if r.id == "mini-low")
+    assert rule.steps[0].any == ("\\b(?:arp\\s+-a)\\b",)
+    assert all(r.passed for r in check_rules(load_pack(pack).rules))
+    pack.write_text(text.replace("any: ['\\barp -a\\b']", "any: ['\\b{{nope}}\\b']"))
+    with pytest.raises(RuleError, match="undefined macro"):
+        load_pack(pack)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -93,10 +94,29 @@ def _check_regex(pattern: str, path: str, rule_id: str) -> None:
                         rule_id=rule_id)
 
 
-def _condition(block: dict[str, Any], path: str, rule_id: str) -> Condition:
-    any_ = list(block.get("any", []))
-    any_ += [re2.escape(k) for k in block.get("keywords", [])]
-    cond = Condition(tuple(any_), tuple(block.get("all", [])), tuple(block.get("not", [])))
+_MACRO_REF = re.compile(r"\{\{([a-z][a-z0-9_]*)\}\}")
+
+
+def _expand(pattern: str, macros: dict[str, str], path: str, rule_id: str) -> str:
+    """Replace {{name}} with the pack's macro, as a non-capturing group."""
+    if "{{" not in pattern:
+        return pattern
+
+    def sub(m: re.Match[str]) -> str:
+        if m.group(1) not in macros:
+            raise RuleError(f"pattern uses undefined macro {{{{{m.group(1)}}}}}; define it under `macros:`",
+                            path=path, rule_id=rule_id)
+        return "(?:" + macros[m.group(1)] + ")"
+
+    return _MACRO_REF.sub(sub, pattern)
+
+
+def _condition(block: dict[str, Any], path: str, rule_id: str, macros: dict[str, str]) -> Condition:
+    def expand(patterns: list[str]) -> tuple[str, ...]:
+        return tuple(_expand(p, macros, path, rule_id) for p in patterns)
+
+    any_ = expand(block.get("any", [])) + tuple(re2.escape(k) for k in block.get("keywords", []))
+    cond = Condition(any_, expand(block.get("all", [])), expand(block.get("not", [])))
     for pattern in (*cond.any, *cond.all, *cond.not_):
         _check_regex(pattern, path, rule_id)
     return cond
@@ -125,7 +145,8 @@ def load_pack(path: str | Path) -> RulePack:
                 pass
         raise RuleError(f"invalid rule pack at {where}: {err.message}", path=str(path), rule_id=rule_id)
     pack_category = doc.get("category") or (doc["pack"] if doc["pack"] in CATEGORIES else None)
-    pack_requested = tuple(doc.get("requested_when", []))
+    macros = doc.get("macros", {})
+    pack_requested = tuple(_expand(p, macros, str(path), "requested_when") for p in doc.get("requested_when", []))
     for pattern in pack_requested:
         _check_regex(pattern, str(path), "requested_when")
     rules = []
@@ -140,9 +161,10 @@ def load_pack(path: str | Path) -> RulePack:
             raise RuleError("rule has no category and the pack name is not a category; add `category:`",
                             path=str(path), rule_id=rule_id)
         blocks = spec["sequence"] if "sequence" in spec else [spec["match"]]
-        steps = tuple(_condition(b, str(path), rule_id) for b in blocks)
-        requested = pack_requested + tuple(spec.get("requested_when", []))
-        for pattern in spec.get("requested_when", []):
+        steps = tuple(_condition(b, str(path), rule_id, macros) for b in blocks)
+        own_requested = tuple(_expand(p, macros, str(path), rule_id) for p in spec.get("requested_when", []))
+        requested = pack_requested + own_requested
+        for pattern in own_requested:
             _check_regex(pattern, str(path), rule_id)
         rules.append(Rule(
             id=rule_id, title=spec["title"], category=category, subcategory=spec["subcategory"],
