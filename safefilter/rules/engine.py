@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Sequence
 
 import re2
 
@@ -22,6 +22,7 @@ __all__ = ["RuleEngine"]
 SEPARATOR = "\n\x00\n"  # joins segments in the prefilter buffer; no rule pattern can span it usefully
 EVIDENCE_WINDOW = 240  # characters kept on each side of a match when the line is longer
 MAX_FINDINGS = 200  # per trajectory, so match-dense adversarial input keeps output bounded
+MAX_TRIES = 16  # matches of one pattern tried against exclusions before the segment is let go
 KINDS = ("shell", "code", "file", "args", "observation")
 
 
@@ -44,8 +45,8 @@ class RuleEngine:
         self._patterns: list[str] = []
         self._pattern_id: dict[str, int] = {}
         self._compiled: dict[int, "re2._Regexp"] = {}
-        # per rule, per step: (any ids, all ids, not ids)
-        self._steps: list[list[tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]]] = []
+        # per rule, per step: (any ids, all ids, not ids, not_anywhere ids)
+        self._steps: list[list[tuple[tuple[int, ...], ...]]] = []
         for rule in self.rules:
             self._steps.append([self._register(cond) for cond in rule.steps])
         self._kinds: dict[str, _KindIndex] = {}
@@ -70,7 +71,7 @@ class RuleEngine:
                 self._requested_set.Add(_flagged(p))
             self._requested_set.Compile()
 
-    def _register(self, cond: Condition) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    def _register(self, cond: Condition) -> tuple[tuple[int, ...], ...]:
         def ids(patterns: tuple[str, ...]) -> tuple[int, ...]:
             out = []
             for p in patterns:
@@ -80,9 +81,9 @@ class RuleEngine:
                 out.append(self._pattern_id[p])
             return tuple(out)
 
-        return ids(cond.any), ids(cond.all), ids(cond.not_)
+        return ids(cond.any), ids(cond.all), ids(cond.not_), ids(cond.not_anywhere)
 
-    def _regex(self, pid: int):
+    def _regex(self, pid: int) -> Any:
         rx = self._compiled.get(pid)
         if rx is None:
             rx = self._compiled[pid] = re2.compile(_flagged(self._patterns[pid]))
@@ -113,8 +114,8 @@ class RuleEngine:
         for seg in segments:
             if seg.kind in self._kinds:
                 by_kind[seg.kind].append(seg)
-        # step hits: (rule, step) -> list of (segment, pid of first positive pattern)
-        hits: dict[tuple[int, int], list[tuple[Segment, int]]] = defaultdict(list)
+        # step hits: (rule, step) -> list of (segment, match of a positive pattern)
+        hits: dict[tuple[int, int], list[tuple[Segment, Any]]] = defaultdict(list)
         for kind, segs in by_kind.items():
             index = self._kinds[kind]
             buffer = segs[0].text if len(segs) == 1 else SEPARATOR.join(s.text for s in segs)
@@ -132,9 +133,9 @@ class RuleEngine:
                 seg_ids = {index.local_ids[i] for i in seg_fired}
                 for r in candidates:
                     for step_no, step in enumerate(self._steps[r]):
-                        pid = self._step_hit(step, seg_ids)
-                        if pid is not None:
-                            hits[(r, step_no)].append((seg, pid))
+                        m = self._step_hit(step, seg_ids, seg.text)
+                        if m is not None:
+                            hits[(r, step_no)].append((seg, m))
         if not hits:
             return []
         requested = self.requested_rules(task)
@@ -144,60 +145,74 @@ class RuleEngine:
             if (r, 0) not in hits:
                 continue
             located = hits[(r, 0)] if not rule.is_sequence else self._sequence(r, hits)
-            for seg, pid in located:
+            for seg, m in located:
                 key = (rule.id, seg.message_index, seg.field)
                 if key in seen:
                     continue
                 seen.add(key)
-                findings.append(self._finding(rule, seg, pid, r in requested))
+                findings.append(self._finding(rule, seg, m, r in requested))
                 if len(findings) >= MAX_FINDINGS:
                     return findings
         return findings
 
     @staticmethod
-    def _could_fire(step: tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]], fired: set[int]) -> bool:
-        any_ids, all_ids, _ = step
+    def _could_fire(step: tuple[tuple[int, ...], ...], fired: set[int]) -> bool:
+        any_ids, all_ids = step[0], step[1]
         return all(p in fired for p in all_ids) and (not any_ids or any(p in fired for p in any_ids))
 
-    @staticmethod
-    def _step_hit(step: tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]], fired: set[int]) -> int | None:
-        any_ids, all_ids, not_ids = step
-        if any(p in fired for p in not_ids) or not all(p in fired for p in all_ids):
-            return None
-        if any_ids:
-            return next((p for p in any_ids if p in fired), None)
-        return all_ids[0]
+    def _step_hit(self, step: tuple[tuple[int, ...], ...], fired: set[int], text: str) -> Any:
+        """The match that satisfies one condition in `text`, or None.
 
-    def _sequence(self, r: int, hits: dict[tuple[int, int], list[tuple[Segment, int]]]) -> list[tuple[Segment, int]]:
+        Exclusions (`not`) apply to the line around a match, not to the whole segment, so one
+        harmless line of a script (a comment, a grep of the docs) does not silence the rest of it.
+        """
+        any_ids, all_ids, not_ids, not_anywhere_ids = step
+        if not all(p in fired for p in all_ids) or any(p in fired for p in not_anywhere_ids):
+            return None
+        candidates = [p for p in any_ids if p in fired] if any_ids else [all_ids[0]]
+        excluding = [p for p in not_ids if p in fired]
+        for pid in candidates:
+            if not excluding:
+                m = self._regex(pid).search(text)
+                if m is not None:
+                    return m
+                continue
+            for n, m in enumerate(self._regex(pid).finditer(text)):
+                if n >= MAX_TRIES:
+                    break
+                line = _line(text, m.start(), m.end())
+                if not any(self._regex(x).search(line) for x in excluding):
+                    return m
+        return None
+
+    def _sequence(self, r: int, hits: dict[tuple[int, int], list[tuple[Segment, Any]]]) -> list[tuple[Segment, Any]]:
         """Earliest chain of step hits in trajectory order, honouring named captures."""
         n_steps = len(self._steps[r])
         if any((r, s) not in hits for s in range(n_steps)):
             return []
         position = (-1, -1)  # (step of the action, offset in its text) of the previous step's match
         bound: dict[str, str] = {}
-        chain: list[tuple[Segment, int]] = []
+        chain: list[tuple[Segment, Any]] = []
         for s in range(n_steps):
             best = None
-            for seg, pid in hits[(r, s)]:
-                m = self._regex(pid).search(seg.text)
-                if m is None or any(v.lower() not in seg.text.lower() for v in bound.values()):
+            for seg, m in hits[(r, s)]:
+                if any(v.lower() not in seg.text.lower() for v in bound.values()):
                     continue
                 pos = (seg.step, m.start())
                 if pos >= position and (best is None or pos < best[0]):
-                    best = (pos, seg, pid, m)
+                    best = (pos, seg, m)
             if best is None:
                 return []
             position = (best[0][0], best[0][1] + 1)
             chain.append((best[1], best[2]))
-            for name, value in (best[3].groupdict() or {}).items():
+            for name, value in (best[2].groupdict() or {}).items():
                 if value:
                     bound[name] = value.rsplit("/", 1)[-1]
         return [chain[-1]]  # the finding points at the step that completes the sequence
 
-    def _finding(self, rule: Rule, seg: Segment, pid: int, requested: bool) -> Finding:
+    def _finding(self, rule: Rule, seg: Segment, m: Any, requested: bool) -> Finding:
         text = seg.text
-        m = self._regex(pid).search(text)
-        m_start, m_end = (m.start(), m.end()) if m else (0, min(len(text), EVIDENCE_WINDOW))
+        m_start, m_end = m.start(), m.end()
         line_start = text.rfind("\n", max(0, m_start - EVIDENCE_WINDOW), m_start) + 1
         if line_start == 0 and m_start > EVIDENCE_WINDOW:
             line_start = m_start - EVIDENCE_WINDOW
@@ -215,3 +230,10 @@ class RuleEngine:
             tool_call_id=seg.tool_call_id, field=seg.field, start=start, end=end, evidence=evidence,
             decoded_from=seg.decoded_from, requested=requested,
         )
+
+
+def _line(text: str, start: int, end: int) -> str:
+    """The whole line(s) around text[start:end]."""
+    left = text.rfind("\n", 0, start) + 1
+    right = text.find("\n", end)
+    return text[left:] if right < 0 else text[left:right]

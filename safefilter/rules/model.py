@@ -27,11 +27,13 @@ DEFAULT_APPLIES_TO: tuple[str, ...] = ("shell", "code", "file", "args")
 
 @dataclass(frozen=True, slots=True)
 class Condition:
-    """One match block: every `all`, at least one `any` (when given), no `not`, on one segment."""
+    """One match block, on one segment: every `all`, at least one `any` (when given), no `not` on
+    the line of the match, no `not_anywhere` anywhere in the segment."""
 
     any: tuple[str, ...] = ()
     all: tuple[str, ...] = ()
     not_: tuple[str, ...] = ()
+    not_anywhere: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,8 +118,9 @@ def _condition(block: dict[str, Any], path: str, rule_id: str, macros: dict[str,
         return tuple(_expand(p, macros, path, rule_id) for p in patterns)
 
     any_ = expand(block.get("any", [])) + tuple(re2.escape(k) for k in block.get("keywords", []))
-    cond = Condition(any_, expand(block.get("all", [])), expand(block.get("not", [])))
-    for pattern in (*cond.any, *cond.all, *cond.not_):
+    cond = Condition(any_, expand(block.get("all", [])), expand(block.get("not", [])),
+                     expand(block.get("not_anywhere", [])))
+    for pattern in (*cond.any, *cond.all, *cond.not_, *cond.not_anywhere):
         _check_regex(pattern, path, rule_id)
     return cond
 
