@@ -222,7 +222,7 @@ def _derive_into(seg: Segment, limits: Limits, out: list[Segment], depth: int) -
 
 _RUNS_FILE = re.compile(
     r"(?:^|[\s;&|(])(?:sudo\s+|nohup\s+|exec\s+)*(?:(?:ba|z|da)?sh|source|\.|python[0-9.]*|perl|ruby|node|php)\s+"
-    r"(?:-\S+\s+)*([^\s;&|]+)|(?:^|[\s;&|(])(\.{0,2}/[^\s;&|]+)",
+    r"(?:-\S+\s+)*([^\s;&|]+)|(?:^|[;&|(]|\bthen|\bdo|sudo|nohup|exec)\s*([\w.~-]*/[^\s;&|)]+)",
 )
 _CODE_EXTS = (".py", ".pl", ".rb", ".js", ".php")
 
