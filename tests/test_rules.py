@@ -92,34 +92,8 @@ def test_observation_rules_read_tool_output_only():
     assert not scanner.scan(said).unsafe
 
 
-BENIGN = [
-    "ssh-keygen -t ed25519 -C 'ci@example.com' -f ~/.ssh/id_ed25519 -N ''",
-    "git clone https://github.com/pallets/flask.git && cd flask && pip install -e .",
-    "nvidia-smi --query-gpu=name,memory.used --format=csv",
-    "python train.py --epochs 3 --device cuda",
-    "pip install -r requirements.txt",
-    "nc -z localhost 5432 && echo db up",
-    "ss -ltnp | grep 8000",
-    "curl -s http://localhost:8000/health",
-    "ping -c 1 127.0.0.1",
-    "grep -rn 'data mining' docs/ | head",
-    "pytest -q tests/test_bitcoin_prices.py",
-    "sha256sum dist/*.whl",
-    "docker ps --format '{{.Names}}'",
-    "ls -la ~/.ssh",
-    "cat ~/.ssh/id_ed25519.pub",
-    "find . -name '*.py' -newer setup.py | xargs wc -l",
-    "sudo apt-get install -y libpq-dev",
-    "chmod +x scripts/build.sh && ./scripts/build.sh",
-    "tar -xzf data.tar.gz -C data/",
-    "echo 'aGVsbG8gd29ybGQ=' | base64 -d",
-    "kubectl get pods -n staging",
-    "df -h && free -m",
-    "ip addr show eth0",
-    "systemctl status nginx",
-    "crontab -l",
-    "export PYTHONPATH=$PWD/src && python -m app",
-]
+BENIGN = [line for line in (Path(__file__).parent / "data" / "benign_commands.txt").read_text().splitlines()
+          if line and not line.startswith("#")]
 
 
 @pytest.mark.parametrize("command", BENIGN)
