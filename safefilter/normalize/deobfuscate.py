@@ -32,7 +32,9 @@ class Limits:
     min_token: int = 16  # shortest base64 / hex token worth decoding
 
 
-ACTION_KINDS = frozenset(("shell", "code", "file", "args"))
+# Kinds whose text is deobfuscated. File contents are matched as written; a file is deobfuscated
+# when it runs (see link_scripts), which keeps large source files off the expensive path.
+DERIVE_KINDS = frozenset(("shell", "code", "args"))
 
 _LINE_CONT = re.compile(r"\\\r?\n")
 _HEX_ESC = re.compile(r"\\x([0-9a-fA-F]{2})")
@@ -79,6 +81,10 @@ def _decode_printable(raw: bytes) -> str | None:
     return text
 
 
+_SHELL_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]{0,40})\}|\$([A-Za-z_][A-Za-z0-9_]{0,40})")
+_IDENTIFIER = re.compile(r"(?<![\w.'\"])([A-Za-z_][A-Za-z0-9_]{0,40})(?![\w'\"]|\s*=[^=])")
+
+
 def _substitute_shell_vars(text: str) -> str:
     assigned: dict[str, str] = {}
     for m in _SHELL_ASSIGN.finditer(text):
@@ -86,10 +92,13 @@ def _substitute_shell_vars(text: str) -> str:
         assigned[m.group(1)] = value or ""
     if not assigned:
         return text
-    names = "|".join(sorted(map(re.escape, assigned), key=len, reverse=True))
-    ref = re.compile(r"\$\{(" + names + r")\}|\$(" + names + r")(?![A-Za-z0-9_])")
+
+    def sub(m: re.Match[str]) -> str:
+        name = m.group(1) or m.group(2)
+        return assigned.get(name, m.group(0))
+
     for _ in range(3):  # values may reference each other
-        new = ref.sub(lambda m: assigned[m.group(1) or m.group(2)], text)
+        new = _SHELL_REF.sub(sub, text)
         if new == text or len(new) > 4 * len(text) + 4096:
             break
         text = new
@@ -103,10 +112,8 @@ def _substitute_code_vars(text: str) -> str:
         assigned[m.group(1)] = value
     if not assigned:
         return text
-    names = "|".join(sorted(map(re.escape, assigned), key=len, reverse=True))
     # Replace uses only, not the assignments themselves: a name followed by '=' (not '==') is kept.
-    ref = re.compile(r"(?<![\w.'\"])(" + names + r")(?![\w'\"]|\s*=[^=])")
-    new = ref.sub(lambda m: assigned[m.group(1)], text)
+    new = _IDENTIFIER.sub(lambda m: assigned.get(m.group(1), m.group(0)), text)
     return new if len(new) <= 4 * len(text) + 4096 else text
 
 
@@ -185,7 +192,7 @@ def _payloads(text: str, limits: Limits) -> Iterator[tuple[int, int, str, str]]:
 
 def derive(segment: Segment, limits: Limits = Limits()) -> list[Segment]:
     """All derived segments of an action segment (not including the segment itself)."""
-    if segment.kind not in ACTION_KINDS or len(segment.text) > limits.max_text:
+    if segment.kind not in DERIVE_KINDS or len(segment.text) > limits.max_text:
         return []
     out: list[Segment] = []
     _derive_into(segment, limits, out, segment.depth)
@@ -225,6 +232,12 @@ _RUNS_FILE = re.compile(
     r"(?:-\S+\s+)*([^\s;&|]+)|(?:^|[;&|(]|\bthen|\bdo|sudo|nohup|exec)\s*([\w.~-]*/[^\s;&|)]+)",
 )
 _CODE_EXTS = (".py", ".pl", ".rb", ".js", ".php")
+# Files the system runs by itself: writing one is as good as running it.
+_AUTOSTART = re.compile(
+    r"(^|/)(etc/cron[^/]*/|var/spool/cron/|etc/crontab$|etc/systemd/|\.config/systemd/|lib/systemd/|etc/init\.d/|"
+    r"etc/rc\.local$|etc/profile(\.d/|$)|\.bashrc$|\.bash_profile$|\.profile$|\.zshrc$|\.bash_login$|"
+    r"etc/update-motd\.d/|etc/ld\.so\.preload$|\.ssh/rc$|etc/xdg/autostart/|\.config/autostart/)"
+)
 
 
 def link_scripts(segments: list[Segment]) -> list[Segment]:
@@ -238,6 +251,9 @@ def link_scripts(segments: list[Segment]) -> list[Segment]:
     for seg in segments:
         if seg.kind == "file" and seg.path:
             written[seg.path.rsplit("/", 1)[-1]] = seg
+            if _AUTOSTART.search(seg.path):
+                out.append(replace(seg, kind="shell", decoded_from=f"script:{seg.path}",
+                                   start=seg.start, end=seg.start + len(seg.text)))
         elif seg.kind == "shell" and written:
             for m in _RUNS_FILE.finditer(seg.text):
                 target = (m.group(1) or m.group(2) or "").rsplit("/", 1)[-1]

@@ -32,9 +32,9 @@ def _flagged(pattern: str) -> str:
 
 @dataclass(slots=True)
 class _KindIndex:
-    matcher: "re2.Set"
+    matcher: "re2.Set"  # the positive patterns (any / all) of the rules for this kind
     local_ids: list[int]  # Set index -> global pattern id
-    rules: list[int]  # rules that apply to this kind
+    rules_of: dict[int, list[int]]  # global pattern id -> rules (of this kind) that use it positively
 
 
 class RuleEngine:
@@ -51,17 +51,22 @@ class RuleEngine:
             self._steps.append([self._register(cond) for cond in rule.steps])
         self._kinds: dict[str, _KindIndex] = {}
         for kind in KINDS:
-            rule_ids = [i for i, r in enumerate(self.rules) if kind in r.applies_to]
-            pids = sorted({p for i in rule_ids for step in self._steps[i] for group in step for p in group})
-            if not pids:
+            rules_of: dict[int, list[int]] = defaultdict(list)
+            for i, rule in enumerate(self.rules):
+                if kind in rule.applies_to:
+                    for p in sorted({p for step in self._steps[i] for p in (*step[0], *step[1])}):
+                        rules_of[p].append(i)
+            if not rules_of:
                 continue
+            # Exclusions stay out of the Set: they are checked only for rules that already fired.
+            pids = sorted(rules_of)
             options = re2.Options()
             options.max_mem = 512 << 20
             matcher = re2.Set.SearchSet(options)
             for pid in pids:
                 matcher.Add(_flagged(self._patterns[pid]))
             matcher.Compile()
-            self._kinds[kind] = _KindIndex(matcher, pids, rule_ids)
+            self._kinds[kind] = _KindIndex(matcher, pids, dict(rules_of))
         self._requested_patterns: list[str] = sorted({p for r in self.rules for p in r.requested_when})
         self._requested_index = {p: i for i, p in enumerate(self._requested_patterns)}
         self._requested_set = None
@@ -123,7 +128,8 @@ class RuleEngine:
             if not fired:
                 continue
             fired_ids = {index.local_ids[i] for i in fired}
-            candidates = [r for r in index.rules if any(self._could_fire(step, fired_ids) for step in self._steps[r])]
+            reachable = sorted({r for p in fired_ids for r in index.rules_of[p]})
+            candidates = [r for r in reachable if any(self._could_fire(step, fired_ids) for step in self._steps[r])]
             if not candidates:
                 continue
             for seg in segs:
@@ -167,12 +173,13 @@ class RuleEngine:
         harmless line of a script (a comment, a grep of the docs) does not silence the rest of it.
         """
         any_ids, all_ids, not_ids, not_anywhere_ids = step
-        if not all(p in fired for p in all_ids) or any(p in fired for p in not_anywhere_ids):
+        if not all(p in fired for p in all_ids):
             return None
         candidates = [p for p in any_ids if p in fired] if any_ids else [all_ids[0]]
-        excluding = [p for p in not_ids if p in fired]
+        if not candidates or any(self._regex(p).search(text) for p in not_anywhere_ids):
+            return None
         for pid in candidates:
-            if not excluding:
+            if not not_ids:
                 m = self._regex(pid).search(text)
                 if m is not None:
                     return m
@@ -181,7 +188,7 @@ class RuleEngine:
                 if n >= MAX_TRIES:
                     break
                 line = _line(text, m.start(), m.end())
-                if not any(self._regex(x).search(line) for x in excluding):
+                if not any(self._regex(x).search(line) for x in not_ids):
                     return m
         return None
 
