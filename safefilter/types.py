@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = ["CATEGORIES", "Severity", "Segment", "Finding", "Verdict"]
 
@@ -30,16 +30,16 @@ class Severity(IntEnum):
         return self.name.lower()
 
 
-@dataclass(frozen=True, slots=True)
-class Segment:
+class Segment(NamedTuple):
     """One piece of text the agent produced or saw, with where it came from.
 
     `kind` says what the text is: ``shell`` (a command), ``code`` (Python or another
     interpreter's source), ``file`` (content written to a file), ``args`` (string arguments of
-    an unknown tool), ``observation`` (tool output), ``task`` (system or user prompt).
-    `text` is what detectors read. For a derived segment (decoded base64, an unwrapped variable,
-    a script that is later run) `text` is the decoded text while `start`/`end` still point at
+    an unknown tool), ``observation`` (tool output). `text` is what detectors read; `start` is
+    where it begins inside the message field. For a derived segment (decoded base64, an unwrapped
+    variable, a script that is later run) `text` is the decoded text while `start`/`end` point at
     the original characters in the message field, and `decoded_from` says how it was derived.
+    A NamedTuple because a trajectory has dozens of them: construction cost matters.
     """
 
     kind: str

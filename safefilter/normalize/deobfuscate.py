@@ -14,7 +14,7 @@ import binascii
 import codecs
 import re
 import zlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Iterator
 
 from ..types import Segment
@@ -49,6 +49,8 @@ _EMPTY_EXPANSIONS = re.compile(r"\$@|\$\{\}|\$\*")
 _CONCAT = re.compile(r"""(['"])\s*\+\s*(['"])|(['"])\s*\.\s*(['"])""")
 _BACKSLASH = re.compile(r"\\(?=[A-Za-z0-9/.:_-])")
 _QUOTES = str.maketrans("", "", "'\"`")
+_ADJACENT_LITERALS = re.compile(r"""(?<=\w)(['"])\s*\1(?=\w)""")
+_CODE_SINK = re.compile(r"system|popen|subprocess|exec|eval|spawn|connect|socket|urlopen|requests\.|run\(|call\(")
 _SHELL_ASSIGN = re.compile(
     r"(?:^|[\s;&|(])(?:export\s+|local\s+|readonly\s+|declare\s+(?:-\w+\s+)?)?"
     r"([A-Za-z_][A-Za-z0-9_]{0,40})=(?:'([^'\n]*)'|\"([^\"\n]*)\"|([^\s;&|)'\"]*))"
@@ -137,10 +139,11 @@ def normalize_text(text: str, kind: str) -> str:
     if "$'" in t:
         t = t.replace("$'", "'")
     if "=" in t:
-        if kind == "code":
+        if kind != "code":
+            if "$" in t:
+                t = _substitute_shell_vars(t)
+        elif _CODE_SINK.search(t):  # names only matter where a string reaches a shell, exec or socket
             t = _substitute_code_vars(t)
-        elif "$" in t:
-            t = _substitute_shell_vars(t)
     if "$(" in t or "`" in t:
         t = _ECHO_SUBST.sub(lambda m: m.group(1) if m.group(1) is not None else m.group(2), t)
     if "IFS" in t:
@@ -150,7 +153,13 @@ def normalize_text(text: str, kind: str) -> str:
     if "'" in t or '"' in t or "`" in t:
         if "+" in t or "." in t:
             t = _CONCAT.sub("", t)
-        t = t.translate(_QUOTES)
+        if kind != "code":
+            t = t.translate(_QUOTES)
+        elif _CODE_SINK.search(t):
+            # argv lists handed to subprocess read as the command line they become
+            t = t.replace("', '", " ").replace('", "', " ").translate(_QUOTES)
+        else:
+            t = _ADJACENT_LITERALS.sub("", t)  # 'xm' 'rig' -> 'xmrig'; other quotes are syntax
     if "\\" in t:
         t = _BACKSLASH.sub("", t)
     return t
@@ -208,7 +217,7 @@ def _derive_into(seg: Segment, limits: Limits, out: list[Segment], depth: int) -
     views = [seg.text]
     if normalized != seg.text:
         how = f"{seg.decoded_from}+normalized" if seg.decoded_from else "normalized"
-        view = replace(seg, text=normalized, start=span_start, end=span_end, decoded_from=how, depth=depth + 1)
+        view = seg._replace(text=normalized, start=span_start, end=span_end, decoded_from=how, depth=depth + 1)
         out.append(view)
         views.append(normalized)
     seen: set[str] = set()
@@ -222,7 +231,7 @@ def _derive_into(seg: Segment, limits: Limits, out: list[Segment], depth: int) -
             else:
                 o_start, o_end = seg.start + start, seg.start + end
             tag = f"{seg.decoded_from}>{how}" if seg.decoded_from else how
-            child = replace(seg, text=decoded, start=o_start, end=o_end, decoded_from=tag, depth=depth + 1)
+            child = seg._replace(text=decoded, start=o_start, end=o_end, decoded_from=tag, depth=depth + 1)
             out.append(child)
             _derive_into(child, limits, out, depth + 1)
 
@@ -252,7 +261,7 @@ def link_scripts(segments: list[Segment]) -> list[Segment]:
         if seg.kind == "file" and seg.path:
             written[seg.path.rsplit("/", 1)[-1]] = seg
             if _AUTOSTART.search(seg.path):
-                out.append(replace(seg, kind="shell", decoded_from=f"script:{seg.path}",
+                out.append(seg._replace(kind="shell", decoded_from=f"script:{seg.path}",
                                    start=seg.start, end=seg.start + len(seg.text)))
         elif seg.kind == "shell" and written:
             for m in _RUNS_FILE.finditer(seg.text):
@@ -261,6 +270,6 @@ def link_scripts(segments: list[Segment]) -> list[Segment]:
                 if script is None:
                     continue
                 kind = "code" if script.path and script.path.endswith(_CODE_EXTS) else "shell"
-                out.append(replace(script, kind=kind, decoded_from=f"script:{script.path}", step=seg.step,
+                out.append(script._replace(kind=kind, decoded_from=f"script:{script.path}", step=seg.step,
                                    start=script.start, end=script.start + len(script.text)))
     return out

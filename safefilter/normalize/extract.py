@@ -28,6 +28,8 @@ SHELL_KEYS = ("command", "cmd", "script", "commands", "input", "keys")
 CODE_KEYS = ("code", "source", "python")
 FILE_CONTENT_KEYS = ("file_text", "content", "new_str", "text", "contents", "data", "insert_text")
 PATH_KEYS = ("path", "file_path", "filename", "file", "filepath", "target_file")
+PATH_KEY_SET = frozenset(PATH_KEYS)
+FILE_CONTENT_KEY_SET = frozenset(FILE_CONTENT_KEYS)
 TASK_ROLES = frozenset(("system", "user", "developer", "human"))
 FENCE = re.compile(r"```[ \t]*(bash|sh|shell|console|zsh|python|py|python3)?[ \t]*\n(.*?)```", re.S)
 
@@ -228,8 +230,15 @@ def _tool_call(name: str, arguments: Any, index: int, call_id: Any, prefix: str,
 
 def _argument_segments(tool: str, args: dict[str, Any], index: int, call_id: str | None, prefix: str,
                        step: int) -> Iterator[Segment]:
-    path = next((args[k] for k in PATH_KEYS if isinstance(args.get(k), str)), None)
-    is_editor = path is not None and any(isinstance(args.get(k), str) for k in FILE_CONTENT_KEYS)
+    path = None
+    has_content = False
+    for key, value in args.items():
+        if value.__class__ is str:
+            if path is None and key in PATH_KEY_SET:
+                path = value
+            elif key in FILE_CONTENT_KEY_SET:
+                has_content = True
+    is_editor = path is not None and has_content
     for key, value in args.items():
         field = f"{prefix}.{key}"
         if isinstance(value, str):
