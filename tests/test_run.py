@@ -175,3 +175,14 @@ def test_a_record_that_breaks_a_detector_goes_to_invalid(input_file, tmp_path):
     assert [r.record_id for r in results if r.error] == ["miner-1"]
     assert "RuntimeError: boom" in results[2].error
     assert results[1].verdict.unsafe and not results[0].verdict.unsafe
+
+
+def test_scanner_pickles_for_worker_processes():
+    import pickle
+
+    from safefilter import Scanner
+
+    scanner = Scanner.from_rules([MINI])
+    clone = pickle.loads(pickle.dumps(scanner))  # what datasets.map(num_proc) and Ray do
+    record = records()[2]
+    assert clone.scan(record) == scanner.scan(record)
