@@ -60,6 +60,7 @@ _CODE_ASSIGN = re.compile(
 )
 _TOKEN = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")  # base64 (standard or url-safe) or hex candidates
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+_PRINTABLE_BYTES = bytes(range(32, 127)) + b"\t\n\r"
 _QUOTED = re.compile(r"'([^'\n]{3,})'|\"([^\"\n]{3,})\"")
 _ROT13_HINT = re.compile(r"rot_?13|tr\s+['\"]?a-z[a-z-]*['\"]?\s+['\"]?n-z", re.I)
 _REVERSE_HINT = re.compile(r"\|\s*rev\b|\[::-1\]|\.reverse\(\)|\breverse\(")
@@ -74,8 +75,7 @@ def _decode_printable(raw: bytes) -> str | None:
             return None
     if len(raw) < 6:
         return None
-    printable = sum(1 for b in raw if 32 <= b < 127 or b in (9, 10, 13))
-    if printable < 0.95 * len(raw):
+    if len(raw.translate(None, _PRINTABLE_BYTES)) > 0.05 * len(raw):  # what is left is not text
         return None
     text = raw.decode("ascii", "ignore")
     if sum(c.isalpha() for c in text) < 3 or " " not in text and "/" not in text and "." not in text:
