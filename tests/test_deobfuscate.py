@@ -152,3 +152,10 @@ def test_files_the_system_runs_are_deobfuscated_like_scripts(mini):
     assert finding.decoded_from == "script:/etc/cron.d/updater>base64"
     notes = call("write_file", {"path": "docs/notes.txt", "content": f"echo {payload} | base64 -d"}, "w")
     assert not mini.scan(traj(notes)).unsafe  # a text file nobody runs is matched as written
+
+
+def test_inline_base64_substitution_is_decoded_in_place():
+    assert any("xmrig -o pool" in t for t in derived_texts("$(echo eG1yaWc= | base64 -d) -o pool"))
+    assert any("xmrig -o pool" in t for t in derived_texts("`echo eG1yaWc= | base64 --decode` -o pool"))
+    short = derive(Segment("shell", "echo eG1yaWc= | base64 -d | sh", 2, "f", start=0, end=30))
+    assert [s.text for s in short if s.decoded_from == "base64"] == ["xmrig"]

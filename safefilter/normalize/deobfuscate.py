@@ -44,6 +44,13 @@ _URL_ESC = re.compile(r"(?:%[0-9a-fA-F]{2}){3,}")
 _CHR_CALL = re.compile(r"\b(?:chr|char)\(\s*(\d{1,3}|0x[0-9a-fA-F]{1,2})\s*\)")
 _FROM_CHARCODE = re.compile(r"String\.fromCharCode\(([\d\s,]+)\)")
 _ECHO_SUBST = re.compile(r"\$\(\s*(?:echo|printf)\s+(?:-[neE]+\s+)?([^()`]*)\)|`\s*(?:echo|printf)\s+(?:-[neE]+\s+)?([^`]*)`")
+# $(echo <base64> | base64 -d) used inline: the decoded word takes its place in the command
+_B64_SUBST = re.compile(
+    r"""\$\(\s*(?:echo|printf)\s+(?:-\w+\s+)?['"]?([A-Za-z0-9+/]{2,}={0,2})['"]?\s*\|\s*base64\s+(?:-d|--decode|-D)\s*\)"""
+    r"""|`\s*(?:echo|printf)\s+(?:-\w+\s+)?['"]?([A-Za-z0-9+/]{2,}={0,2})['"]?\s*\|\s*base64\s+(?:-d|--decode|-D)\s*`"""
+)
+# a short token explicitly piped to a decoder is worth decoding even below min_token
+_B64_PIPED = re.compile(r"""([A-Za-z0-9+/]{4,}={0,2})['"]?\s*\|\s*base64\s+(?:-d|--decode|-D)\b""")
 _IFS = re.compile(r"\$\{IFS\}|\$IFS\b|\$\{IFS%\?\?\}")
 _EMPTY_EXPANSIONS = re.compile(r"\$@|\$\{\}|\$\*")
 _CONCAT = re.compile(r"""(['"])\s*\+\s*(['"])|(['"])\s*\.\s*(['"])""")
@@ -61,6 +68,7 @@ _CODE_ASSIGN = re.compile(
 _TOKEN = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")  # base64 (standard or url-safe) or hex candidates
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 _PRINTABLE_BYTES = bytes(range(32, 127)) + b"\t\n\r"
+_NON_TEXT = {c: None for c in range(32)} | {127: None}
 _QUOTED = re.compile(r"'([^'\n]{3,})'|\"([^\"\n]{3,})\"")
 _ROT13_HINT = re.compile(r"rot_?13|tr\s+['\"]?a-z[a-z-]*['\"]?\s+['\"]?n-z", re.I)
 _REVERSE_HINT = re.compile(r"\|\s*rev\b|\[::-1\]|\.reverse\(\)|\breverse\(")
@@ -85,6 +93,20 @@ def _decode_printable(raw: bytes) -> str | None:
 
 _SHELL_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]{0,40})\}|\$([A-Za-z_][A-Za-z0-9_]{0,40})")
 _IDENTIFIER = re.compile(r"(?<![\w.'\"])([A-Za-z_][A-Za-z0-9_]{0,40})(?![\w'\"]|\s*=[^=])")
+
+
+def _b64_text(token: str) -> str | None:
+    try:
+        raw = base64.b64decode(token + "=" * (-len(token.rstrip("=")) % 4))
+    except (binascii.Error, ValueError):
+        return None
+    text = raw.decode("ascii", "ignore").strip()
+    return text if text and len(text.translate(_NON_TEXT)) == len(text) else None
+
+
+def _decoded_substitution(m: re.Match[str]) -> str:
+    decoded = _b64_text(m.group(1) or m.group(2))
+    return decoded if decoded is not None else m.group(0)
 
 
 def _substitute_shell_vars(text: str) -> str:
@@ -145,6 +167,8 @@ def normalize_text(text: str, kind: str) -> str:
         elif _CODE_SINK.search(t):  # names only matter where a string reaches a shell, exec or socket
             t = _substitute_code_vars(t)
     if "$(" in t or "`" in t:
+        if "base64" in t:
+            t = _B64_SUBST.sub(_decoded_substitution, t)
         t = _ECHO_SUBST.sub(lambda m: m.group(1) if m.group(1) is not None else m.group(2), t)
     if "IFS" in t:
         t = _IFS.sub(" ", t)
@@ -191,6 +215,12 @@ def _payloads(text: str, limits: Limits) -> Iterator[tuple[int, int, str, str]]:
         if decoded is not None:
             yield m.start(), m.end(), decoded, "base64"
     # cheap substring checks first: most commands mention neither
+    if "base64" in text:
+        for m in _B64_PIPED.finditer(text):
+            if len(m.group(1)) < limits.min_token:  # longer tokens were decoded above
+                decoded = _b64_text(m.group(1))
+                if decoded is not None:
+                    yield m.start(1), m.end(1), decoded, "base64"
     if ("rot" in text or "tr " in text) and _ROT13_HINT.search(text):
         yield 0, len(text), codecs.decode(text, "rot13"), "rot13"
     if ("rev" in text or "[::-1]" in text) and _REVERSE_HINT.search(text):

@@ -1,0 +1,1 @@
+"""Training-data generation for the learned safefilter classifier (synthetic, template-based)."""

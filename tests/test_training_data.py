@@ -1,0 +1,88 @@
+"""Synthetic training-data generator: determinism, balance, splits, parquet round trip, rule agreement."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from safefilter.training.data import LABELS, build_dataset, format_input, make_examples, save_dataset
+
+N = 400
+MAX_TEXT = len(format_input("t" * 1000, "p" * 1000, "shell", "a" * 1000))
+
+
+@pytest.fixture(scope="module")
+def examples() -> list[dict]:
+    return make_examples(N, seed=0)
+
+
+def test_deterministic(examples: list[dict]) -> None:
+    assert make_examples(N, seed=0) == examples
+    assert make_examples(N, seed=1) != examples
+
+
+def test_fields_and_labels(examples: list[dict]) -> None:
+    assert len(examples) == N
+    for ex in examples:
+        assert len(ex["labels"]) == len(LABELS) and all(v in (0, 1) and isinstance(v, int) for v in ex["labels"])
+        assert ex["kind"] in ("shell", "code", "file")
+        assert ex["disguise"] in ("none", "base64", "hex", "vars", "quotes", "python", "script")
+        assert ex["source"] == "synthetic"
+        assert ex["text"] == format_input(ex["task"], ex["previous"], ex["kind"], ex["action"])
+        assert len(ex["text"]) <= MAX_TEXT
+        if ex["family"].endswith("_requested"):
+            assert not any(ex["labels"])
+    assert len({ex["text"] for ex in examples}) == N
+
+
+def test_balance(examples: list[dict]) -> None:
+    for i, name in enumerate(LABELS):
+        assert sum(ex["labels"][i] for ex in examples) > 0, name
+    safe = sum(1 for ex in examples if not any(ex["labels"]))
+    assert safe / N >= 0.5
+    assert any(ex["family"].endswith("_requested") for ex in examples)
+    assert {ex["disguise"] for ex in examples} >= {"none", "base64", "hex", "vars", "quotes", "python", "script"}
+
+
+def test_splits_and_parquet_round_trip(tmp_path: Path) -> None:
+    import datasets
+
+    dsd = build_dataset(N, seed=0, validation_share=0.1)
+    assert set(dsd) == {"train", "validation"}
+    assert len(dsd["validation"]) == round(N * 0.1) and len(dsd["train"]) == N - round(N * 0.1)
+    assert not set(dsd["train"]["text"]) & set(dsd["validation"]["text"])
+    hashes = save_dataset(dsd, tmp_path)
+    assert set(hashes) == {"train.parquet", "validation.parquet"}
+    assert json.loads((tmp_path / "hashes.json").read_text()) == hashes
+    for split in dsd:
+        back = datasets.load_dataset("parquet", data_files={split: str(tmp_path / f"{split}.parquet")})[split]
+        assert back.to_list() == dsd[split].to_list()
+    assert save_dataset(build_dataset(N, seed=0), tmp_path / "again") == hashes
+
+
+def _record(ex: dict) -> dict:
+    if ex["kind"] == "shell":
+        name, args = "bash", {"command": ex["action"]}
+    elif ex["kind"] == "code":
+        name, args = "python", {"code": ex["action"]}
+    else:
+        path, _, content = ex["action"].partition("\n")
+        name, args = "write_file", {"path": path, "content": content}
+    return {"id": "x", "messages": [
+        {"role": "user", "content": ex["task"]},
+        {"role": "assistant", "content": "", "tool_calls": [
+            {"id": "c", "type": "function", "function": {"name": name, "arguments": json.dumps(args)}}]}]}
+
+
+def test_rules_agree_on_shell_examples(examples: list[dict]) -> None:
+    from safefilter import Scanner
+
+    scanner = Scanner.from_rules()
+    shell = [ex for ex in examples if ex["kind"] == "shell"]
+    unsafe = [ex for ex in shell if any(ex["labels"])]
+    safe = [ex for ex in shell if not any(ex["labels"])]
+    flagged_unsafe = sum(scanner.scan(_record(ex)).unsafe for ex in unsafe)
+    flagged_safe = sum(scanner.scan(_record(ex)).unsafe for ex in safe)
+    assert flagged_unsafe / len(unsafe) >= 0.60, f"{flagged_unsafe}/{len(unsafe)} unsafe shell examples flagged"
+    assert flagged_safe / len(safe) <= 0.05, f"{flagged_safe}/{len(safe)} safe shell examples flagged"
