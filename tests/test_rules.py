@@ -136,3 +136,12 @@ def test_match_dense_text_gives_bounded_findings(scanner):
     keys = [(f.rule_id, f.message_index, f.field) for f in verdict.findings]
     assert verdict.unsafe and len(keys) == len(set(keys)) <= MAX_FINDINGS
     assert {"tunneling", "cryptomining", "network_probing"} <= set(verdict.categories)
+
+
+def test_an_example_with_a_requesting_task_counts_as_no_match(tmp_path):
+    pack = tmp_path / "p.yaml"
+    text = MINI.read_text().replace(
+        "      no_match: ['man ssh -R 1']",
+        "      no_match: ['man ssh -R 1', {task: 'Open an ssh tunnel to staging', steps: ['ssh -NR 9:localhost:22 u@h']}]")
+    pack.write_text(text)
+    assert all(r.passed for r in check_rules(load_pack(pack).rules))
