@@ -1,0 +1,168 @@
+"""`ClassifierDetector`: the learned classifier as a scanner Detector.
+
+Every action segment of a trajectory (kinds ``shell``, ``code``, ``file``, ``args``; the original
+segments, plus the decoded views when ``include_decoded=True``) becomes one model input
+``format_input(task, previous, kind, text)``, where ``previous`` is the text of the last original
+action segment of an earlier step (empty for the first action) -- or, with ``previous="observation"``,
+the last tool output seen before the action (closer to the synthetic training data, whose
+``previous`` is mostly tool output) -- and, for ``file``
+segments, the text is ``"<path>\\n<content>"`` as in the training data. All inputs of one
+`detect_batch` call go to the model together (deduplicated and cached by `Classifier.predict`).
+The trajectory's ``task`` joins its system and user prompts, and `format_input` keeps only its
+first 150 characters, so a long system prompt would crowd out the request. With
+``task_view="tail"`` (default) a task longer than 150 characters is cut to its last 150 (the user
+request comes last); ``task_view="head"`` passes the task unchanged.
+
+A category whose probability reaches its threshold (``thresholds.json`` of the model, or the
+``thresholds`` override) gives one Finding with ``detector="classifier"`` and the probability as
+its score.
+
+Gate: ``gate="all"`` classifies every action. ``gate="undecided"`` skips the trajectories whose
+ids are in ``skip_ids`` -- the ids the rules already flagged. Pass them per call
+(``detect_batch(items, skip_ids=...)``) or set the ``skip_ids`` attribute; without ids, the
+``undecided`` gate classifies everything. Skipped trajectories get no classifier findings.
+
+Picklable: the loaded model is dropped in ``__getstate__`` and reloaded lazily in each worker.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Collection, Mapping, Sequence
+
+from ..training.data import format_input
+from ..types import Finding, Segment, Severity
+from .model import Classifier, check_model_dir, load_classifier
+
+__all__ = ["ClassifierDetector", "ACTION_KINDS", "GATES"]
+
+ACTION_KINDS = frozenset({"shell", "code", "file", "args"})
+GATES = ("all", "undecided")
+_EVIDENCE_CHARS = 240
+_TASK_CHARS = 150  # what format_input keeps of the task
+
+
+def _action_text(seg: Segment) -> str:
+    if seg.kind == "file" and seg.path:
+        return f"{seg.path}\n{seg.text}"
+    return seg.text
+
+
+class ClassifierDetector:
+    """Detector protocol: `name` and `detect_batch(items) -> list[list[Finding]]`."""
+
+    name = "classifier"
+
+    def __init__(self, model_dir: str | os.PathLike[str], *, gate: str = "all", device: str = "auto",
+                 batch_size: int = 64, max_length: int = 128, include_decoded: bool = False,
+                 thresholds: Mapping[str, float] | None = None, severity: Severity = Severity.MEDIUM,
+                 cache_size: int = 100_000, check: bool = True, previous: str = "action",
+                 task_view: str = "tail",
+                 classifier: Classifier | None = None) -> None:
+        if previous not in ("action", "observation"):
+            raise ValueError(f"previous must be 'action' or 'observation', got {previous!r}")
+        if task_view not in ("tail", "head"):
+            raise ValueError(f"task_view must be 'tail' or 'head', got {task_view!r}")
+        if gate not in GATES:
+            raise ValueError(f"gate must be one of {GATES}, got {gate!r}")
+        self.model_dir = Path(model_dir)
+        if check and classifier is None:
+            check_model_dir(self.model_dir)  # fail early (ModelLoadError) with the command that makes it
+        self.gate = gate
+        self.previous = previous
+        self.task_view = task_view
+        self.device = device
+        self.batch_size = batch_size
+        self.max_length = max_length
+        self.include_decoded = include_decoded
+        self.threshold_override = dict(thresholds or {})
+        self.severity = severity
+        self.cache_size = cache_size
+        self.skip_ids: Collection[str] | None = None
+        self._classifier = classifier
+
+    # ------------------------------------------------------------------ lifecycle
+    @property
+    def classifier(self) -> Classifier:
+        if self._classifier is None:
+            self._classifier = load_classifier(self.model_dir, device=self.device, cache_size=self.cache_size)
+        return self._classifier
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_classifier"] = None  # weights and cache stay behind; each worker reloads lazily
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    def thresholds(self) -> dict[str, float]:
+        th = dict(self.classifier.thresholds)
+        th.update(self.threshold_override)
+        return th
+
+    # ------------------------------------------------------------------ inputs
+    def _inputs(self, item: Any) -> list[tuple[Segment, str]]:
+        """(segment, model text) for each action segment of one prepared trajectory."""
+        task = item.trajectory.task or ""
+        if self.task_view == "tail" and len(task) > _TASK_CHARS:
+            task = task[-_TASK_CHARS:]
+        out: list[tuple[Segment, str]] = []
+        previous = ""
+        last_step_text: tuple[int, str] | None = None  # (step, text) of the latest original action
+        observation = ""
+        use_obs = self.previous == "observation"
+        for seg in item.segments:
+            if seg.kind == "observation" and seg.decoded_from is None:
+                observation = seg.text
+                continue
+            if seg.kind not in ACTION_KINDS:
+                continue
+            original = seg.decoded_from is None
+            if not original and not self.include_decoded:
+                continue
+            if original and last_step_text is not None and last_step_text[0] < seg.step:
+                previous = last_step_text[1]
+            action = _action_text(seg)
+            out.append((seg, format_input(task, observation if use_obs else previous, seg.kind, action)))
+            if original:
+                last_step_text = (seg.step, action)
+        return out
+
+    # ------------------------------------------------------------------ detection
+    def detect_batch(self, items: Sequence[Any], *, skip_ids: Collection[str] | None = None) -> list[list[Finding]]:
+        skip = skip_ids if skip_ids is not None else self.skip_ids
+        per_item: list[list[tuple[Segment, str]]] = []
+        for item in items:
+            if self.gate == "undecided" and skip and item.trajectory.id in skip:
+                per_item.append([])
+            else:
+                per_item.append(self._inputs(item))
+        texts = [text for inputs in per_item for _, text in inputs]
+        results: list[list[Finding]] = [[] for _ in items]
+        if not texts:
+            return results
+        clf = self.classifier
+        probs = clf.predict(texts, batch_size=self.batch_size, max_length=self.max_length)
+        th = self.thresholds()
+        labels = clf.labels
+        row = 0
+        for j, inputs in enumerate(per_item):
+            for seg, _ in inputs:
+                p = probs[row]
+                row += 1
+                for c, category in enumerate(labels):
+                    score = float(p[c])
+                    if score >= th.get(category, 0.5):
+                        results[j].append(self._finding(seg, category, score))
+        return results
+
+    def _finding(self, seg: Segment, category: str, score: float) -> Finding:
+        end = seg.end if seg.end >= 0 else seg.start + len(seg.text)
+        if seg.decoded_from is None:
+            end = seg.start + len(seg.text)
+        return Finding(category=category, subcategory="classifier", detector="classifier",
+                       rule_id=f"classifier:{category}", score=round(score, 4), severity=self.severity,
+                       mitre=(), message_index=seg.message_index, tool_call_id=seg.tool_call_id,
+                       field=seg.field, start=seg.start, end=end, evidence=seg.text[:_EVIDENCE_CHARS],
+                       decoded_from=seg.decoded_from, requested=False)

@@ -1,0 +1,306 @@
+"""Fine-tune a local encoder into the four-category action classifier.
+
+A plain torch loop: AdamW, linear warmup/decay, BCEWithLogits over the four categories, dynamic
+padding, deterministic under `seed`. After training it scores the validation split, calibrates
+one threshold per category on it, and writes the model directory `load_classifier` reads.
+
+Threshold calibration (``calibration``):
+
+- ``"f1"`` (default): the threshold that maximizes the category's F1 on validation. The cut is
+  placed half-way between the lowest included score and the highest excluded one, so it keeps a
+  margin on both sides; ties prefer the higher threshold (fewer false positives).
+- ``"precision"``: the lowest threshold whose validation precision is still >= ``min_precision``
+  (0.95 by default) -- more recall for a bounded precision; falls back to ``"f1"`` if no cut
+  reaches that precision.
+
+A category without positives in validation keeps 0.5.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import platform
+import random
+import time
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from ..training.data import LABELS
+from .model import Classifier, ModelLoadError, TRAIN_COMMAND, _offline, _quiet_hf, pick_device, save_model_dir
+
+__all__ = ["train", "calibrate_thresholds", "metrics_at"]
+
+
+# ---------------------------------------------------------------------- data
+def _load_splits(data: Any) -> tuple[Any, Any, dict[str, Any]]:
+    """(train, validation, hash info) from a DatasetDict or a directory written by save_dataset."""
+    import datasets
+
+    info: dict[str, Any] = {}
+    if isinstance(data, (str, os.PathLike)):
+        path = Path(data)
+        if not path.is_dir():
+            raise FileNotFoundError(f"training data directory {path} does not exist "
+                                    "(make it with `safefilter data make-training`)")
+        files = {s: str(path / f"{s}.parquet") for s in ("train", "validation") if (path / f"{s}.parquet").is_file()}
+        if "train" not in files:
+            raise FileNotFoundError(f"{path} has no train.parquet")
+        dsd = datasets.DatasetDict({s: datasets.Dataset.from_parquet(f) for s, f in files.items()})
+        info["data_dir"] = str(path)
+        info["file_sha256"] = {Path(f).name: hashlib.sha256(Path(f).read_bytes()).hexdigest() for f in files.values()}
+        if (path / "hashes.json").is_file():
+            info["hashes_json"] = json.loads((path / "hashes.json").read_text())
+    else:
+        dsd = data
+    train_ds = dsd["train"]
+    val_ds = dsd["validation"] if "validation" in dsd else None
+    info["content_sha256"] = {name: _content_hash(ds) for name, ds in (("train", train_ds), ("validation", val_ds))
+                              if ds is not None}
+    info["rows"] = {name: len(ds) for name, ds in (("train", train_ds), ("validation", val_ds)) if ds is not None}
+    return train_ds, val_ds, info
+
+
+def _content_hash(ds: Any) -> str:
+    h = hashlib.sha256()
+    for text, labels in zip(ds["text"], ds["labels"]):
+        h.update(text.encode("utf-8", "surrogatepass"))
+        h.update(bytes([0] + [int(x) for x in labels] + [0]))
+    return h.hexdigest()
+
+
+def _seed_all(seed: int) -> None:
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)
+
+
+# ---------------------------------------------------------------------- calibration and metrics
+def _best_cut(scores: np.ndarray, y: np.ndarray, *, mode: str, min_precision: float) -> float:
+    pos = int(y.sum())
+    if pos == 0 or len(scores) == 0:
+        return 0.5
+    order = np.argsort(-scores, kind="stable")
+    s, t = scores[order], y[order]
+    tp = np.cumsum(t)
+    k = np.arange(1, len(s) + 1)
+    # only cut between distinct scores: the last index of each run of equal scores
+    last = np.r_[s[1:] != s[:-1], True]
+    precision = tp / k
+    recall = tp / pos
+    f1 = np.where(tp > 0, 2 * precision * recall / np.maximum(precision + recall, 1e-12), 0.0)
+    idx = None
+    if mode == "precision":
+        ok = np.where(last & (precision >= min_precision) & (tp > 0))[0]
+        if len(ok):
+            idx = int(ok[-1])  # the most inclusive cut that keeps the precision
+    elif mode != "f1":
+        raise ValueError(f"calibration must be 'f1' or 'precision', got {mode!r}")
+    if idx is None:
+        cand = np.where(last)[0]
+        best = f1[cand].max()
+        idx = int(cand[np.where(f1[cand] >= best - 1e-12)[0][0]])  # first = highest threshold among ties
+    below = s[idx + 1] if idx + 1 < len(s) else max(0.0, s[idx] - 0.05)
+    return float((s[idx] + below) / 2)
+
+
+def calibrate_thresholds(probs: np.ndarray, y: np.ndarray, labels: Sequence[str] = LABELS, *,
+                         mode: str = "f1", min_precision: float = 0.95) -> dict[str, float]:
+    return {c: round(_best_cut(probs[:, i], y[:, i], mode=mode, min_precision=min_precision), 6)
+            for i, c in enumerate(labels)}
+
+
+def _prf(pred: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    tp = int((pred & (y == 1)).sum())
+    fp = int((pred & (y == 0)).sum())
+    fn = int((~pred & (y == 1)).sum())
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4), "tp": tp, "fp": fp, "fn": fn,
+            "support": int((y == 1).sum())}
+
+
+def metrics_at(probs: np.ndarray, y: np.ndarray, thresholds: Mapping[str, float],
+               labels: Sequence[str] = LABELS) -> dict[str, Any]:
+    t = np.array([thresholds[c] for c in labels], dtype=np.float32)
+    pred = probs >= t
+    out: dict[str, Any] = {"per_category": {c: _prf(pred[:, i], y[:, i]) for i, c in enumerate(labels)}}
+    out["micro"] = _prf(pred.ravel(), y.ravel())
+    any_pred, any_y = pred.any(axis=1), y.any(axis=1).astype(int)
+    out["any_unsafe"] = _prf(any_pred, any_y)
+    neg = int((any_y == 0).sum())
+    out["any_unsafe"]["false_positive_rate"] = round(int((any_pred & (any_y == 0)).sum()) / neg, 4) if neg else 0.0
+    return out
+
+
+# ---------------------------------------------------------------------- training
+def train(data: Any, base_model_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str], *,
+          epochs: int = 1, batch_size: int = 16, lr: float = 5e-5, max_length: int = 128, seed: int = 0,
+          max_steps: int | None = None, progress: bool = True, warmup_ratio: float = 0.06,
+          weight_decay: float = 0.01, calibration: str = "f1", min_precision: float = 0.95,
+          eval_batch_size: int = 64, device: str = "auto", labels: Sequence[str] = LABELS,
+          return_classifier: bool = False) -> dict[str, Any]:
+    """Fine-tune `base_model_dir` on `data` (DatasetDict or save_dataset directory) and write `out_dir`.
+
+    Returns a summary: steps, seconds, steps/s, train loss, thresholds, validation metrics and
+    ``out_dir`` (plus ``classifier``, the in-memory `Classifier`, when ``return_classifier``).
+    """
+    import torch
+    from torch.nn import BCEWithLogitsLoss
+    from tqdm.auto import tqdm
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    _offline()
+    base = Path(base_model_dir)
+    if not base.is_dir():
+        raise ModelLoadError(f"base model directory {base} does not exist (training never downloads; "
+                             "name a local model directory)")
+    train_ds, val_ds, data_info = _load_splits(data)
+    labels = tuple(labels)
+    _seed_all(seed)
+    dev = pick_device(device)
+    with _quiet_hf():
+        tokenizer = AutoTokenizer.from_pretrained(str(base), local_files_only=True, trust_remote_code=False)
+        model = AutoModelForSequenceClassification.from_pretrained(
+            str(base), local_files_only=True, trust_remote_code=False, use_safetensors=True,
+            num_labels=len(labels), problem_type="multi_label_classification",
+            id2label=dict(enumerate(labels)), label2id={c: i for i, c in enumerate(labels)},
+            ignore_mismatched_sizes=True)
+    model.to(dev)
+
+    texts = list(train_ds["text"])
+    targets = np.asarray(train_ds["labels"], dtype=np.float32).reshape(len(texts), len(labels))
+    steps_per_epoch = max(1, math.ceil(len(texts) / batch_size))
+    total = epochs * steps_per_epoch if max_steps is None else int(max_steps)
+    n_epochs = math.ceil(total / steps_per_epoch)
+
+    no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight")
+    groups = [
+        {"params": [p for n, p in model.named_parameters() if not any(k in n for k in no_decay)],
+         "weight_decay": weight_decay},
+        {"params": [p for n, p in model.named_parameters() if any(k in n for k in no_decay)], "weight_decay": 0.0},
+    ]
+    optimizer = torch.optim.AdamW(groups, lr=lr)
+    warmup = int(total * warmup_ratio)
+
+    def schedule(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / max(1, warmup)
+        return max(0.0, (total - step) / max(1, total - warmup))
+
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+    loss_fn = BCEWithLogitsLoss()
+    gen = torch.Generator().manual_seed(seed)
+
+    model.train()
+    step, losses = 0, []
+    t0 = time.perf_counter()
+    bar = tqdm(total=total, desc="train", unit="step", disable=not progress)
+    for _epoch in range(n_epochs):
+        order = torch.randperm(len(texts), generator=gen).tolist()
+        for s in range(0, len(order), batch_size):
+            if step >= total:
+                break
+            idx = order[s:s + batch_size]
+            enc = tokenizer([texts[i] for i in idx], truncation=True, max_length=max_length, padding=True,
+                            return_tensors="pt")
+            enc = {k: v.to(dev) for k, v in enc.items()}
+            logits = model(**enc).logits
+            loss = loss_fn(logits, torch.from_numpy(targets[idx]).to(dev))
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            losses.append(float(loss.detach()))
+            step += 1
+            bar.update(1)
+            if step % 10 == 0 or step == total:
+                bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
+    bar.close()
+    seconds = time.perf_counter() - t0
+    model.eval()
+
+    clf = Classifier(model, tokenizer, labels=labels, device=dev, cache_size=0)
+    thresholds = {c: 0.5 for c in labels}
+    val_metrics: dict[str, Any] | None = None
+    val_default: dict[str, Any] | None = None
+    val_loss = None
+    if val_ds is not None and len(val_ds):
+        vt = list(val_ds["text"])
+        vy = np.asarray(val_ds["labels"], dtype=np.int64).reshape(len(vt), len(labels))
+        probs = clf.predict(vt, batch_size=eval_batch_size, max_length=max_length, use_cache=False)
+        p = np.clip(probs.astype(np.float64), 1e-7, 1 - 1e-7)
+        val_loss = round(float(-(vy * np.log(p) + (1 - vy) * np.log(1 - p)).mean()), 5)
+        thresholds = calibrate_thresholds(probs, vy, labels, mode=calibration, min_precision=min_precision)
+        val_metrics = metrics_at(probs, vy, thresholds, labels)
+        val_default = metrics_at(probs, vy, {c: 0.5 for c in labels}, labels)
+    clf.thresholds = dict(thresholds)
+
+    out = save_model_dir(model, tokenizer, out_dir, labels=labels, thresholds=thresholds)
+    clf.model_dir = out
+    config = {
+        "base_model_dir": str(base), "epochs": epochs, "batch_size": batch_size, "lr": lr,
+        "max_length": max_length, "seed": seed, "max_steps": max_steps, "steps": step,
+        "warmup_ratio": warmup_ratio, "weight_decay": weight_decay, "calibration": calibration,
+        "min_precision": min_precision, "labels": list(labels), "data": data_info,
+        "device": str(dev), "torch": torch.__version__, "transformers": __import__("transformers").__version__,
+        "python": platform.python_version(),
+    }
+    (out / "training_config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    summary: dict[str, Any] = {
+        "out_dir": str(out), "steps": step, "seconds": round(seconds, 2),
+        "steps_per_second": round(step / seconds, 3) if seconds > 0 else None,
+        "train_loss": round(float(np.mean(losses[-50:])), 5) if losses else None,
+        "val_loss": val_loss, "thresholds": thresholds, "validation": val_metrics,
+        "validation_at_0.5": val_default, "device": str(dev),
+    }
+    (out / "model_card.md").write_text(_model_card(config, summary, labels))
+    if return_classifier:
+        summary["classifier"] = clf
+    return summary
+
+
+def _model_card(config: Mapping[str, Any], summary: Mapping[str, Any], labels: Sequence[str]) -> str:
+    lines = [
+        "# safefilter action classifier", "",
+        "Multi-label classifier over the four unsafe behaviours "
+        f"({', '.join(labels)}), fine-tuned from `{config['base_model_dir']}`.", "",
+        f"Reproduce with `{TRAIN_COMMAND}` (training config and data hashes in `training_config.json`).", "",
+        "## Training", "",
+        f"- steps: {summary['steps']} (epochs {config['epochs']}, batch {config['batch_size']}, lr {config['lr']}, "
+        f"max_length {config['max_length']}, seed {config['seed']}), device {summary['device']}, "
+        f"{summary['seconds']} s",
+        f"- rows: {config['data'].get('rows')}",
+        f"- data content sha256: {config['data'].get('content_sha256')}",
+        f"- final train loss: {summary['train_loss']}, validation loss: {summary['val_loss']}", "",
+        "## Thresholds", "",
+        f"Calibrated per category on the validation split, mode `{config['calibration']}`"
+        + (f" (lowest threshold with precision >= {config['min_precision']})" if config["calibration"] == "precision"
+           else " (maximum F1)") + ".", "",
+        "| category | threshold |", "|---|---|",
+        *[f"| {c} | {summary['thresholds'][c]:.4f} |" for c in labels], "",
+    ]
+    val = summary.get("validation")
+    if val:
+        lines += ["## Validation metrics (at the calibrated thresholds)", "",
+                  "| category | precision | recall | F1 | support |", "|---|---|---|---|---|"]
+        for c in labels:
+            m = val["per_category"][c]
+            lines.append(f"| {c} | {m['precision']:.4f} | {m['recall']:.4f} | {m['f1']:.4f} | {m['support']} |")
+        for name in ("micro", "any_unsafe"):
+            m = val[name]
+            lines.append(f"| {name} | {m['precision']:.4f} | {m['recall']:.4f} | {m['f1']:.4f} | {m['support']} |")
+        lines += ["", f"Any-unsafe false-positive rate on validation actions: {val['any_unsafe']['false_positive_rate']}",
+                  ""]
+    else:
+        lines += ["No validation split: thresholds are the 0.5 default.", ""]
+    return "\n".join(lines)
