@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
+import orjson
+
 from .errors import SafeFilterError
 from .io import OUTPUT_KINDS, InputRecord, ShardWriter, expand_inputs, invalid_row, read_file, unsafe_bytes
 from .manifest import build_manifest, write_manifest
@@ -198,13 +200,8 @@ def _flush(scanner: Scanner, batch: list[InputRecord], label: str, outputs: _Out
         else:
             writer = outputs.writers["clean"]
             if writer.fmt == "jsonl":
-                writer.write_bytes(item.raw if not item.whole_file else _compact(item), None)
+                writer.write_bytes(item.raw if not item.whole_file else orjson.dumps(item.record), None)
             else:
                 writer.write_bytes(item.raw, item.record)
             counts["clean"] += 1
 
-
-def _compact(item: InputRecord) -> bytes:
-    import orjson
-
-    return orjson.dumps(item.record)
