@@ -68,7 +68,6 @@ class RuleEngine:
             matcher.Compile()
             self._kinds[kind] = _KindIndex(matcher, pids, dict(rules_of))
         self._requested_patterns: list[str] = sorted({p for r in self.rules for p in r.requested_when})
-        self._requested_index = {p: i for i, p in enumerate(self._requested_patterns)}
         self._requested_set = None
         if self._requested_patterns:
             self._requested_set = re2.Set.SearchSet(re2.Options())
