@@ -28,9 +28,12 @@ DEFAULTS: dict[str, Any] = {
     "max_records_per_shard": 100_000,
     "progress": "auto",
     "rules": {"packs": ["builtin"], "include_experimental": False},
-    "policy": {"requested_is_unsafe": False, "min_severity": "low", "disabled_rules": []},
+    "policy": {"requested_is_unsafe": False, "min_severity": "low", "disabled_rules": [], "combine": "either"},
     "allowlist": {"hosts": [], "commands": []},
     "normalize": {"max_decode_depth": 3, "max_derived_per_segment": 64, "max_text_chars": 1 << 20},
+    "classifier": {"enabled": False, "model": "builtin", "gate": "undecided", "device": "auto",
+                   "batch_size": 64, "max_length": 96, "cache_size": 100_000, "include_decoded": True,
+                   "thresholds": {}, "severity": "medium"},
 }
 
 
