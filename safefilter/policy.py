@@ -12,7 +12,10 @@ import re2
 
 from .types import CATEGORIES, Finding, Severity, Verdict
 
-__all__ = ["Policy"]
+__all__ = ["Policy", "COMBINE_MODES"]
+
+COMBINE_MODES = ("rules", "classifier", "either")
+_DETECTOR_OF_MODE = {"rules": "rule", "classifier": "classifier"}
 
 
 @dataclass(frozen=True)
@@ -22,9 +25,12 @@ class Policy:
     disabled_rules: frozenset[str] = frozenset()
     allow_hosts: tuple[str, ...] = ()
     allow_commands: tuple[str, ...] = ()  # RE2 patterns; a finding whose evidence matches is dropped
+    combine: str = "either"  # whose findings count: "rules", "classifier" or "either" (the ablation switch)
     _allow_rx: object = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if self.combine not in COMBINE_MODES:
+            raise ValueError(f"combine must be one of {COMBINE_MODES}, got {self.combine!r}")
         if self.allow_commands:
             object.__setattr__(self, "_allow_rx", re2.compile("(?i)(?:" + "|".join(self.allow_commands) + ")"))
 
@@ -48,6 +54,8 @@ class Policy:
 
     def counts(self, finding: Finding) -> bool:
         if finding.severity < self.min_severity:
+            return False
+        if self.combine != "either" and finding.detector != _DETECTOR_OF_MODE[self.combine]:
             return False
         return self.requested_is_unsafe or not finding.requested
 

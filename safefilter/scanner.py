@@ -6,7 +6,7 @@ and lets the policy decide. Runtimes only move records in and verdicts out.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterable, Protocol, Sequence
 
 from .errors import RecordError
@@ -50,6 +50,10 @@ class RuleDetector:
 
     def __init__(self, rules: Sequence[Rule]) -> None:
         self.engine = RuleEngine(rules)
+
+    def requested_categories(self, task: str) -> frozenset[str]:
+        """Categories the task asks for, by the packs' `requested_when` phrases."""
+        return frozenset(self.engine.rules[i].category for i in self.engine.requested_rules(task))
 
     def detect_batch(self, items: Sequence[Prepared]) -> list[list[Finding]]:
         return [self.engine.match(item.segments, item.trajectory.task) for item in items]
@@ -127,8 +131,37 @@ class Scanner:
         return results
 
     def _detect(self, prepared: Sequence[Prepared]) -> list[list[Finding]]:
-        per_detector = [d.detect_batch(prepared) for d in self.detectors]
-        return [[f for found in per_detector for f in found[j]] for j in range(len(prepared))]
+        results: list[list[Finding]] = [[] for _ in prepared]
+        for detector in self.detectors:
+            if detector.name == "classifier":
+                found = self._classify(detector, prepared, results)
+            else:
+                found = detector.detect_batch(prepared)
+            for j, findings in enumerate(found):
+                results[j].extend(findings)
+        return results
+
+    def _classify(self, detector: Any, prepared: Sequence[Prepared],
+                  so_far: list[list[Finding]]) -> list[list[Finding]]:
+        """Run the classifier after the rules: gated on their verdicts, requested-ness from their phrases."""
+        skip = None
+        if getattr(detector, "gate", "all") == "undecided" and self.policy.combine != "classifier":
+            skip = {item.trajectory.id for item, found in zip(prepared, so_far)
+                    if found and self.policy.decide(found).unsafe}
+        found = detector.detect_batch(prepared, skip_ids=skip)
+        rules = next((d for d in self.detectors if isinstance(d, RuleDetector)), None)
+        if rules is None:
+            return found
+        for j, item in enumerate(prepared):
+            if found[j]:
+                asked = rules.requested_categories(item.trajectory.task)
+                if asked:
+                    found[j] = [replace(f, requested=True) if f.category in asked else f for f in found[j]]
+        return found
+
+    @property
+    def uses_classifier(self) -> bool:
+        return any(d.name == "classifier" for d in self.detectors)
 
     def scan(self, record: dict[str, Any], rid: str | None = None) -> Verdict:
         """Scan one record in-process; raises RecordError when it cannot be read."""

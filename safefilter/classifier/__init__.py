@@ -10,7 +10,8 @@ Importing this package does not import torch or transformers; they load on first
 from __future__ import annotations
 
 from .detector import ClassifierDetector
-from .model import Classifier, ModelLoadError, load_classifier, tiny_model_dir
+from .model import Classifier, ModelLoadError, builtin_model_dir, load_classifier, resolve_model, tiny_model_dir
 
-__all__ = ["Classifier", "ClassifierDetector", "ModelLoadError", "load_classifier", "tiny_model_dir"]
+__all__ = ["Classifier", "ClassifierDetector", "ModelLoadError", "builtin_model_dir", "load_classifier",
+           "resolve_model", "tiny_model_dir"]
 

@@ -26,11 +26,12 @@ Picklable: the loaded model is dropped in ``__getstate__`` and reloaded lazily i
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any, Collection, Mapping, Sequence
 
-from ..training.data import format_input
+from .inputs import model_input
 from ..types import Finding, Segment, Severity
 from .model import Classifier, check_model_dir, load_classifier
 
@@ -80,6 +81,7 @@ class ClassifierDetector:
         self.cache_size = cache_size
         self.skip_ids: Collection[str] | None = None
         self._classifier = classifier
+        self._context: str | None = None
 
     # ------------------------------------------------------------------ lifecycle
     @property
@@ -102,8 +104,18 @@ class ClassifierDetector:
         return th
 
     # ------------------------------------------------------------------ inputs
+    @property
+    def context(self) -> str:
+        """The input context the model was trained with (`training_config.json`), "none" by default."""
+        if self._context is None:
+            f = self.model_dir / "training_config.json"
+            data = json.loads(f.read_text()) if f.is_file() else {}
+            self._context = str(data.get("input_context", "none"))
+        return self._context
+
     def _inputs(self, item: Any) -> list[tuple[Segment, str]]:
         """(segment, model text) for each action segment of one prepared trajectory."""
+        context = self.context
         task = item.trajectory.task or ""
         if self.task_view == "tail" and len(task) > _TASK_CHARS:
             task = task[-_TASK_CHARS:]
@@ -124,7 +136,8 @@ class ClassifierDetector:
             if original and last_step_text is not None and last_step_text[0] < seg.step:
                 previous = last_step_text[1]
             action = _action_text(seg)
-            out.append((seg, format_input(task, observation if use_obs else previous, seg.kind, action)))
+            out.append((seg, model_input(seg.kind, action, task=task, previous=observation if use_obs else previous,
+                                         context=context)))
             if original:
                 last_step_text = (seg.step, action)
         return out

@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import SafeFilterError
 from ..training.data import LABELS
 
-__all__ = ["Classifier", "ModelLoadError", "load_classifier", "tiny_model_dir", "save_model_dir",
+__all__ = ["Classifier", "ModelLoadError", "resolve_model", "builtin_model_dir", "BUILTIN_MODEL", "load_classifier", "tiny_model_dir", "save_model_dir",
            "pick_device", "DEFAULT_THRESHOLD", "TRAIN_COMMAND"]
 
 DEFAULT_THRESHOLD = 0.5
@@ -67,6 +67,21 @@ def _missing(model_dir: Path, what: str) -> ModelLoadError:
     return ModelLoadError(
         f"classifier model not usable at {model_dir}: {what}. "
         f"Produce it with `{TRAIN_COMMAND}` (or point the config at an existing model directory).")
+
+
+BUILTIN_MODEL = "builtin"
+
+
+def builtin_model_dir() -> Path:
+    """Where the model shipped inside the package lives."""
+    return Path(__file__).resolve().parent.parent / "models" / "action-classifier"
+
+
+def resolve_model(name: str | os.PathLike[str]) -> Path:
+    """`builtin` -> the shipped model directory; anything else is a local model directory."""
+    if str(name) == BUILTIN_MODEL:
+        return builtin_model_dir()
+    return Path(name).expanduser()
 
 
 def check_model_dir(model_dir: str | os.PathLike[str]) -> Path:
@@ -235,6 +250,8 @@ def load_classifier(model_dir: str | os.PathLike[str], *, device: str = "auto",
                              f"labels.json names {len(labels)} categories. Re-create it with `{TRAIN_COMMAND}`.")
     dev = pick_device(device)
     model.to(dev).eval()
+    if dev.type == "cpu":
+        model.float()  # weights may be stored in float16; CPU kernels want float32
     return Classifier(model, tokenizer, labels=labels, thresholds=read_thresholds(path, labels),
                       device=dev, model_dir=path, cache_size=cache_size)
 

@@ -30,7 +30,10 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ..training.data import LABELS
-from .model import Classifier, ModelLoadError, TRAIN_COMMAND, _offline, _quiet_hf, pick_device, save_model_dir
+from .inputs import model_input
+from .model import (Classifier, ModelLoadError, TRAIN_COMMAND, _offline, _quiet_hf, load_classifier, pick_device,
+                    save_model_dir)
+from .student import build_student
 
 __all__ = ["train", "calibrate_thresholds", "metrics_at"]
 
@@ -70,6 +73,21 @@ def _content_hash(ds: Any) -> str:
         h.update(text.encode("utf-8", "surrogatepass"))
         h.update(bytes([0] + [int(x) for x in labels] + [0]))
     return h.hexdigest()
+
+
+def _usable(ds: Any, context: str) -> Any:
+    """Without the task in the input, drop the examples whose label only the task decides."""
+    if context != "none" or "family" not in ds.column_names:
+        return ds
+    return ds.filter(lambda fams: ["requested" not in f for f in fams], input_columns="family", batched=True)
+
+
+def _texts(ds: Any, context: str) -> list[str]:
+    if "action" not in ds.column_names:
+        return list(ds["text"])
+    cols = {c: ds[c] for c in ("kind", "action", "task", "previous")}
+    return [model_input(k, a, task=t, previous=p, context=context)
+            for k, a, t, p in zip(cols["kind"], cols["action"], cols["task"], cols["previous"])]
 
 
 def _seed_all(seed: int) -> None:
@@ -147,8 +165,18 @@ def train(data: Any, base_model_dir: str | os.PathLike[str], out_dir: str | os.P
           max_steps: int | None = None, progress: bool = True, warmup_ratio: float = 0.06,
           weight_decay: float = 0.01, calibration: str = "f1", min_precision: float = 0.95,
           eval_batch_size: int = 64, device: str = "auto", labels: Sequence[str] = LABELS,
+          context: str = "none", student: Mapping[str, int] | None = None,
+          teacher: str | os.PathLike[str] | None = None, distill_weight: float = 0.5,
+          save_dtype: str = "float32", recipe: Mapping[str, Any] | None = None,
           return_classifier: bool = False) -> dict[str, Any]:
     """Fine-tune `base_model_dir` on `data` (DatasetDict or save_dataset directory) and write `out_dir`.
+
+    ``context`` picks the model input (`safefilter.classifier.inputs.model_input`); with "none" the
+    examples whose label depends on the task (families named ``*requested*``) are left out, since
+    the action alone cannot tell them apart. ``student`` (layers, hidden, heads, intermediate)
+    trains a small encoder initialised from the base model's embeddings instead of the base model
+    itself; ``teacher`` (a fine-tuned model directory) adds its scores as soft targets, weighted
+    by ``distill_weight``. ``save_dtype="float16"`` halves the size on disk.
 
     Returns a summary: steps, seconds, steps/s, train loss, thresholds, validation metrics and
     ``out_dir`` (plus ``classifier``, the in-memory `Classifier`, when ``return_classifier``).
@@ -167,17 +195,27 @@ def train(data: Any, base_model_dir: str | os.PathLike[str], out_dir: str | os.P
     labels = tuple(labels)
     _seed_all(seed)
     dev = pick_device(device)
-    with _quiet_hf():
-        tokenizer = AutoTokenizer.from_pretrained(str(base), local_files_only=True, trust_remote_code=False)
-        model = AutoModelForSequenceClassification.from_pretrained(
-            str(base), local_files_only=True, trust_remote_code=False, use_safetensors=True,
-            num_labels=len(labels), problem_type="multi_label_classification",
-            id2label=dict(enumerate(labels)), label2id={c: i for i, c in enumerate(labels)},
-            ignore_mismatched_sizes=True)
+    if student:
+        model, tokenizer = build_student(base, labels=labels, seed=seed, **dict(student))
+    else:
+        with _quiet_hf():
+            tokenizer = AutoTokenizer.from_pretrained(str(base), local_files_only=True, trust_remote_code=False)
+            model = AutoModelForSequenceClassification.from_pretrained(
+                str(base), local_files_only=True, trust_remote_code=False, use_safetensors=True,
+                num_labels=len(labels), problem_type="multi_label_classification",
+                id2label=dict(enumerate(labels)), label2id={c: i for i, c in enumerate(labels)},
+                ignore_mismatched_sizes=True)
     model.to(dev)
 
-    texts = list(train_ds["text"])
+    train_ds = _usable(train_ds, context)
+    val_ds = _usable(val_ds, context) if val_ds is not None else None
+    texts = _texts(train_ds, context)
     targets = np.asarray(train_ds["labels"], dtype=np.float32).reshape(len(texts), len(labels))
+    if teacher is not None:
+        teacher_clf = load_classifier(teacher, device=device, cache_size=0)
+        soft = teacher_clf.predict(texts, batch_size=eval_batch_size, max_length=max_length, use_cache=False)
+        targets = (1 - distill_weight) * targets + distill_weight * soft.astype(np.float32)
+        del teacher_clf
     steps_per_epoch = max(1, math.ceil(len(texts) / batch_size))
     total = epochs * steps_per_epoch if max_steps is None else int(max_steps)
     n_epochs = math.ceil(total / steps_per_epoch)
@@ -235,7 +273,7 @@ def train(data: Any, base_model_dir: str | os.PathLike[str], out_dir: str | os.P
     val_default: dict[str, Any] | None = None
     val_loss = None
     if val_ds is not None and len(val_ds):
-        vt = list(val_ds["text"])
+        vt = _texts(val_ds, context)
         vy = np.asarray(val_ds["labels"], dtype=np.int64).reshape(len(vt), len(labels))
         probs = clf.predict(vt, batch_size=eval_batch_size, max_length=max_length, use_cache=False)
         p = np.clip(probs.astype(np.float64), 1e-7, 1 - 1e-7)
@@ -245,13 +283,19 @@ def train(data: Any, base_model_dir: str | os.PathLike[str], out_dir: str | os.P
         val_default = metrics_at(probs, vy, {c: 0.5 for c in labels}, labels)
     clf.thresholds = dict(thresholds)
 
+    if save_dtype == "float16":
+        model.half()
     out = save_model_dir(model, tokenizer, out_dir, labels=labels, thresholds=thresholds)
+    model.float()
     clf.model_dir = out
     config = {
         "base_model_dir": str(base), "epochs": epochs, "batch_size": batch_size, "lr": lr,
         "max_length": max_length, "seed": seed, "max_steps": max_steps, "steps": step,
         "warmup_ratio": warmup_ratio, "weight_decay": weight_decay, "calibration": calibration,
         "min_precision": min_precision, "labels": list(labels), "data": data_info,
+        "input_context": context, "student": dict(student) if student else None,
+        "teacher": str(teacher) if teacher else None, "distill_weight": distill_weight if teacher else None,
+        "save_dtype": save_dtype, "train_rows_used": len(texts), "recipe": dict(recipe) if recipe else None,
         "device": str(dev), "torch": torch.__version__, "transformers": __import__("transformers").__version__,
         "python": platform.python_version(),
     }

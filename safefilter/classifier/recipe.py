@@ -1,0 +1,103 @@
+"""`safefilter train --config configs/train.yaml`: training data, base model and training settings in one file.
+
+The recipe makes (or reuses) the synthetic training set, fine-tunes the base model or a student
+built from it, and writes the model directory with the recipe and its data hashes inside, so
+the same command on the same package version reproduces the model.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import os
+from pathlib import Path
+from typing import Any, Sequence
+
+import yaml
+
+from ..config import apply_override
+from ..errors import ConfigError
+
+__all__ = ["TRAIN_DEFAULTS", "load_recipe", "minilm_dir", "make_training_data", "train_from_recipe"]
+
+TRAIN_DEFAULTS: dict[str, Any] = {
+    "data": {"dir": "data/training", "examples": 40000, "seed": 0, "validation_share": 0.1, "generator": {}},
+    "base_model": "minilm",
+    "student": None,
+    "teacher": None,
+    "output": "models/action-classifier",
+    "training": {"epochs": 1, "batch_size": 16, "lr": 5e-5, "max_length": 96, "seed": 0, "max_steps": None,
+                 "warmup_ratio": 0.06, "weight_decay": 0.01, "calibration": "f1", "min_precision": 0.95,
+                 "context": "none", "distill_weight": 0.5, "save_dtype": "float32", "device": "auto"},
+}
+_FREE_FORM = {"data.generator", "student"}  # passed through as keyword arguments
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any], where: str = "") -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in extra.items():
+        name = where + key
+        if key not in out:
+            raise ConfigError(f"unknown train config key '{name}' (known here: {', '.join(sorted(out))})")
+        if isinstance(out[key], dict) and isinstance(value, dict) and name not in _FREE_FORM:
+            out[key] = _merge(out[key], value, name + ".")
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def load_recipe(path: str | Path | None, overrides: Sequence[str] = ()) -> dict[str, Any]:
+    raw: dict[str, Any] = {}
+    if path is not None:
+        try:
+            raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        except OSError as exc:
+            raise ConfigError(f"cannot read train config {path}: {exc.strerror}") from None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"train config {path} is not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError("train config must be a YAML mapping")
+    recipe = _merge(TRAIN_DEFAULTS, raw)
+    for assignment in overrides:
+        apply_override(recipe, assignment)
+    return recipe
+
+
+def make_training_data(out_dir: str | Path, *, examples: int, seed: int = 0, validation_share: float = 0.1,
+                       generator: dict[str, Any] | None = None) -> dict[str, str]:
+    """Generate the synthetic training set into `out_dir` (train/validation Parquet + hashes.json)."""
+    from ..training.data import build_dataset, save_dataset
+
+    dsd = build_dataset(examples, seed=seed, validation_share=validation_share, **(generator or {}))
+    hashes = save_dataset(dsd, out_dir)
+    settings = {"examples": examples, "seed": seed, "validation_share": validation_share, "generator": generator or {}}
+    (Path(out_dir) / "settings.json").write_text(json.dumps(settings, indent=2, sort_keys=True) + "\n")
+    return hashes
+
+
+def _data_is_current(data_dir: Path, data: dict[str, Any]) -> bool:
+    f = data_dir / "settings.json"
+    if not (f.is_file() and (data_dir / "train.parquet").is_file()):
+        return False
+    want = {k: data[k] for k in ("examples", "seed", "validation_share")} | {"generator": data["generator"] or {}}
+    return json.loads(f.read_text()) == want
+
+
+def train_from_recipe(recipe: dict[str, Any], *, progress: bool = True, log=print) -> dict[str, Any]:
+    """Make the data if it is missing or stale, then train; returns the training summary."""
+    from .train import train
+
+    data = recipe["data"]
+    data_dir = Path(data["dir"])
+    if not _data_is_current(data_dir, data):
+        log(f"making {data['examples']} training examples in {data_dir} (seed {data['seed']}) ...")
+        make_training_data(data_dir, examples=data["examples"], seed=data["seed"],
+                           validation_share=data["validation_share"], generator=data["generator"])
+    base = minilm_dir() if recipe["base_model"] == "minilm" else Path(recipe["base_model"])
+    t = recipe["training"]
+    summary = train(str(data_dir), base, recipe["output"], epochs=t["epochs"], batch_size=t["batch_size"], lr=t["lr"],
+                    max_length=t["max_length"], seed=t["seed"], max_steps=t["max_steps"], progress=progress,
+                    warmup_ratio=t["warmup_ratio"], weight_decay=t["weight_decay"], calibration=t["calibration"],
+                    min_precision=t["min_precision"], device=t["device"], context=t["context"],
+                    student=recipe["student"], teacher=recipe["teacher"], distill_weight=t["distill_weight"],
+                    save_dtype=t["save_dtype"], recipe=recipe)
+    return summary
