@@ -23,6 +23,7 @@ __all__ = ["DEFAULTS", "load_config", "resolve_config", "apply_override", "confi
 
 DEFAULTS: dict[str, Any] = {
     "output_format": "jsonl",
+    "dataset_output": False,
     "overwrite": False,
     "batch_size": 256,
     "max_records_per_shard": 100_000,

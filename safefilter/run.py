@@ -157,6 +157,9 @@ def run(config: dict[str, Any], *, overrides: Sequence[str] = (), command: Seque
     counts_out["rules"] = dict(sorted(per_rule.items()))
     if counts_out["input"] != counts_out["clean"] + counts_out["unsafe"] + counts_out["invalid"]:
         raise SafeFilterError(f"counts do not add up: {counts_out}; this is a bug, please report it")
+    if config["dataset_output"]:  # RUN_DIR/dataset/: the shards again, as a Hugging Face DatasetDict
+        from .hf import save_run_dataset
+        save_run_dataset(root)
     manifest = build_manifest(config=config, overrides=overrides, command=command, files=files,
                               packs=scanner.packs, counts=counts_out, shards=shards, warnings=warnings,
                               started=started, finished=time.time())

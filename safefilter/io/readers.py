@@ -51,9 +51,13 @@ def expand_inputs(spec: str | Sequence[str]) -> list[Path]:
             if not matches:
                 raise InputError(f"input glob {item!r} matches no files")
         elif os.path.isdir(item):
-            files = sorted(p for p in Path(item).rglob("*") if p.is_file() and _is_input(p))
+            datasets_dirs, arrow_files = _saved_datasets(Path(item))
+            files = sorted([p for p in Path(item).rglob("*")
+                            if p.is_file() and _is_input(p) and not _is_datasets_metadata(p, datasets_dirs)]
+                           + arrow_files)
             if not files:
-                raise InputError(f"input folder {item!r} has no {', '.join(INPUT_SUFFIXES)} files")
+                raise InputError(f"input folder {item!r} has no {', '.join(INPUT_SUFFIXES)} files "
+                                 "and no dataset saved with datasets' save_to_disk")
             found.extend(files)
         elif os.path.isfile(item):
             found.append(Path(item))
@@ -63,6 +67,30 @@ def expand_inputs(spec: str | Sequence[str]) -> list[Path]:
     return unique
 
 
+def _saved_datasets(folder: Path) -> tuple[set[Path], list[Path]]:
+    """Folders under `folder` written by `Dataset.save_to_disk`, and their Arrow files."""
+    dirs: set[Path] = set()
+    files: list[Path] = []
+    for state in folder.rglob("state.json"):
+        if not (state.parent / "dataset_info.json").is_file():
+            continue
+        try:
+            listed = orjson.loads(state.read_bytes()).get("_data_files", [])
+            files.extend(state.parent / entry["filename"] for entry in listed)
+        except (orjson.JSONDecodeError, AttributeError, KeyError, TypeError) as exc:
+            raise InputError(f"{state} is not a datasets state.json ({exc}); re-save the dataset with "
+                             "save_to_disk") from None
+        dirs.add(state.parent)
+    return dirs, files
+
+
+def _is_datasets_metadata(path: Path, datasets_dirs: set[Path]) -> bool:
+    """state.json, dataset_info.json and a DatasetDict's dataset_dict.json describe data; they are not data."""
+    if path.parent in datasets_dirs:
+        return True
+    return path.name == "dataset_dict.json" and any(d.parent == path.parent for d in datasets_dirs)
+
+
 def read_file(path: str | Path) -> Iterator[InputRecord]:
     """Records of one input file, in file order."""
     path = Path(path)
@@ -70,6 +98,8 @@ def read_file(path: str | Path) -> Iterator[InputRecord]:
     source = str(path)
     if name.endswith(".parquet"):
         yield from _read_parquet(source)
+    elif name.endswith(".arrow"):
+        yield from _read_arrow(source)
     elif name.endswith((".json", ".traj", ".json.gz")):
         yield from _read_json_document(source)
     else:
@@ -135,11 +165,28 @@ def _read_json_document(source: str) -> Iterator[InputRecord]:
 def _read_parquet(source: str) -> Iterator[InputRecord]:
     import pyarrow.parquet as pq
 
+    yield from _read_rows(source, "parquet file", lambda: (
+        batch.to_pylist() for batch in pq.ParquetFile(source).iter_batches(batch_size=512)))
+
+
+def _read_arrow(source: str) -> Iterator[InputRecord]:
+    """One Arrow file of a `save_to_disk` dataset, memory-mapped, decoded with the dataset's features."""
+    def batches():
+        from datasets import Dataset
+
+        for batch in Dataset.from_file(source).iter(batch_size=512):
+            # a null cell is a field this record does not have (columns are shared by all rows)
+            yield [{k: v for k, v in zip(batch, values) if v is not None} for values in zip(*batch.values())]
+
+    yield from _read_rows(source, "dataset arrow file", batches)
+
+
+def _read_rows(source: str, what: str, batches) -> Iterator[InputRecord]:
+    """Rows of a columnar file as records; a file that breaks partway gives one invalid record."""
     row = 0
     try:
-        reader = pq.ParquetFile(source)
-        for batch in reader.iter_batches(batch_size=512):
-            for item in batch.to_pylist():
+        for rows in batches():
+            for item in rows:
                 row += 1
                 try:
                     raw = orjson.dumps(item, default=str)
@@ -147,5 +194,5 @@ def _read_parquet(source: str) -> Iterator[InputRecord]:
                     yield InputRecord(source, row, b"", error=f"row cannot be represented as JSON: {exc}")
                     continue
                 yield InputRecord(source, row, raw, item)
-    except Exception as exc:  # pyarrow raises many types for damaged files
-        yield InputRecord(source, row + 1, b"", error=f"parquet file could not be read past row {row}: {exc}")
+    except Exception as exc:  # pyarrow and datasets raise many types for damaged files
+        yield InputRecord(source, row + 1, b"", error=f"{what} could not be read past row {row}: {exc}")
