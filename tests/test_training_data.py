@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from safefilter.training.data import LABELS, build_dataset, format_input, make_examples, save_dataset
+from safefilter.training.data import DISGUISES, LABELS, build_dataset, format_input, make_examples, save_dataset
 
 N = 400
 MAX_TEXT = len(format_input("t" * 1000, "p" * 1000, "shell", "a" * 1000))
@@ -27,7 +27,7 @@ def test_fields_and_labels(examples: list[dict]) -> None:
     for ex in examples:
         assert len(ex["labels"]) == len(LABELS) and all(v in (0, 1) and isinstance(v, int) for v in ex["labels"])
         assert ex["kind"] in ("shell", "code", "file")
-        assert ex["disguise"] in ("none", "base64", "hex", "vars", "quotes", "python", "script")
+        assert ex["disguise"] in DISGUISES
         assert ex["source"] == "synthetic"
         assert ex["text"] == format_input(ex["task"], ex["previous"], ex["kind"], ex["action"])
         assert len(ex["text"]) <= MAX_TEXT
@@ -42,7 +42,37 @@ def test_balance(examples: list[dict]) -> None:
     safe = sum(1 for ex in examples if not any(ex["labels"]))
     assert safe / N >= 0.5
     assert any(ex["family"].endswith("_requested") for ex in examples)
-    assert {ex["disguise"] for ex in examples} >= {"none", "base64", "hex", "vars", "quotes", "python", "script"}
+    assert {ex["disguise"] for ex in examples} == set(DISGUISES)
+    unsafe = sum(1 for ex in examples if any(ex["labels"]))
+    assert 0.28 <= unsafe / N <= 0.42, f"unsafe share {unsafe / N:.2f}"
+
+
+def test_every_family_is_reachable_and_labelled_consistently() -> None:
+    from safefilter.training.unsafe import UNSAFE_FAMILIES
+
+    rows = make_examples(4000, seed=3)
+    seen = {ex["family"]: ex["labels"] for ex in rows if any(ex["labels"])}
+    for cat, families in UNSAFE_FAMILIES.items():
+        for family, _gen, idx in families:
+            assert family in seen, f"{family} never generated"
+            assert all(seen[family][i] for i in idx), family
+    safe_families = {ex["family"] for ex in rows if not any(ex["labels"])}
+    assert not safe_families & set(seen), "a family produced both safe and unsafe rows"
+
+
+def test_rule_examples_are_weakly_labelled_by_the_engine() -> None:
+    from safefilter.rules.model import builtin_pack_paths
+
+    pack = next(str(p) for p in builtin_pack_paths() if p.stem == "cryptomining")
+    rows = make_examples(50, seed=0, rule_examples=True, rule_packs=(pack,))
+    weak = [ex for ex in rows if ex["source"] == "rule_examples"]
+    assert len(rows) == 50 + len(weak) and len({ex["text"] for ex in rows}) == len(rows)
+    match = [ex for ex in weak if ex["family"].endswith(":match")]
+    no_match = [ex for ex in weak if ex["family"].endswith(":no_match")]
+    assert match and no_match
+    assert sum(ex["labels"][1] for ex in match) / len(match) >= 0.9
+    assert sum(any(ex["labels"]) for ex in no_match) / len(no_match) <= 0.1
+    assert all(ex["text"] == format_input(ex["task"], ex["previous"], ex["kind"], ex["action"]) for ex in weak)
 
 
 def test_splits_and_parquet_round_trip(tmp_path: Path) -> None:
