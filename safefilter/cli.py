@@ -39,13 +39,21 @@ def _parser() -> argparse.ArgumentParser:
                "  max_records_per_shard, progress, rules.packs, rules.include_experimental,\n"
                "  policy.requested_is_unsafe, policy.min_severity, policy.disabled_rules,\n"
                "  allowlist.hosts, allowlist.commands, normalize.max_decode_depth, ... (see configs/default.yaml)")
-    run.add_argument("--config", metavar="FILE", required=True, help="YAML run config (see configs/)")
+    run.add_argument("--config", metavar="FILE",
+                     help="YAML run config (see configs/); required unless --from-manifest or --resume --output")
     run.add_argument("--input", metavar="PATH", action="append",
                      help="file, folder or glob to read (repeatable); overrides `input`")
     run.add_argument("--output", metavar="DIR", help="run directory to write; overrides `output`")
     run.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], dest="overrides",
                      help="override one config key, e.g. --set policy.min_severity=high (repeatable)")
     run.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
+    run.add_argument("--from-manifest", metavar="MANIFEST",
+                     help="rerun exactly the run a RUN_DIR/manifest.json describes (same config and inputs); "
+                          "stops if inputs, rules, model or versions changed")
+    run.add_argument("--allow-changes", action="store_true",
+                     help="with --from-manifest: rerun even though something changed (recorded in the manifest)")
+    run.add_argument("--resume", action="store_true",
+                     help="continue an interrupted run in its output directory: finished input files are kept")
 
     scan = sub.add_parser("scan", help="scan one file and print verdicts (a quick look, no run directory)",
                           description="Scan one input file with the rule packs and print one JSON verdict "
@@ -74,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .config import load_config
+    from .rerun import plan_run
     from .run import run
 
     overrides = list(args.overrides)
@@ -84,8 +92,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         overrides.append("output=" + json.dumps(args.output))
     if args.no_progress:
         overrides.append("progress=false")
-    config, applied = load_config(args.config, overrides)
-    summary = run(config, overrides=applied, command=["safefilter", *sys.argv[1:]])
+    plan = plan_run(config_file=args.config, overrides=overrides, from_manifest=args.from_manifest,
+                    resume=args.resume, output=args.output, allow_changes=args.allow_changes)
+    summary = run(plan.config, overrides=plan.overrides, command=["safefilter", *sys.argv[1:]],
+                  config_file=plan.config_file, resume=args.resume, from_manifest=plan.from_manifest)
     c = summary.counts
     print(f"input {c['input']}  clean {c['clean']}  unsafe {c['unsafe']}  invalid {c['invalid']}")
     for category, n in c["categories"].items():
@@ -182,7 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"safefilter: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("safefilter: interrupted; finished shards are complete, unfinished ones were removed", file=sys.stderr)
+        print("safefilter: interrupted; finished input files are kept: rerun the same command with --resume", file=sys.stderr)
         return 130
 
 

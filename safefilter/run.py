@@ -17,11 +17,13 @@ from typing import Any, Sequence
 
 import orjson
 
+from .cards import write_cards
 from .errors import SafeFilterError
 from .io import OUTPUT_KINDS, InputRecord, ShardWriter, expand_inputs, invalid_row, read_file, unsafe_bytes
 from .manifest import build_manifest, write_manifest
 from .normalize import Limits
 from .policy import Policy
+from .resume import RunState, add_file_counts, file_counts, pause_for_tests
 from .scanner import Scanner, record_id
 from .types import Severity
 
@@ -90,13 +92,31 @@ def _progress(config: dict[str, Any], total_bytes: int):
                 disable=disable, dynamic_ncols=True)
 
 
-def run(config: dict[str, Any], *, overrides: Sequence[str] = (), command: Sequence[str] = ()) -> RunSummary:
-    """Execute one run as configured; returns counts and where the manifest is."""
+def run(config: dict[str, Any], *, overrides: Sequence[str] = (), command: Sequence[str] = (),
+        config_file: str | Path | None = None, resume: bool = False,
+        from_manifest: dict[str, Any] | None = None, scan_with: Any = None) -> RunSummary:
+    """Execute one run as configured; returns counts and where the manifest is.
+
+    `resume=True` continues an interrupted run in the same output directory (see resume.py);
+    `config_file` and `from_manifest` are only recorded in the manifest.
+    """
+    if scan_with is None and config["executor"] != "local":
+        from .ray_run import run_ray, wants_ray
+
+        if wants_ray(config):  # the same run, with scanning on Ray (it calls back here with scan_with)
+            return run_ray(config, overrides=overrides, command=command, config_file=config_file,
+                           resume=resume, from_manifest=from_manifest)
     started = time.time()
-    files = expand_inputs(config["input"])
-    scanner = build_scanner(config)
     root = Path(config["output"])
-    _prepare_output(root, config["overwrite"])
+    state = RunState(root)
+    files, finished = state.resume(config) if resume else (expand_inputs(config["input"]), {})
+    if scan_with is None:
+        scanner = build_scanner(config)
+    else:  # scan_with(config, files, indexes of finished files) -> has Scanner's scan_records and packs
+        scanner = scan_with(config, files, set(finished))
+    if not resume:
+        _prepare_output(root, config["overwrite"])
+        state.begin(config, files, overrides=overrides, command=command)
     fmt = config["output_format"]
     counts: Counter[str] = Counter()
     per_category: Counter[str] = Counter()
@@ -108,6 +128,13 @@ def run(config: dict[str, Any], *, overrides: Sequence[str] = (), command: Seque
     batch_size, per_shard = config["batch_size"], config["max_records_per_shard"]
     with _progress(config, total_bytes) as bar:
         for file_index, path in enumerate(files):
+            if file_index in finished:  # resumed: this file's shards are complete
+                add_file_counts(finished[file_index]["shard"]["counts"], counts, per_category, per_rule)
+                shards.append(finished[file_index]["shard"])
+                warnings.extend(finished[file_index]["warnings"])
+                bar.update(path.stat().st_size)
+                continue
+            file_started, before = time.time(), (counts.copy(), per_category.copy(), per_rule.copy())
             part, in_part = 0, 0
             outputs = _Outputs(root, fmt, f"{file_index:05d}-{part:05d}")
             shard_files = [outputs]
@@ -146,11 +173,14 @@ def run(config: dict[str, Any], *, overrides: Sequence[str] = (), command: Seque
                     o.abort()
                 raise
             bar.update(file_size)
-            for o in shard_files:
-                warnings.extend(w for writer in o.writers.values() for w in writer.warnings)
+            file_warnings = [w for o in shard_files for writer in o.writers.values() for w in writer.warnings]
+            warnings.extend(file_warnings)
             shards.append({"input": str(path), "label": labels[file_index], "outputs": {
                 kind: [str(o.writers[kind].path.relative_to(root)) for o in shard_files if o.writers[kind].count]
                 for kind in OUTPUT_KINDS}})
+            shards[-1]["counts"] = file_counts(before, (counts, per_category, per_rule))
+            shards[-1]["seconds"] = round(time.time() - file_started, 3)
+            state.finish_file(file_index, path, shard=shards[-1], warnings=file_warnings)
     counts_out = {k: counts[k] for k in ("input", *OUTPUT_KINDS)}
     counts_out["requested_findings"] = counts["requested_findings"]
     counts_out["categories"] = {c: per_category[c] for c in sorted(per_category)}
@@ -162,8 +192,11 @@ def run(config: dict[str, Any], *, overrides: Sequence[str] = (), command: Seque
         save_run_dataset(root)
     manifest = build_manifest(config=config, overrides=overrides, command=command, files=files,
                               packs=scanner.packs, counts=counts_out, shards=shards, warnings=warnings,
-                              started=started, finished=time.time())
+                              started=started, finished=time.time(), config_file=config_file,
+                              from_manifest=from_manifest, resumed=resume)
     manifest_path = write_manifest(root, manifest)
+    write_cards(root, manifest)
+    state.clear()
     return RunSummary(root, counts_out, manifest_path)
 
 
@@ -179,6 +212,7 @@ def _flush(scanner: Scanner, batch: list[InputRecord], label: str, outputs: _Out
            per_category: Counter[str], per_rule: Counter[str]) -> None:
     if not batch:
         return
+    pause_for_tests()
     ids = [record_id(item.record, label, item.line) for item in batch]
     results = scanner.scan_records([(item.record, rid) for item, rid in zip(batch, ids)])
     for item, result in zip(batch, results):
