@@ -85,9 +85,10 @@ def _detector_lines(manifest: dict[str, Any]) -> str:
 def _policy_line(config: dict[str, Any]) -> str:
     policy = config["policy"]
     disabled = ", ".join(policy["disabled_rules"]) or "none"
+    allow = config["allowlist"]
     return (f"minimum severity `{policy['min_severity']}`, behaviour the task asked for counts as unsafe: "
             f"`{str(policy['requested_is_unsafe']).lower()}`, disabled rules: {disabled}, allowlisted hosts: "
-            f"{len(config['allowlist']['hosts'])}, allowlisted command patterns: {len(config['allowlist']['commands'])}")
+            f"{len(allow['hosts'])}, allowlisted command patterns: {len(allow['commands'])}")
 
 
 def render_card(kind: str, manifest: dict[str, Any]) -> str:

@@ -18,11 +18,9 @@ from typing import Any, Callable, Sequence
 from .config import load_config, resolve_config
 from .errors import SafeFilterError
 from .manifest import classifier_record, code_sha256, file_sha256, package_versions, read_manifest
-from .resume import RunState
+from .resume import EXECUTION_KEYS, RunState
 
 __all__ = ["RunPlan", "plan_run", "find_changes"]
-
-_NOT_COMPARED = ("output", "progress", "overwrite")
 
 
 @dataclass(frozen=True)
@@ -150,7 +148,7 @@ def _config_changes(recorded: dict[str, Any], config: dict[str, Any]) -> list[st
     old, new = _flatten(recorded), _flatten(config)
     changes = []
     for key in sorted(set(old) | set(new)):
-        if key.split(".")[0] in _NOT_COMPARED or old.get(key) == new.get(key):
+        if key.split(".")[0] in EXECUTION_KEYS or old.get(key) == new.get(key):
             continue
         if key not in old:
             changes.append(f"config key {key} is not in the manifest; today's default {new[key]!r} applies")

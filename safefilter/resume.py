@@ -22,18 +22,19 @@ from typing import Any, Sequence
 from .errors import SafeFilterError
 from .io import OUTPUT_KINDS
 
-__all__ = ["RunState", "run_fingerprint", "file_counts", "add_file_counts", "pause_for_tests",
+__all__ = ["RunState", "run_fingerprint", "EXECUTION_KEYS", "file_counts", "add_file_counts", "pause_for_tests",
            "TEST_DELAY_ENV"]
 
 STATE_DIR = "_state"
 # Not a feature: tests set this to slow each batch down so they can kill a run partway.
 TEST_DELAY_ENV = "SAFEFILTER_TEST_BATCH_DELAY"
-_COSMETIC_KEYS = ("progress", "overwrite", "output")  # output: the state lives in it
+# Settings that change where and how a run executes but not its outputs (the state lives in `output`).
+EXECUTION_KEYS = ("output", "progress", "overwrite", "executor", "ray")
 
 
 def run_fingerprint(config: dict[str, Any]) -> str:
-    """Hash of everything in a config that changes outputs (not the progress bar, overwrite or output dir)."""
-    kept = {k: v for k, v in config.items() if k not in _COSMETIC_KEYS}
+    """Hash of every config setting that can change the outputs (all but EXECUTION_KEYS)."""
+    kept = {k: v for k, v in config.items() if k not in EXECUTION_KEYS}
     return hashlib.sha256(json.dumps(kept, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -104,7 +105,7 @@ class RunState:
         saved = self.saved_run()
         if saved["fingerprint"] != run_fingerprint(config):
             differing = sorted(k for k in set(config) | set(saved["config"])
-                               if k not in _COSMETIC_KEYS and config.get(k) != saved["config"].get(k))
+                               if k not in EXECUTION_KEYS and config.get(k) != saved["config"].get(k))
             raise SafeFilterError(
                 f"cannot resume {self.root}: the config differs from the interrupted run's "
                 f"(keys: {', '.join(differing) or 'input files'}); resume with the same config and --set "
