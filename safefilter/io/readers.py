@@ -165,8 +165,19 @@ def _read_json_document(source: str) -> Iterator[InputRecord]:
 def _read_parquet(source: str) -> Iterator[InputRecord]:
     import pyarrow.parquet as pq
 
-    yield from _read_rows(source, "parquet file", lambda: (
-        batch.to_pylist() for batch in pq.ParquetFile(source).iter_batches(batch_size=512)))
+    def batches():
+        reader = pq.ParquetFile(source)
+        if b"huggingface" not in (reader.schema_arrow.metadata or {}):
+            yield from (batch.to_pylist() for batch in reader.iter_batches(batch_size=512))
+            return
+        # written by datasets (`to_parquet`): decode its features, e.g. Json columns stored as text
+        from datasets import Features
+
+        features = Features.from_arrow_schema(reader.schema_arrow)
+        for batch in reader.iter_batches(batch_size=512):
+            yield [_present(features.decode_example(row)) for row in batch.to_pylist()]
+
+    yield from _read_rows(source, "parquet file", batches)
 
 
 def _read_arrow(source: str) -> Iterator[InputRecord]:
@@ -175,10 +186,14 @@ def _read_arrow(source: str) -> Iterator[InputRecord]:
         from datasets import Dataset
 
         for batch in Dataset.from_file(source).iter(batch_size=512):
-            # a null cell is a field this record does not have (columns are shared by all rows)
-            yield [{k: v for k, v in zip(batch, values) if v is not None} for values in zip(*batch.values())]
+            yield [_present(dict(zip(batch, values))) for values in zip(*batch.values())]
 
     yield from _read_rows(source, "dataset arrow file", batches)
+
+
+def _present(row: dict[str, Any]) -> dict[str, Any]:
+    """A datasets row without its null cells: columns are shared, so null means the record has no such field."""
+    return {name: value for name, value in row.items() if value is not None}
 
 
 def _read_rows(source: str, what: str, batches) -> Iterator[InputRecord]:
