@@ -17,6 +17,8 @@ EPILOG = """examples:
   safefilter scan examples/trajectories/chat.jsonl --unsafe-only
   safefilter rules list --category tunneling
   safefilter rules test --pack my_rules.yaml
+  safefilter train --config configs/train.yaml
+  safefilter eval --input examples/trajectories/chat.jsonl --labels examples/labels.jsonl
 """
 
 
@@ -78,6 +80,52 @@ def _parser() -> argparse.ArgumentParser:
     tst.add_argument("--pack", action="append", metavar="PATH",
                      help="rule pack file or folder (default: built-in); built-in packs stay loaded alongside")
     tst.add_argument("--verbose", "-v", action="store_true", help="list passing examples too")
+
+    train = sub.add_parser(
+        "train", help="fine-tune the action classifier and write a model directory",
+        description="Make (or reuse) the synthetic training set, fine-tune the base model (or a small student "
+                    "built from it), calibrate one threshold per category on the validation split, and write "
+                    "weights, tokenizer, labels, thresholds, training config with data hashes, and a model card.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  safefilter train --config configs/train.yaml\n"
+               "  safefilter train --config configs/train.yaml --output models/try2 --set training.epochs=2")
+    train.add_argument("--config", metavar="FILE", help="YAML training recipe (see configs/train.yaml)")
+    train.add_argument("--output", metavar="DIR", help="model directory to write; overrides `output`")
+    train.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], dest="overrides",
+                       help="override one recipe key, e.g. --set training.epochs=2 (repeatable)")
+    train.add_argument("--no-progress", action="store_true", help="do not show progress bars")
+
+    data = sub.add_parser("data", help="make the classifier's training data")
+    data_sub = data.add_subparsers(dest="data_command", metavar="ACTION")
+    data_sub.required = True
+    mk = data_sub.add_parser(
+        "make-training", help="write the synthetic training set as Parquet splits",
+        description="Write train.parquet and validation.parquet (a Hugging Face datasets dataset: text, action, "
+                    "kind, task, previous, labels, family, disguise, source) and hashes.json. Deterministic "
+                    "under --seed; never reads evaluation data.")
+    mk.add_argument("--output", metavar="DIR", default="data/training", help="folder to write (default: %(default)s)")
+    mk.add_argument("--examples", type=int, default=40000, help="number of examples (default: %(default)s)")
+    mk.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    mk.add_argument("--validation-share", type=float, default=0.1, help="share held out (default: %(default)s)")
+    mk.add_argument("--no-rule-examples", action="store_true",
+                    help="leave out the rule packs' inline examples (weakly labeled by the rule engine)")
+
+    ev = sub.add_parser(
+        "eval", help="measure rules, classifier and both against labeled trajectories",
+        description="Scan labeled trajectories once and print precision, recall, false-positive rate and "
+                    "per-category F1 for the rules alone, the classifier alone and both combined; write "
+                    "metrics.json and a precision-recall plot per category.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example:\n  safefilter eval --input examples/trajectories/chat.jsonl --labels examples/labels.jsonl")
+    ev.add_argument("--input", metavar="FILE", required=True, help="trajectories (.jsonl, .jsonl.gz, .parquet, ...)")
+    ev.add_argument("--labels", metavar="FILE", required=True,
+                    help='JSONL with one {"id", "unsafe", "categories"} per trajectory')
+    ev.add_argument("--config", metavar="FILE", default=None,
+                    help="run config whose rules, policy and classifier to use (default: built-in defaults)")
+    ev.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], dest="overrides",
+                    help="override one config key, e.g. --set classifier.model=models/try2 (repeatable)")
+    ev.add_argument("--output", metavar="DIR", default="runs/eval",
+                    help="where metrics.json and pr_<category>.png go (default: %(default)s)")
     return parser
 
 
@@ -180,6 +228,51 @@ def _cmd_rules(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _cmd_train(args: argparse.Namespace) -> int:
+    from .classifier.recipe import load_recipe, train_from_recipe
+
+    overrides = list(args.overrides) + ([f"output={json.dumps(args.output)}"] if args.output else [])
+    recipe = load_recipe(args.config, overrides)
+    summary = train_from_recipe(recipe, progress=not args.no_progress, log=lambda m: print(m, file=sys.stderr))
+    val = summary.get("validation") or {}
+    print(f"trained {summary['steps']} steps in {summary['seconds']} s on {summary['device']}; "
+          f"model: {summary['out_dir']}")
+    for c, th in summary["thresholds"].items():
+        m = val.get("per_category", {}).get(c, {})
+        print(f"  {c:22s} threshold {th:.3f}  validation P {m.get('precision', 0):.3f} R {m.get('recall', 0):.3f}")
+    return 0
+
+
+def _cmd_data(args: argparse.Namespace) -> int:
+    from .classifier.recipe import make_training_data
+
+    hashes = make_training_data(args.output, examples=args.examples, seed=args.seed,
+                                validation_share=args.validation_share,
+                                generator={"rule_examples": not args.no_rule_examples})
+    for name, digest in sorted(hashes.items()):
+        print(f"{Path(args.output) / name}  sha256 {digest}")
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from .config import resolve_config
+    from .evaluate import evaluate, format_table, read_labels, records_of, write_report
+    from .run import build_scanner
+    import yaml
+
+    raw = {}
+    if args.config:
+        raw = yaml.safe_load(Path(args.config).read_text(encoding="utf-8")) or {}
+    raw = {**raw, "input": args.input, "output": args.output}
+    config, _ = resolve_config(raw, ["classifier.enabled=true", *args.overrides])
+    scanner = build_scanner(config)
+    report = evaluate(scanner, records_of(args.input), read_labels(args.labels))
+    written = write_report(report, args.output)
+    print(format_table(report))
+    print(f"\nwrote {', '.join(str(p) for p in written)}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -187,6 +280,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_run(args)
         if args.command == "scan":
             return _cmd_scan(args)
+        if args.command == "train":
+            return _cmd_train(args)
+        if args.command == "data":
+            return _cmd_data(args)
+        if args.command == "eval":
+            return _cmd_eval(args)
         return _cmd_rules(args)
     except SafeFilterError as exc:
         print(f"safefilter: error: {exc}", file=sys.stderr)
