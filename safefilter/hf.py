@@ -112,14 +112,18 @@ class SafetyColumns:
     def columns(self) -> list[str]:
         return [self.prefix + name for name in SAFETY_COLUMNS]
 
-    def features(self) -> "Features":
-        """The `datasets` features of the added columns (fixed, so empty batches type correctly)."""
+    def features(self, base: Mapping[str, Any] | None = None) -> "Features":
+        """Features of `map`'s output: `base` (the dataset's features) plus the fixed safety columns.
+
+        Pass them to `map(features=...)`: a batch without findings would otherwise type
+        `findings` as a list of nulls.
+        """
         from datasets import Features, Value
 
         types = {"unsafe": Value("bool"), "categories": [Value("string")], "severity": Value("string"),
                  "first_unsafe_message": Value("int64"), "findings": [finding_features()],
                  "error": Value("string")}
-        return Features({self.prefix + name: types[name] for name in SAFETY_COLUMNS})
+        return Features({**(base or {}), **{self.prefix + name: types[name] for name in SAFETY_COLUMNS}})
 
     def __call__(self, batch: Mapping[str, Sequence[Any]], indices: Sequence[int] | None = None
                  ) -> dict[str, list[Any]]:
@@ -213,10 +217,8 @@ def add_safety_columns(dataset: "Dataset", config: str | os.PathLike[str] | Mapp
     if clash:
         raise SafeFilterError(f"dataset already has column(s) {clash}; pass prefix='safety_' (or another) "
                               "so the safety columns get different names")
-    features = dataset.features.copy()
-    features.update(fn.features())
     return dataset.map(fn, batched=True, batch_size=batch_size, with_indices=True, num_proc=num_proc,
-                       features=features, desc="safefilter scan")
+                       features=fn.features(dataset.features), desc="safefilter scan")
 
 
 def _flags_are(value: bool | None):
