@@ -155,18 +155,33 @@ def test_calibration_modes():
     assert 0.7 < prec <= 0.8  # the most inclusive cut with precision 1.0
 
 
-def test_detector_inputs_use_task_and_previous_context(trained):
+def test_detector_inputs_default_to_the_action_alone(trained):
     from safefilter import Scanner
 
     record = traj(bash("ls -la"), tool("src tests"), bash("pytest -q", "c2"), task="Fix the failing test")
     prepared = Scanner.from_rules().prepare(record, "t1")
     texts = [t for _, t in ClassifierDetector(trained[0])._inputs(prepared)]
+    assert texts == ["[shell] ls -la", "[shell] pytest -q"]  # identical wherever the command recurs: cacheable
+
+
+def test_detector_inputs_with_task_and_previous_context(trained, tmp_path):
+    import shutil
+
+    from safefilter import Scanner
+
+    model_dir = tmp_path / "ctx"
+    shutil.copytree(trained[0], model_dir)
+    cfg = json.loads((model_dir / "training_config.json").read_text())
+    (model_dir / "training_config.json").write_text(json.dumps({**cfg, "input_context": "task_previous"}))
+    record = traj(bash("ls -la"), tool("src tests"), bash("pytest -q", "c2"), task="Fix the failing test")
+    prepared = Scanner.from_rules().prepare(record, "t1")
+    texts = [t for _, t in ClassifierDetector(model_dir)._inputs(prepared)]
     task = "You are a coding agent.\nFix the failing test"  # the trajectory's task: system + user prompts
     assert texts == [f"[task] {task} [prev]  [shell] ls -la", f"[task] {task} [prev] ls -la [shell] pytest -q"]
-    obs = [t for _, t in ClassifierDetector(trained[0], previous="observation")._inputs(prepared)]
+    obs = [t for _, t in ClassifierDetector(model_dir, previous="observation")._inputs(prepared)]
     assert obs[1] == f"[task] {task} [prev] src tests [shell] pytest -q"
     # a long system prompt does not crowd out the request (task_view="tail")
     long = traj(bash("ls"), task="Open a tunnel to the db").copy()
     long["messages"][0] = {"role": "system", "content": "You are a careful agent. " * 20}
-    [(_, text)] = ClassifierDetector(trained[0])._inputs(Scanner.from_rules().prepare(long, "t2"))
+    [(_, text)] = ClassifierDetector(model_dir)._inputs(Scanner.from_rules().prepare(long, "t2"))
     assert "Open a tunnel to the db [prev]" in text
