@@ -27,7 +27,7 @@ from .resume import RunState, add_file_counts, file_counts, pause_for_tests
 from .scanner import Scanner, record_id
 from .types import Severity
 
-__all__ = ["RunSummary", "build_scanner", "run"]
+__all__ = ["RunSummary", "build_scanner", "build_classifier", "run"]
 
 
 @dataclass
@@ -46,12 +46,26 @@ def build_scanner(config: dict[str, Any]) -> Scanner:
         disabled_rules=frozenset(policy_cfg["disabled_rules"]),
         allow_hosts=tuple(allow["hosts"]),
         allow_commands=tuple(allow["commands"]),
+        combine=policy_cfg["combine"],
     )
     norm = config["normalize"]
     limits = Limits(max_depth=norm["max_decode_depth"], max_derived=norm["max_derived_per_segment"],
                     max_text=norm["max_text_chars"])
-    return Scanner.from_rules(config["rules"]["packs"], policy=policy, limits=limits,
-                              include_experimental=config["rules"]["include_experimental"])
+    scanner = Scanner.from_rules(config["rules"]["packs"], policy=policy, limits=limits,
+                                 include_experimental=config["rules"]["include_experimental"])
+    if config["classifier"]["enabled"]:
+        scanner.detectors.append(build_classifier(config["classifier"]))
+    return scanner
+
+
+def build_classifier(cfg: dict[str, Any]) -> Any:
+    """The classifier detector a config's `classifier` section describes; fails early if the model is missing."""
+    from .classifier import ClassifierDetector, resolve_model
+
+    return ClassifierDetector(
+        resolve_model(cfg["model"]), gate=cfg["gate"], device=cfg["device"], batch_size=cfg["batch_size"],
+        max_length=cfg["max_length"], cache_size=cfg["cache_size"], include_decoded=cfg["include_decoded"],
+        thresholds=cfg["thresholds"], severity=Severity.parse(cfg["severity"]))
 
 
 class _Outputs:
@@ -72,7 +86,7 @@ class _Outputs:
 
 
 def _prepare_output(root: Path, overwrite: bool) -> None:
-    existing = [root / k for k in OUTPUT_KINDS if (root / k).exists()] + \
+    existing = [root / k for k in (*OUTPUT_KINDS, "dataset", "cards") if (root / k).exists()] + \
         [p for p in (root / "manifest.json",) if p.exists()]
     if existing and not overwrite:
         raise SafeFilterError(
