@@ -143,7 +143,9 @@ def _stream_results(config: dict[str, Any], files: list[tuple[Path, str]], worke
     # The reads are cheap next to scanning: they take no CPU slot, so they never hold back a scanner.
     ds = ray.data.from_items([{"path": str(p), "label": label} for p, label in files],
                              override_num_blocks=len(files))
-    stage = {"config": config, "scanner": pickle.dumps(worker_scanner) if worker_scanner is not None else None}
+    # cloudpickle: a scanner with detectors defined in a script or test module reaches the workers too
+    stage = {"config": config,
+             "scanner": ray.cloudpickle.dumps(worker_scanner) if worker_scanner is not None else None}
     stage["key"] = _scanner_key(stage, local)
     resources = {"num_cpus": ray_cfg["num_cpus_per_worker"], "batch_size": 1}
     if ray_cfg["num_gpus_per_worker"]:
