@@ -49,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], dest="overrides",
                      help="override one config key, e.g. --set policy.min_severity=high (repeatable)")
     run.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
+    run.add_argument("--executor", choices=["auto", "local", "ray"],
+                     help="scan in this process, on Ray (RAY_ADDRESS or a local Ray), or auto by input size; "
+                          "overrides `executor`")
     run.add_argument("--from-manifest", metavar="MANIFEST",
                      help="rerun exactly the run a RUN_DIR/manifest.json describes (same config and inputs); "
                           "stops if inputs, rules, model or versions changed")
@@ -140,6 +143,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         overrides.append("output=" + json.dumps(args.output))
     if args.no_progress:
         overrides.append("progress=false")
+    if args.executor:
+        overrides.append(f"executor={args.executor}")
     plan = plan_run(config_file=args.config, overrides=overrides, from_manifest=args.from_manifest,
                     resume=args.resume, output=args.output, allow_changes=args.allow_changes)
     summary = run(plan.config, overrides=plan.overrides, command=["safefilter", *sys.argv[1:]],
