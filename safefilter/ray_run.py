@@ -34,7 +34,8 @@ __all__ = ["RayScanner", "run_ray", "wants_ray", "ray_session"]
 # Files in these formats carry their record as JSON text: workers re-parse it instead of receiving
 # the parsed object. Columnar rows (Parquet, Arrow) are shipped as parsed, to keep their types.
 _TEXT_SUFFIXES = (".jsonl", ".ndjson", ".json", ".traj", ".gz")
-_BLOCK_BYTES = 8 << 20  # Ray Data block size: small enough that one large file still feeds many workers
+_BLOCK_BYTES = 1 << 20  # Ray Data block size: about one batch, so that one large file feeds many workers
+_INFLIGHT_BYTES_PER_WORKER = 64 << 20  # object store budget of the pipeline: reads run only this far ahead
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +141,8 @@ def _stream_results(config: dict[str, Any], files: list[tuple[Path, str]], worke
     retries = ray_cfg["max_retries"]
     workers = ray_cfg["num_workers"] or max(1, int(ray.cluster_resources().get("CPU", 1)
                                                   // max(ray_cfg["num_cpus_per_worker"], 0.001)))
+    ctx.execution_options.resource_limits = ray.data.ExecutionResources.for_limits(
+        object_store_memory=(workers + 1) * _INFLIGHT_BYTES_PER_WORKER)
     # The reads are cheap next to scanning: they take no CPU slot, so they never hold back a scanner.
     ds = ray.data.from_items([{"path": str(p), "label": label} for p, label in files],
                              override_num_blocks=len(files))

@@ -1,0 +1,176 @@
+"""Scaling of `safefilter run`: the local executor against Ray with 1 and 2 workers, and memory at 1x vs 10x.
+
+One generated corpus (scripts/corpus.py, same seed; the 10x input is the same generator run ten
+times longer) goes through each executor, every measurement in a fresh process tree:
+
+  local   1x, 10x     the in-process executor
+  ray-1w  1x          Ray with one scan worker
+  ray-2w  1x, 10x     Ray with two scan workers
+
+Reported: trajectories/s of the timed run (Ray start-up and a warm-up run that builds each worker's
+scanner are excluded and shown separately), and the peak memory of the whole process tree (driver,
+raylet, GCS and workers), as PSS so pages shared between processes count once. Ratios are taken
+against baselines measured in the same run: ray-2w vs ray-1w throughput (target >= 1.7x) and
+peak memory at 10x vs 1x (target <= 1.3x).
+
+    python scripts/bench_scale.py [--mb 48] [--batch-size 64] [--workdir /tmp/bench_scale]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+
+
+def _tree_pss(root_pid: int) -> int:
+    """Proportional set size of a process and all its descendants (shared pages split between them)."""
+    import ray  # noqa: F401  (puts the psutil that Ray bundles on sys.path)
+    import psutil
+
+    try:
+        root = psutil.Process(root_pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    total = 0
+    for p in procs:
+        try:
+            info = p.memory_full_info()
+            total += getattr(info, "pss", info.rss)
+        except psutil.Error:
+            continue
+    return total
+
+
+def _measure(stage: dict[str, Any]) -> dict[str, Any]:
+    """Run one stage in a fresh interpreter, sampling its process tree's memory until it exits."""
+    # Ray starts its workers at nice 15 so that its own daemons stay responsive; on a machine shared
+    # with other jobs that starves them. Run them at the driver's priority, as the local executor runs.
+    env = {**os.environ, "RAY_worker_niceness": "0"}
+    proc = subprocess.Popen([sys.executable, __file__, "--stage", json.dumps(stage)], stdout=subprocess.PIPE,
+                            text=True, start_new_session=True, env=env)
+    peak = 0
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not stop.is_set():
+            peak = max(peak, _tree_pss(proc.pid))
+            stop.wait(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, _ = proc.communicate()
+    stop.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"stage {stage['name']} failed (exit {proc.returncode}); output:\n{out[-3000:]}")
+    result = json.loads(out.strip().splitlines()[-1])
+    result["peak_mb"] = peak / (1 << 20)
+    return result
+
+
+def _run_stage(stage: dict[str, Any]) -> dict[str, Any]:
+    """Inside the child: Ray start (for Ray) and a warm-up run, then the timed run."""
+    from safefilter.config import load_config
+    from safefilter.run import run
+
+    base = [f"batch_size={stage['batch_size']}", "progress=false", "overwrite=true", "classifier.enabled=false",
+            f"executor={stage['executor']}"]
+    if stage["executor"] == "ray":
+        base += [f"ray.num_workers={stage['workers']}", "ray.num_cpus=2"]
+    result: dict[str, Any] = {"name": stage["name"]}
+    session = None
+    config, _ = load_config(None, [f"input={stage['warmup']}", f"output={stage['out']}-warmup", *base])
+    if stage["executor"] == "ray":
+        from safefilter.ray_run import ray_session
+
+        t0 = time.perf_counter()
+        session = ray_session(config["ray"])
+        session.__enter__()
+        result["ray_init_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    run(config)  # compiles the rules in each process and warms RE2's lazily built automata
+    result["warmup_s"] = time.perf_counter() - t0
+    config, _ = load_config(None, [f"input={stage['input']}", f"output={stage['out']}", *base])
+    t0 = time.perf_counter()
+    summary = run(config)
+    result["seconds"] = time.perf_counter() - t0
+    result["records"] = summary.counts["input"]
+    result["unsafe"] = summary.counts["unsafe"]
+    if session is not None:
+        session.__exit__(None, None, None)
+    return result
+
+
+def _corpus(workdir: Path, mb: float) -> tuple[Path, Path, Path]:
+    sys.path.insert(0, str(HERE))
+    from corpus import generate
+
+    one, ten, warm = workdir / "corpus-1x.jsonl", workdir / "corpus-10x.jsonl", workdir / "warmup.jsonl"
+    if not one.exists():
+        generate(one, mb)
+        generate(ten, 10 * mb)  # same seed: starts with the 1x records, then new ones (no repeats to cache)
+        generate(warm, 8, seed=1)
+    return one, ten, warm
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--mb", type=float, default=48, help="size of the 1x corpus in MiB (default 48)")
+    ap.add_argument("--batch-size", type=int, default=64, help="records per scan call (default 64)")
+    ap.add_argument("--workdir", default="/tmp/bench_scale", help="corpus and run directories (removed after)")
+    ap.add_argument("--keep", action="store_true", help="keep the corpus and outputs")
+    ap.add_argument("--stage", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.stage:
+        print(json.dumps(_run_stage(json.loads(args.stage))))
+        return 0
+    workdir = Path(args.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    one, ten, warm = _corpus(workdir, args.mb)
+    plan = [("local", "local", 1, one), ("ray-1w", "ray", 1, one), ("ray-2w", "ray", 2, one),
+            ("local@10x", "local", 1, ten), ("ray-2w@10x", "ray", 2, ten)]
+    rows = {}
+    for name, executor, workers, path in plan:
+        stage = {"name": name, "executor": executor, "workers": workers, "input": str(path), "warmup": str(warm),
+                 "out": str(workdir / f"out-{name}"), "batch_size": args.batch_size}
+        rows[name] = _measure(stage)
+        r = rows[name]
+        r["mb"] = path.stat().st_size / (1 << 20)
+        print(f"{name:11s} {r['records']:7d} traj in {r['seconds']:6.1f} s  {r['records'] / r['seconds']:7.1f} traj/s"
+              f"  {r['mb'] / r['seconds']:6.1f} MB/s  peak {r['peak_mb']:6.0f} MB"
+              + (f"  (ray start {r['ray_init_s']:.1f} s)" if "ray_init_s" in r else "")
+              + f"  (warm-up {r['warmup_s']:.1f} s)",
+              flush=True)
+    _report(rows, os.cpu_count() or 0)
+    if not args.keep:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+def _report(rows: dict[str, dict[str, Any]], cpus: int) -> None:
+    rate = {k: r["records"] / r["seconds"] for k, r in rows.items()}
+    print(f"\n| run | input MB | trajectories/s | peak memory MB (PSS, tree) |\n|---|---|---|---|")
+    for k, r in rows.items():
+        print(f"| {k} | {r['mb']:.0f} | {rate[k]:.0f} | {r['peak_mb']:.0f} |")
+    print(f"\nmachine: {cpus} CPUs")
+    print(f"ray 2 workers vs 1 worker, throughput: {rate['ray-2w'] / rate['ray-1w']:.2f}x (target >= 1.7x)")
+    print(f"ray 1 worker vs local, throughput:     {rate['ray-1w'] / rate['local']:.2f}x")
+    print(f"ray 2 workers vs local, throughput:    {rate['ray-2w'] / rate['local']:.2f}x")
+    for base in ("local", "ray-2w"):
+        ratio = rows[f"{base}@10x"]["peak_mb"] / rows[base]["peak_mb"]
+        print(f"{base} peak memory 10x vs 1x:          {ratio:.2f}x (target <= 1.3x)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
