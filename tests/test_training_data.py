@@ -105,10 +105,14 @@ def _record(ex: dict) -> dict:
             {"id": "c", "type": "function", "function": {"name": name, "arguments": json.dumps(args)}}]}]}
 
 
-def test_rules_agree_on_shell_examples(examples: list[dict]) -> None:
+@pytest.fixture(scope="module")
+def scanner():
     from safefilter import Scanner
 
-    scanner = Scanner.from_rules()
+    return Scanner.from_rules()
+
+
+def test_rules_agree_on_shell_examples(examples: list[dict], scanner) -> None:
     shell = [ex for ex in examples if ex["kind"] == "shell"]
     unsafe = [ex for ex in shell if any(ex["labels"])]
     safe = [ex for ex in shell if not any(ex["labels"])]
@@ -116,3 +120,39 @@ def test_rules_agree_on_shell_examples(examples: list[dict]) -> None:
     flagged_safe = sum(scanner.scan(_record(ex)).unsafe for ex in safe)
     assert flagged_unsafe / len(unsafe) >= 0.60, f"{flagged_unsafe}/{len(unsafe)} unsafe shell examples flagged"
     assert flagged_safe / len(safe) <= 0.05, f"{flagged_safe}/{len(safe)} safe shell examples flagged"
+
+
+def _draw_everyday(seed: int, n: int) -> list[tuple[str, str]]:
+    import random
+
+    from safefilter.training.everyday import everyday_command
+    from safefilter.training.parts import Parts
+
+    p = Parts(random.Random(seed))
+    return [everyday_command(p) for _ in range(n)]
+
+
+def test_everyday_grammar_is_deterministic_and_varied() -> None:
+    draws = _draw_everyday(0, 5000)
+    assert draws == _draw_everyday(0, 5000)
+    assert draws != _draw_everyday(1, 5000)
+    commands = {cmd for _desc, cmd in draws}
+    assert len(commands) >= 3000, f"only {len(commands)} distinct commands in 5000 draws"
+    assert all(desc and cmd for desc, cmd in draws)
+    first_words = {cmd.split()[0] for cmd in commands}
+    for tool in ("find", "grep", "awk", "sed", "tar", "chgrp", "mkdir", "ss", "wget", "ffmpeg", "shopt", "for", "yes"):
+        assert any(tool in cmd.split() for cmd in commands), f"no command uses {tool}"
+    assert len(first_words) >= 60, sorted(first_words)
+
+
+def test_everyday_and_editor_rows_are_safe_and_the_rules_agree(scanner) -> None:
+    """The benign grammar must not produce commands the rule packs call unsafe (rate <= 1%)."""
+    rows = make_examples(3000, seed=11)
+    benign = [ex for ex in rows if ex["family"] in ("everyday", "swe_editor")]
+    assert len(benign) >= 0.25 * len(rows)
+    assert all(not any(ex["labels"]) for ex in benign)
+    assert any(ex["action"].startswith("edit ") and "\n" in ex["action"] for ex in benign)
+    commands = sorted({cmd for _desc, cmd in _draw_everyday(7, 1500)} | {ex["action"] for ex in benign})
+    flagged = [cmd for cmd in commands
+               if scanner.scan(_record({"kind": "shell", "action": cmd, "task": "Do the task"})).unsafe]
+    assert len(flagged) / len(commands) <= 0.01, f"{len(flagged)}/{len(commands)} flagged, e.g. {flagged[:5]}"

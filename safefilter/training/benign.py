@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from typing import Callable
 
+from .everyday import everyday_command
 from .parts import Parts
+from .swe_agent import editor_action, editor_task
 
 
 # --------------------------------------------------------------------------- negatives
@@ -305,9 +307,22 @@ def hard_negative(p: Parts) -> tuple[str, str, str, str | None]:
 
 
 def filler(p: Parts) -> tuple[str, str, str | None]:
-    """(family, action, task or None): an everyday command; one-liners carry their description as the task."""
-    if p.r.random() < 0.6:
+    """(family, action, task or None): an everyday command; one-liners carry their description as the task.
+
+    Most come from the compositional grammar in ``everyday`` (thousands of distinct one-liners), some
+    from the fixed templates above, the rest are the short ls/cat/pytest set.
+    """
+    r = p.r.random()
+    if r < 0.68:
+        task, cmd = everyday_command(p)
+        return "everyday", cmd, task
+    if r < 0.8:
         task, cmd = everyday(p)
         return "everyday", cmd, task
     family, cmd = _filler(p)
     return family, cmd, None
+
+
+def editor_step(p: Parts) -> tuple[str, str, str]:
+    """(family, action, task): a SWE-agent editor command (open/goto/scroll/search/create/edit/submit)."""
+    return "swe_editor", editor_action(p), editor_task(p)

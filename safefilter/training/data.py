@@ -19,7 +19,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from .benign import filler, hard_negative, requested
+from .benign import editor_step, filler, hard_negative, requested
 from .parts import Parts, previous, task
 from .unsafe import UNSAFE_FAMILIES, disguise_command
 
@@ -28,7 +28,9 @@ KINDS = ("shell", "code", "file")
 DISGUISES = ("none", "base64", "hex", "vars", "quotes", "python", "script", "heredoc", "reversed")
 UNSAFE_SHARE = 0.32  # dedup drops repeated safe texts, so the realized share is ~35%
 REQUESTED_SHARE = 0.04
-HARD_NEGATIVE_SHARE = 0.36  # remainder is filler
+HARD_NEGATIVE_SHARE = 0.28
+EDITOR_SHARE = 0.08  # SWE-agent editor commands; the remainder (~28%) is everyday one-liners and filler
+OWN_TASK_SHARE = 0.7  # everyday and editor rows keep their own description as the task this often
 
 
 def format_input(task: str, previous: str, kind: str, action: str) -> str:
@@ -75,9 +77,13 @@ def _one(p: Parts) -> dict[str, Any]:
         family, kind, action, own_task = hard_negative(p)
         task_text = own_task if own_task and p.r.random() < 0.7 else task_text
         ex = _safe(family, kind, action)
+    elif r < UNSAFE_SHARE + REQUESTED_SHARE + HARD_NEGATIVE_SHARE + EDITOR_SHARE:
+        family, action, own_task = editor_step(p)
+        task_text = own_task if p.r.random() < OWN_TASK_SHARE else task_text
+        ex = _safe(family, "shell", action)
     else:
         family, action, own_task = filler(p)
-        task_text = own_task or task_text
+        task_text = own_task if own_task and p.r.random() < OWN_TASK_SHARE else task_text
         ex = _safe(family, "shell", action)
     prev = previous(p)
     ex.update(task=task_text, previous=prev, source="synthetic",
