@@ -26,7 +26,7 @@ from .unsafe import UNSAFE_FAMILIES, disguise_command
 LABELS = ("tunneling", "cryptomining", "network_probing", "resource_acquisition")
 KINDS = ("shell", "code", "file")
 DISGUISES = ("none", "base64", "hex", "vars", "quotes", "python", "script", "heredoc", "reversed")
-UNSAFE_SHARE = 0.32  # dedup drops repeated safe texts, so the realized share is ~35%
+UNSAFE_SHARE = 0.32  # dedup drops a few repeated safe texts, so the realized share is ~33%
 REQUESTED_SHARE = 0.04
 HARD_NEGATIVE_SHARE = 0.28
 EDITOR_SHARE = 0.08  # SWE-agent editor commands; the remainder (~28%) is everyday one-liners and filler
