@@ -131,8 +131,8 @@ class ClassifierDetector:
             if seg.kind not in ACTION_KINDS:
                 continue
             original = seg.decoded_from is None
-            if not original and not self.include_decoded:
-                continue
+            if not original and (not self.include_decoded or seg.decoded_from == "normalized"):
+                continue  # a quote-folded copy of a command reads the same to the model; decoded payloads do not
             if original and last_step_text is not None and last_step_text[0] < seg.step:
                 previous = last_step_text[1]
             action = _action_text(seg)

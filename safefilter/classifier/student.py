@@ -27,8 +27,13 @@ def _project(weight: Any, basis: Any) -> Any:
 
 
 def build_student(base_model_dir: str | os.PathLike[str], *, layers: int = 2, hidden: int = 128, heads: int = 2,
-                  intermediate: int = 512, labels: Sequence[str] = LABELS, seed: int = 0) -> tuple[Any, Any]:
-    """(model, tokenizer): a BertForSequenceClassification student with the base model's tokenizer."""
+                  intermediate: int = 512, labels: Sequence[str] = LABELS, seed: int = 0,
+                  freeze_embeddings: bool = False) -> tuple[Any, Any]:
+    """(model, tokenizer): a BertForSequenceClassification student with the base model's tokenizer.
+
+    ``freeze_embeddings`` keeps the projected word embeddings fixed, so tokens the training data
+    never shows keep their pretrained neighbours instead of drifting apart from the ones it does.
+    """
     import torch
     from transformers import AutoModel, AutoTokenizer, BertConfig, BertForSequenceClassification
 
@@ -55,4 +60,6 @@ def build_student(base_model_dir: str | os.PathLike[str], *, layers: int = 2, hi
     with torch.no_grad():
         student.bert.embeddings.word_embeddings.weight.copy_(_project(words, basis))
         student.bert.embeddings.position_embeddings.weight.copy_(_project(positions, basis))
+    if freeze_embeddings:
+        student.bert.embeddings.word_embeddings.weight.requires_grad_(False)
     return student, tokenizer

@@ -222,9 +222,10 @@ def train(data: Any, base_model_dir: str | os.PathLike[str], out_dir: str | os.P
 
     no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight")
     groups = [
-        {"params": [p for n, p in model.named_parameters() if not any(k in n for k in no_decay)],
+        {"params": [p for n, p in model.named_parameters() if p.requires_grad and not any(k in n for k in no_decay)],
          "weight_decay": weight_decay},
-        {"params": [p for n, p in model.named_parameters() if any(k in n for k in no_decay)], "weight_decay": 0.0},
+        {"params": [p for n, p in model.named_parameters() if p.requires_grad and any(k in n for k in no_decay)],
+         "weight_decay": 0.0},
     ]
     optimizer = torch.optim.AdamW(groups, lr=lr)
     warmup = int(total * warmup_ratio)
