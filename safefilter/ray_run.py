@@ -108,6 +108,8 @@ class RayScanner:
         self._results = _stream_results(config, todo, worker_scanner, self.local)
 
     def __getattr__(self, name: str) -> Any:
+        if name == "local":  # not built (yet): no recursion
+            raise AttributeError(name)
         return getattr(self.local, name)
 
     def scan_records(self, records: Sequence[tuple[dict[str, Any], str]]) -> list[ScanResult]:
