@@ -206,3 +206,13 @@ def test_a_crash_loop_ends_the_run_with_an_error(head, tmp_path, by_value):
     with pytest.raises(SafeFilterError, match="Ray scan failed after 1 retries"):
         run_ray(config, worker_scanner=worker)
     assert not list((tmp_path / "ray").rglob("*.tmp"))  # unfinished shards were removed
+
+
+def test_auto_executor_picks_ray_only_from_min_bytes_of_input(tmp_path):
+    from safefilter.ray_run import wants_ray
+
+    size = sum(p.stat().st_size for folder in SAMPLE for p in folder.iterdir())
+    for executor, min_bytes, expected in [("auto", size, True), ("auto", size + 1, False),
+                                          ("local", 0, False), ("ray", size + 1, True)]:
+        config = _config(tmp_path, f"executor={executor}", f"ray.min_bytes={min_bytes}")
+        assert wants_ray(config) is expected, (executor, min_bytes)
