@@ -145,7 +145,6 @@ def _stream_results(config: dict[str, Any], files: list[tuple[Path, str]], worke
                                                   // max(ray_cfg["num_cpus_per_worker"], 0.001)))
     ctx.execution_options.resource_limits = ray.data.ExecutionResources.for_limits(
         object_store_memory=(workers + 1) * _INFLIGHT_BYTES_PER_WORKER)
-    # The reads are cheap next to scanning: they take no CPU slot, so they never hold back a scanner.
     ds = ray.data.from_items([{"path": str(p), "label": label} for p, label in files],
                              override_num_blocks=len(files))
     # cloudpickle: a scanner with detectors defined in a script or test module reaches the workers too
@@ -157,6 +156,7 @@ def _stream_results(config: dict[str, Any], files: list[tuple[Path, str]], worke
         resources["num_gpus"] = ray_cfg["num_gpus_per_worker"]
     with warnings.catch_warnings():  # retry limits have no named parameter yet (Ray 2.60)
         warnings.filterwarnings("ignore", message=".*ray_remote_args.*deprecated")
+        # Reads are cheap next to scanning: they take no CPU slot, so they never hold back a scanner.
         ds = ds.map_batches(_read_batches, batch_size=1, num_cpus=0, max_retries=retries,
                             compute=ray.data.TaskPoolStrategy(size=min(len(files), max(1, workers // 4))),
                             fn_kwargs={"batch_size": config["batch_size"],
@@ -175,12 +175,13 @@ def _stream_results(config: dict[str, Any], files: list[tuple[Path, str]], worke
         raise
     except Exception as exc:  # Ray wraps worker failures in many types
         raise SafeFilterError(
-            f"the Ray scan failed after {retries} retries per task: {_first_line(exc)}; a worker that keeps "
+            f"the Ray scan failed after {retries} retries per task: {_last_line(exc)}; a worker that keeps "
             "crashing points at a bad record or a broken environment (see the Ray logs); raise ray.max_retries "
             "for flaky nodes") from exc
 
 
-def _first_line(exc: BaseException) -> str:
+def _last_line(exc: BaseException) -> str:
+    """Ray's errors end with the message that matters, after the remote traceback."""
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[-1] if text else ''}"
 
