@@ -255,6 +255,10 @@ class ScanActor:
     """Scan stage on an actor pool: the scanner (and its classifier model) is built once per actor."""
 
     def __init__(self, stage: dict[str, Any]) -> None:
+        import torch
+
+        # torch would start one thread per core of the node in every actor; keep to the CPUs reserved
+        torch.set_num_threads(max(1, int(stage["config"]["ray"]["num_cpus_per_worker"] or 1)))
         self.scanner = _worker_scanner(stage)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[bytes]]:
