@@ -148,11 +148,11 @@ def test_everyday_grammar_is_deterministic_and_varied() -> None:
 def test_everyday_and_editor_rows_are_safe_and_the_rules_agree(scanner) -> None:
     """The benign grammar must not produce commands the rule packs call unsafe (rate <= 1%)."""
     rows = make_examples(3000, seed=11)
-    benign = [ex for ex in rows if ex["family"] in ("everyday", "swe_editor")]
+    benign = [ex for ex in rows if ex["family"] in ("everyday", "swe_editor") or ex["family"].startswith("own_code")]
     assert len(benign) >= 0.25 * len(rows)
     assert all(not any(ex["labels"]) for ex in benign)
     assert any(ex["action"].startswith("edit ") and "\n" in ex["action"] for ex in benign)
-    commands = sorted({cmd for _desc, cmd in _draw_everyday(7, 1500)} | {ex["action"] for ex in benign})
-    flagged = [cmd for cmd in commands
-               if scanner.scan(_record({"kind": "shell", "action": cmd, "task": "Do the task"})).unsafe]
+    commands = sorted({("shell", cmd) for _desc, cmd in _draw_everyday(7, 1500)} | {(ex["kind"], ex["action"]) for ex in benign})
+    flagged = [cmd for kind, cmd in commands
+               if scanner.scan(_record({"kind": kind, "action": cmd, "task": "Do the task"})).unsafe]
     assert len(flagged) / len(commands) <= 0.01, f"{len(flagged)}/{len(commands)} flagged, e.g. {flagged[:5]}"

@@ -12,6 +12,9 @@ Threshold calibration (``calibration``):
 - ``"precision"``: the lowest threshold whose validation precision is still >= ``min_precision``
   (0.95 by default) -- more recall for a bounded precision; falls back to ``"f1"`` if no cut
   reaches that precision.
+- ``"safe_fpr"``: the lowest threshold that at most ``max_fpr`` (0.001 by default) of the
+  validation actions with no unsafe label reach. Mistaking one unsafe category for another does
+  not raise it; only false alarms on safe actions do.
 
 A category without positives in validation keeps 0.5.
 """
@@ -120,7 +123,7 @@ def _best_cut(scores: np.ndarray, y: np.ndarray, *, mode: str, min_precision: fl
         if len(ok):
             idx = int(ok[-1])  # the most inclusive cut that keeps the precision
     elif mode != "f1":
-        raise ValueError(f"calibration must be 'f1' or 'precision', got {mode!r}")
+        raise ValueError(f"calibration must be 'f1', 'precision' or 'safe_fpr', got {mode!r}")
     if idx is None:
         cand = np.where(last)[0]
         best = f1[cand].max()
@@ -129,8 +132,25 @@ def _best_cut(scores: np.ndarray, y: np.ndarray, *, mode: str, min_precision: fl
     return float((s[idx] + below) / 2)
 
 
+def _safe_fpr_cut(scores: np.ndarray, safe: np.ndarray, max_fpr: float) -> float:
+    """Lowest cut that at most `max_fpr` of the entirely safe actions reach."""
+    neg = np.sort(scores[safe])[::-1]
+    if len(neg) == 0:
+        return 0.5
+    k = int(np.floor(max_fpr * len(neg)))  # safe actions allowed at or above the cut
+    if k >= len(neg):
+        return float(neg[-1])
+    above = neg[k - 1] if k > 0 else min(1.0, neg[0] + 1e-3)
+    return float((neg[k] + above) / 2) if k > 0 else float(min(1.0, (neg[0] + above) / 2 + 5e-4))
+
+
 def calibrate_thresholds(probs: np.ndarray, y: np.ndarray, labels: Sequence[str] = LABELS, *,
-                         mode: str = "f1", min_precision: float = 0.95) -> dict[str, float]:
+                         mode: str = "f1", min_precision: float = 0.95, max_fpr: float = 0.001) -> dict[str, float]:
+    if mode == "safe_fpr":
+        # False alarms are what cost a training set its data; confusing one unsafe category for
+        # another does not. So bound the rate at which entirely safe actions reach each cut.
+        safe = ~y.astype(bool).any(axis=1)
+        return {c: round(_safe_fpr_cut(probs[:, i], safe, max_fpr), 6) for i, c in enumerate(labels)}
     return {c: round(_best_cut(probs[:, i], y[:, i], mode=mode, min_precision=min_precision), 6)
             for i, c in enumerate(labels)}
 
@@ -163,7 +183,7 @@ def metrics_at(probs: np.ndarray, y: np.ndarray, thresholds: Mapping[str, float]
 def train(data: Any, base_model_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str], *,
           epochs: int = 1, batch_size: int = 16, lr: float = 5e-5, max_length: int = 128, seed: int = 0,
           max_steps: int | None = None, progress: bool = True, warmup_ratio: float = 0.06,
-          weight_decay: float = 0.01, calibration: str = "f1", min_precision: float = 0.95,
+          weight_decay: float = 0.01, calibration: str = "f1", min_precision: float = 0.95, max_fpr: float = 0.001,
           eval_batch_size: int = 64, device: str = "auto", labels: Sequence[str] = LABELS,
           context: str = "none", student: Mapping[str, int] | None = None,
           teacher: str | os.PathLike[str] | None = None, distill_weight: float = 0.5,
@@ -279,7 +299,8 @@ def train(data: Any, base_model_dir: str | os.PathLike[str], out_dir: str | os.P
         probs = clf.predict(vt, batch_size=eval_batch_size, max_length=max_length, use_cache=False)
         p = np.clip(probs.astype(np.float64), 1e-7, 1 - 1e-7)
         val_loss = round(float(-(vy * np.log(p) + (1 - vy) * np.log(1 - p)).mean()), 5)
-        thresholds = calibrate_thresholds(probs, vy, labels, mode=calibration, min_precision=min_precision)
+        thresholds = calibrate_thresholds(probs, vy, labels, mode=calibration, min_precision=min_precision,
+                                          max_fpr=max_fpr)
         val_metrics = metrics_at(probs, vy, thresholds, labels)
         val_default = metrics_at(probs, vy, {c: 0.5 for c in labels}, labels)
     clf.thresholds = dict(thresholds)
@@ -293,7 +314,7 @@ def train(data: Any, base_model_dir: str | os.PathLike[str], out_dir: str | os.P
         "base_model_dir": str(base), "epochs": epochs, "batch_size": batch_size, "lr": lr,
         "max_length": max_length, "seed": seed, "max_steps": max_steps, "steps": step,
         "warmup_ratio": warmup_ratio, "weight_decay": weight_decay, "calibration": calibration,
-        "min_precision": min_precision, "labels": list(labels), "data": data_info,
+        "min_precision": min_precision, "max_fpr": max_fpr, "labels": list(labels), "data": data_info,
         "input_context": context, "student": dict(student) if student else None,
         "teacher": str(teacher) if teacher else None, "distill_weight": distill_weight if teacher else None,
         "save_dtype": save_dtype, "train_rows_used": len(texts), "recipe": dict(recipe) if recipe else None,
@@ -329,8 +350,9 @@ def _model_card(config: Mapping[str, Any], summary: Mapping[str, Any], labels: S
         f"- final train loss: {summary['train_loss']}, validation loss: {summary['val_loss']}", "",
         "## Thresholds", "",
         f"Calibrated per category on the validation split, mode `{config['calibration']}`"
-        + (f" (lowest threshold with precision >= {config['min_precision']})" if config["calibration"] == "precision"
-           else " (maximum F1)") + ".", "",
+        + {"precision": f" (lowest threshold with precision >= {config['min_precision']})",
+           "safe_fpr": f" (lowest threshold that at most {config['max_fpr']} of the entirely safe actions reach)"}.get(
+               config["calibration"], " (maximum F1)") + ".", "",
         "| category | threshold |", "|---|---|",
         *[f"| {c} | {summary['thresholds'][c]:.4f} |" for c in labels], "",
     ]

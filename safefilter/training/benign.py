@@ -326,3 +326,31 @@ def filler(p: Parts) -> tuple[str, str, str | None]:
 def editor_step(p: Parts) -> tuple[str, str, str]:
     """(family, action, task): a SWE-agent editor command (open/goto/scroll/search/create/edit/submit)."""
     return "swe_editor", editor_action(p), editor_task(p)
+
+
+def own_code(p: Parts) -> tuple[str, str, str]:
+    """(family, kind, action): the agent's ordinary work product -- a Python module it writes, code it runs,
+    or the test command it runs in its workspace. Coding rollouts are mostly this; a detector that
+    mistakes it for anything unsafe would flag nearly every trajectory."""
+    from .swe_agent import _MODULES, _code_body
+
+    which = p.r.random()
+    if which < 0.45:
+        mod = p.choice(_MODULES)
+        header = p.choice(['', f'"""{p.choice(["Helpers", "Utilities", "Models", "Views", "Tests"])} for '
+                               f'{mod.rsplit("/", 1)[-1][:-3]}."""\nfrom __future__ import annotations\n\n'])
+        body = "\n".join(_code_body(p) for _ in range(p.r.randint(2, 7)))
+        return "own_code_file", "file", f"{p.choice(['', '/workspace/', '/repo/', 'src/'])}{mod}\n{header}{body}"
+    if which < 0.75:
+        return "own_code_run", "code", "\n".join(_code_body(p) for _ in range(p.r.randint(1, 4)))
+    proj = p.choice(["app", "service", "lib", "project", "repo", "api", "toolkit"]) + p.choice(["", "-core", "-utils", "2"])
+    test = p.choice(["tests/", f"tests/test_{p.choice(['api', 'models', 'cache', 'parser', 'dates', 'utils'])}.py"])
+    cmd = p.choice([
+        f"cd /workspace/{proj} && python -m pytest {test} -x -q 2>&1 | tail -{p.r.randint(5, 120)}",
+        f"cd {proj} && pytest {test} -k {p.choice(['cache', 'parse', 'roundtrip', 'empty'])} -q",
+        f"cd /workspace/{proj} && git diff --stat && git status --short",
+        f"cd /workspace/{proj} && python -c \"import {proj.split('-')[0]}; print({proj.split('-')[0]}.__version__)\"",
+        f"cd /workspace/{proj} && pip install -e . -q 2>&1 | tail -{p.r.randint(2, 20)}",
+        f"cd /workspace/{proj} && python -m mypy src/ | head -{p.r.randint(10, 60)}",
+    ])
+    return "own_code_shell", "shell", cmd

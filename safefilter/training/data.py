@@ -19,7 +19,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from .benign import editor_step, filler, hard_negative, requested
+from .benign import editor_step, filler, hard_negative, own_code, requested
 from .parts import Parts, previous, task
 from .unsafe import UNSAFE_FAMILIES, disguise_command
 
@@ -29,7 +29,8 @@ DISGUISES = ("none", "base64", "hex", "vars", "quotes", "python", "script", "her
 UNSAFE_SHARE = 0.32  # dedup drops a few repeated safe texts, so the realized share is ~33%
 REQUESTED_SHARE = 0.04
 HARD_NEGATIVE_SHARE = 0.28
-EDITOR_SHARE = 0.08  # SWE-agent editor commands; the remainder (~28%) is everyday one-liners and filler
+EDITOR_SHARE = 0.16  # half SWE-agent editor commands, half the agent's own code, files and test runs;
+# the remainder (~20%) is everyday one-liners and filler
 OWN_TASK_SHARE = 0.7  # everyday and editor rows keep their own description as the task this often
 
 
@@ -78,9 +79,13 @@ def _one(p: Parts) -> dict[str, Any]:
         task_text = own_task if own_task and p.r.random() < 0.7 else task_text
         ex = _safe(family, kind, action)
     elif r < UNSAFE_SHARE + REQUESTED_SHARE + HARD_NEGATIVE_SHARE + EDITOR_SHARE:
-        family, action, own_task = editor_step(p)
-        task_text = own_task if p.r.random() < OWN_TASK_SHARE else task_text
-        ex = _safe(family, "shell", action)
+        if p.r.random() < 0.5:
+            family, action, own_task = editor_step(p)
+            task_text = own_task if p.r.random() < OWN_TASK_SHARE else task_text
+            ex = _safe(family, "shell", action)
+        else:
+            family, kind, action = own_code(p)
+            ex = _safe(family, kind, action)
     else:
         family, action, own_task = filler(p)
         task_text = own_task if own_task and p.r.random() < OWN_TASK_SHARE else task_text
