@@ -148,3 +148,15 @@ def test_train_recipe_rejects_unknown_keys(tmp_path):
     (tmp_path / "t.yaml").write_text("training:\n  epoch: 2\n")
     with pytest.raises(SafeFilterError, match="training.epoch"):
         load_recipe(tmp_path / "t.yaml")
+
+
+def test_training_data_made_by_other_code_is_remade(tmp_path):
+    from safefilter.classifier.recipe import _data_is_current, make_training_data
+
+    data = {"dir": str(tmp_path), "examples": 120, "seed": 0, "validation_share": 0.1, "generator": {}}
+    make_training_data(tmp_path, examples=120)
+    assert _data_is_current(tmp_path, data)
+    assert not _data_is_current(tmp_path, {**data, "seed": 1})
+    settings = json.loads((tmp_path / "settings.json").read_text())
+    (tmp_path / "settings.json").write_text(json.dumps({**settings, "generator_sha256": "older generator"}))
+    assert not _data_is_current(tmp_path, data)

@@ -79,16 +79,32 @@ def make_training_data(out_dir: str | Path, *, examples: int, seed: int = 0, val
 
     dsd = build_dataset(examples, seed=seed, validation_share=validation_share, **(generator or {}))
     hashes = save_dataset(dsd, out_dir)
-    settings = {"examples": examples, "seed": seed, "validation_share": validation_share, "generator": generator or {}}
+    settings = {"examples": examples, "seed": seed, "validation_share": validation_share, "generator": generator or {},
+                "generator_sha256": generator_sha256()}
     (Path(out_dir) / "settings.json").write_text(json.dumps(settings, indent=2, sort_keys=True) + "\n")
     return hashes
+
+
+def generator_sha256() -> str:
+    """Hash of the generator's code and the built-in rule packs (their examples are training rows):
+    data made by other code is remade, never silently reused."""
+    import hashlib
+
+    from .. import training
+
+    h = hashlib.sha256()
+    roots = [Path(training.__file__).parent, Path(__file__).resolve().parent.parent / "rules" / "packs"]
+    for path in sorted(p for root in roots for p in root.iterdir() if p.suffix in (".py", ".yaml")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
 
 
 def _data_is_current(data_dir: Path, data: dict[str, Any]) -> bool:
     f = data_dir / "settings.json"
     if not (f.is_file() and (data_dir / "train.parquet").is_file()):
         return False
-    want = {k: data[k] for k in ("examples", "seed", "validation_share")} | {"generator": data["generator"] or {}}
+    want = {k: data[k] for k in ("examples", "seed", "validation_share")} | {"generator": data["generator"] or {},
+                                                                          "generator_sha256": generator_sha256()}
     return json.loads(f.read_text()) == want
 
 
