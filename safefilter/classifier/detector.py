@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any, Collection, Mapping, Sequence
 
@@ -41,6 +42,17 @@ ACTION_KINDS = frozenset({"shell", "code", "file", "args"})
 GATES = ("all", "undecided")
 _EVIDENCE_CHARS = 240
 _TASK_CHARS = 150  # what format_input keeps of the task
+
+
+# Views the model does not read: a quote-folded copy of a command reads the same to it, and rot13 or
+# reversed readings are guesses the rules can afford (exact patterns) but a classifier cannot
+# (it scores the gibberish they make of ordinary text). Decoded base64/hex/gzip payloads and
+# scripts written then run are read.
+_GUESSED_VIEWS = frozenset({"normalized", "rot13", "reversed"})
+
+
+def _guessed_view(decoded_from: str) -> bool:
+    return re.split(r"[>+]", decoded_from)[-1] in _GUESSED_VIEWS
 
 
 def _action_text(seg: Segment) -> str:
@@ -131,8 +143,8 @@ class ClassifierDetector:
             if seg.kind not in ACTION_KINDS:
                 continue
             original = seg.decoded_from is None
-            if not original and (not self.include_decoded or seg.decoded_from == "normalized"):
-                continue  # a quote-folded copy of a command reads the same to the model; decoded payloads do not
+            if not original and (not self.include_decoded or _guessed_view(seg.decoded_from)):
+                continue
             if original and last_step_text is not None and last_step_text[0] < seg.step:
                 previous = last_step_text[1]
             action = _action_text(seg)

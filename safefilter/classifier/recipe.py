@@ -27,6 +27,7 @@ TRAIN_DEFAULTS: dict[str, Any] = {
     "output": "models/action-classifier",
     "training": {"epochs": 1, "batch_size": 16, "lr": 5e-5, "max_length": 96, "seed": 0, "max_steps": None,
                  "warmup_ratio": 0.06, "weight_decay": 0.01, "calibration": "f1", "min_precision": 0.95,
+                 "max_fpr": 0.001, "min_threshold": 0.0,
                  "context": "none", "distill_weight": 0.5, "save_dtype": "float32", "device": "auto"},
 }
 _FREE_FORM = {"data.generator", "student"}  # passed through as keyword arguments
@@ -123,7 +124,8 @@ def train_from_recipe(recipe: dict[str, Any], *, progress: bool = True, log=prin
     summary = train(str(data_dir), base, recipe["output"], epochs=t["epochs"], batch_size=t["batch_size"], lr=t["lr"],
                     max_length=t["max_length"], seed=t["seed"], max_steps=t["max_steps"], progress=progress,
                     warmup_ratio=t["warmup_ratio"], weight_decay=t["weight_decay"], calibration=t["calibration"],
-                    min_precision=t["min_precision"], device=t["device"], context=t["context"],
+                    min_precision=t["min_precision"], max_fpr=t["max_fpr"], min_threshold=t["min_threshold"],
+                    device=t["device"], context=t["context"],
                     student=recipe["student"], teacher=recipe["teacher"], distill_weight=t["distill_weight"],
                     save_dtype=t["save_dtype"], recipe=recipe)
     return summary

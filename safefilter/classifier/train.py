@@ -184,6 +184,7 @@ def train(data: Any, base_model_dir: str | os.PathLike[str], out_dir: str | os.P
           epochs: int = 1, batch_size: int = 16, lr: float = 5e-5, max_length: int = 128, seed: int = 0,
           max_steps: int | None = None, progress: bool = True, warmup_ratio: float = 0.06,
           weight_decay: float = 0.01, calibration: str = "f1", min_precision: float = 0.95, max_fpr: float = 0.001,
+          min_threshold: float = 0.0,
           eval_batch_size: int = 64, device: str = "auto", labels: Sequence[str] = LABELS,
           context: str = "none", student: Mapping[str, int] | None = None,
           teacher: str | os.PathLike[str] | None = None, distill_weight: float = 0.5,
@@ -303,6 +304,11 @@ def train(data: Any, base_model_dir: str | os.PathLike[str], out_dir: str | os.P
                                           max_fpr=max_fpr)
         val_metrics = metrics_at(probs, vy, thresholds, labels)
         val_default = metrics_at(probs, vy, {c: 0.5 for c in labels}, labels)
+    if min_threshold:
+        # Synthetic negatives are easier than real traffic: never trust a cut below this floor.
+        thresholds = {c: max(t, float(min_threshold)) for c, t in thresholds.items()}
+        if val_ds is not None and len(val_ds):
+            val_metrics = metrics_at(probs, vy, thresholds, labels)
     clf.thresholds = dict(thresholds)
 
     if save_dtype == "float16":
@@ -314,7 +320,7 @@ def train(data: Any, base_model_dir: str | os.PathLike[str], out_dir: str | os.P
         "base_model_dir": str(base), "epochs": epochs, "batch_size": batch_size, "lr": lr,
         "max_length": max_length, "seed": seed, "max_steps": max_steps, "steps": step,
         "warmup_ratio": warmup_ratio, "weight_decay": weight_decay, "calibration": calibration,
-        "min_precision": min_precision, "max_fpr": max_fpr, "labels": list(labels), "data": data_info,
+        "min_precision": min_precision, "max_fpr": max_fpr, "min_threshold": min_threshold, "labels": list(labels), "data": data_info,
         "input_context": context, "student": dict(student) if student else None,
         "teacher": str(teacher) if teacher else None, "distill_weight": distill_weight if teacher else None,
         "save_dtype": save_dtype, "train_rows_used": len(texts), "recipe": dict(recipe) if recipe else None,

@@ -335,7 +335,9 @@ def own_code(p: Parts) -> tuple[str, str, str]:
     from .swe_agent import _MODULES, _code_body
 
     which = p.r.random()
-    if which < 0.45:
+    if which < 0.12:
+        return "own_service_check", "code", _local_service_check(p)
+    if which < 0.5:
         mod = p.choice(_MODULES)
         header = p.choice(['', f'"""{p.choice(["Helpers", "Utilities", "Models", "Views", "Tests"])} for '
                                f'{mod.rsplit("/", 1)[-1][:-3]}."""\nfrom __future__ import annotations\n\n'])
@@ -354,3 +356,27 @@ def own_code(p: Parts) -> tuple[str, str, str]:
         f"cd /workspace/{proj} && python -m mypy src/ | head -{p.r.randint(10, 60)}",
     ])
     return "own_code_shell", "shell", cmd
+
+
+def _local_service_check(p: Parts) -> str:
+    """Code that talks to one service on the agent's own machine: the honest twin of a port scanner."""
+    host = p.choice(["127.0.0.1", "localhost", "::1", "0.0.0.0"])
+    port = p.choice([3000, 5000, 5432, 6379, 8000, 8080, 8081, 8443, 8888, 9000, 9200, 27017])
+    quoted = f"'{host}'" if p.r.random() < 0.5 else f'"{host}"'
+    timeout = p.choice(["1", "2", "3", "0.5", "5"])
+    return p.choice([
+        f"import socket\ns = socket.create_connection(({quoted}, {port}), timeout={timeout})\n"
+        f"s.sendall(b'{p.choice(['ping', 'PING', 'hello', 'GET / HTTP/1.0'])}\\n')\nprint(s.recv({p.choice([64, 128, 1024])}))\ns.close()",
+        f"import socket\nwith socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:\n    s.settimeout({timeout})\n"
+        f"    print('open' if s.connect_ex(({quoted}, {port})) == 0 else 'closed')",
+        f"import asyncio\n\nasync def main():\n    reader, writer = await asyncio.open_connection({quoted}, {port})\n"
+        f"    writer.write(b'ping\\n')\n    print(await reader.readline())\n    writer.close()\n\nasyncio.run(main())",
+        f"import http.client\nconn = http.client.HTTPConnection({quoted}, {port}, timeout={timeout})\n"
+        f"conn.request('GET', '/{p.choice(['health', 'healthz', 'metrics', 'api/status', ''])}')\nprint(conn.getresponse().status)",
+        f"import urllib.request\nprint(urllib.request.urlopen('http://{host if host != '::1' else 'localhost'}:{port}/"
+        f"{p.choice(['health', 'ready', 'version'])}', timeout={timeout}).read())",
+        f"import redis\nr = redis.Redis(host={quoted}, port=6379)\nprint(r.ping())",
+        f"import psycopg2\nconn = psycopg2.connect(host={quoted}, port=5432, dbname='app', user='app')\nprint(conn.server_version)",
+        f"import time, socket\nfor _ in range({p.r.randint(5, 30)}):\n    try:\n"
+        f"        socket.create_connection(({quoted}, {port}), timeout=1).close()\n        break\n    except OSError:\n        time.sleep(1)",
+    ])
