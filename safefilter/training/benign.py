@@ -337,6 +337,8 @@ def own_code(p: Parts) -> tuple[str, str, str]:
     which = p.r.random()
     if which < 0.12:
         return "own_service_check", "code", _local_service_check(p)
+    if which < 0.2:
+        return "own_data_blob", *_data_blob(p)
     if which < 0.5:
         mod = p.choice(_MODULES)
         header = p.choice(['', f'"""{p.choice(["Helpers", "Utilities", "Models", "Views", "Tests"])} for '
@@ -380,3 +382,24 @@ def _local_service_check(p: Parts) -> str:
         f"import time, socket\nfor _ in range({p.r.randint(5, 30)}):\n    try:\n"
         f"        socket.create_connection(({quoted}, {port}), timeout=1).close()\n        break\n    except OSError:\n        time.sleep(1)",
     ])
+
+
+def _data_blob(p: Parts) -> tuple[str, str]:
+    """(kind, action): test fixtures and assets that carry base64 data which is never run."""
+    import base64
+
+    magic = p.choice([b"\x89PNG\r\n\x1a\n", b"GIF89a", b"\xff\xd8\xff\xe0", b"PK\x03\x04", b"%PDF-1.4", b""])
+    blob = base64.b64encode(magic + bytes(p.r.getrandbits(8) for _ in range(p.r.randint(12, 150)))).decode()
+    name = p.choice(["pixel", "logo", "avatar", "sample", "fixture", "icon", "thumb", "doc"])
+    ext = p.choice(["png", "gif", "jpg", "zip", "pdf", "bin"])
+    key = p.choice(["data_b64", "content", "payload", "body", "image", "blob", "data"])
+    which = p.r.randint(0, 3)
+    if which == 0:
+        return "file", (f"tests/fixtures/{name}.json\n{{\n  \"filename\": \"{name}.{ext}\",\n"
+                        f"  \"content_type\": \"application/octet-stream\",\n  \"{key}\": \"{blob}\"\n}}")
+    if which == 1:
+        return "code", (f"import base64\nraw = base64.b64decode(\"{blob}\")\n"
+                        f"with open(\"{name}.{ext}\", \"wb\") as fh:\n    fh.write(raw)\nprint(len(raw))")
+    if which == 2:
+        return "file", f"tests/data/{name}.yaml\n{key}: {blob}\nsize: {p.r.randint(10, 5000)}\n"
+    return "shell", f"echo '{blob}' | base64 -d > /tmp/{name}.{ext} && file /tmp/{name}.{ext}"
