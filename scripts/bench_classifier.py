@@ -42,9 +42,11 @@ def _records(n: int, seed: int) -> list[tuple[dict, str]]:
     return out
 
 
-def _variant(model: str, *, classifier: bool, gate: str = "undecided", cache: int = 100_000) -> dict:
+def _variant(model: str, *, classifier: bool, gate: str = "undecided", cache: int = 100_000,
+             max_length: int = 96) -> dict:
     cfg = {"input": "x", "output": "y",
-           "classifier": {"enabled": classifier, "model": model, "gate": gate, "cache_size": cache, "device": "cpu"}}
+           "classifier": {"enabled": classifier, "model": model, "gate": gate, "cache_size": cache, "device": "cpu",
+                          "max_length": max_length}}
     return resolve_config(cfg)[0]
 
 
@@ -84,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", default="builtin", help="model directory or 'builtin'")
     ap.add_argument("--batch", type=int, default=256, help="records per scan batch (the run's batch_size)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--max-length", type=int, default=96, help="classifier tokens per action (as classifier.max_length)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
 
@@ -94,9 +97,10 @@ def main(argv: list[str] | None = None) -> int:
     steps = sum(sum(1 for m in r["messages"] if m.get("role") == "assistant") for r, _ in records) / len(records)
     variants = {
         "rules only (baseline)": _variant(args.model, classifier=False),
-        "rules + classifier, gate all, no cache": _variant(args.model, classifier=True, gate="all", cache=0),
-        "rules + classifier, gate all, cache": _variant(args.model, classifier=True, gate="all"),
-        "rules + classifier, gate undecided, cache": _variant(args.model, classifier=True, gate="undecided"),
+        "rules + classifier, gate all, no cache": _variant(args.model, classifier=True, gate="all", cache=0, max_length=args.max_length),
+        "rules + classifier, gate all, cache": _variant(args.model, classifier=True, gate="all", max_length=args.max_length),
+        "rules + classifier, gate undecided, cache": _variant(args.model, classifier=True, gate="undecided",
+                                                                  max_length=args.max_length),
     }
     results = {name: _measure(cfg, records, args.batch) for name, cfg in variants.items()}
     base = results["rules only (baseline)"]["trajectories_per_s"]
