@@ -260,16 +260,16 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from .config import resolve_config
+    from .config import load_config
     from .evaluate import evaluate, format_table, read_labels, records_of, write_report
     from .run import build_scanner
-    import yaml
 
-    raw = {}
-    if args.config:
-        raw = yaml.safe_load(Path(args.config).read_text(encoding="utf-8")) or {}
-    raw = {**raw, "input": args.input, "output": args.output}
-    config, _ = resolve_config(raw, ["classifier.enabled=true", *args.overrides])
+    for what, path in (("--input", args.input), ("--labels", args.labels)):
+        if not Path(path).is_file():
+            raise SafeFilterError(f"{what} {path}: no such file")
+    # the config file's own reading and error messages; input/output are the eval's
+    config, _ = load_config(args.config, [f"input={json.dumps(args.input)}", f"output={json.dumps(args.output)}",
+                                          "classifier.enabled=true", *args.overrides])
     scanner = build_scanner(config)
     report = evaluate(scanner, records_of(args.input), read_labels(args.labels))
     written = write_report(report, args.output)
