@@ -17,7 +17,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from ..errors import SafeFilterError
+from ..errors import DetectorError, SafeFilterError
 from ..training.data import LABELS
 
 __all__ = ["Classifier", "ModelLoadError", "resolve_model", "builtin_model_dir", "BUILTIN_MODEL", "load_classifier", "tiny_model_dir", "save_model_dir",
@@ -29,7 +29,7 @@ _WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json")
 _TOKENIZER_FILES = ("tokenizer.json", "vocab.txt")
 
 
-class ModelLoadError(SafeFilterError, RuntimeError):
+class ModelLoadError(DetectorError):
     """A classifier model directory is missing, incomplete or unreadable; the message says how to make one."""
 
 
