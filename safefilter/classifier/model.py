@@ -17,7 +17,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from ..errors import DetectorError, SafeFilterError
+from ..errors import DetectorError
 from ..training.data import LABELS
 
 __all__ = ["Classifier", "ModelLoadError", "resolve_model", "builtin_model_dir", "BUILTIN_MODEL", "load_classifier", "tiny_model_dir", "save_model_dir",
