@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from .atomic import atomic_write
+
 __all__ = ["render_card", "write_cards", "CARD_KINDS", "front_matter"]
 
 CARD_KINDS = ("clean", "unsafe")
@@ -123,6 +125,5 @@ def write_cards(root: Path, manifest: dict[str, Any]) -> list[Path]:
     paths = []
     for kind in CARD_KINDS:
         path = folder / f"{kind}.md"
-        path.write_text(render_card(kind, manifest), encoding="utf-8")
-        paths.append(path)
+        paths.append(atomic_write(path, render_card(kind, manifest)))
     return paths

@@ -149,6 +149,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
                     resume=args.resume, output=args.output, allow_changes=args.allow_changes)
     summary = run(plan.config, overrides=plan.overrides, command=["safefilter", *sys.argv[1:]],
                   config_file=plan.config_file, resume=args.resume, from_manifest=plan.from_manifest)
+    if summary.already_complete:
+        print(f"safefilter: the run in {summary.output} is already complete (manifest.json); nothing to do",
+              file=sys.stderr)
     c = summary.counts
     print(f"input {c['input']}  clean {c['clean']}  unsafe {c['unsafe']}  invalid {c['invalid']}")
     for category, n in c["categories"].items():
@@ -168,6 +171,8 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     from .scanner import record_id
 
     scanner = _scanner(args.pack)
+    if args.output:
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
     tally: Counter[str] = Counter()
     try:
@@ -294,6 +299,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _cmd_rules(args)
     except SafeFilterError as exc:
         print(f"safefilter: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # the environment (disk, permissions, paths), never a traceback
+        where = f" {exc.filename}" if exc.filename is not None else ""
+        print(f"safefilter: error: cannot use{where}: {exc.strerror or exc}; fix it and run again", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("safefilter: interrupted; finished input files are kept: rerun the same command with --resume", file=sys.stderr)

@@ -19,12 +19,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Sequence
 
+from .atomic import atomic_write
 from .config import config_sha256
 from .resume import run_fingerprint
 from .rules.model import RulePack
 
 __all__ = ["build_manifest", "write_manifest", "read_manifest", "file_sha256", "model_sha256", "code_sha256",
-           "classifier_record", "package_versions", "MANIFEST_VERSION"]
+           "classifier_record", "package_versions", "detector_hashes", "MANIFEST_VERSION"]
 
 MANIFEST_VERSION = 2
 TRACKED_PACKAGES = ("safefilter", "google-re2", "orjson", "pyarrow", "jsonschema", "pyyaml", "tqdm", "numpy",
@@ -73,6 +74,13 @@ def classifier_record(config: dict[str, Any]) -> dict[str, Any] | None:
     model_dir = resolve_model(section["model"])
     digest = model_sha256(model_dir) if model_dir.is_dir() else None
     return {"model": section["model"], "path": str(model_dir.resolve()), "sha256": digest}
+
+
+def detector_hashes(packs: Sequence[RulePack], config: dict[str, Any]) -> dict[str, Any]:
+    """The rule packs' and the classifier model's hashes: `--resume` refuses when they changed."""
+    model = classifier_record(config)
+    return {"rule_packs": {str(Path(p.path).resolve()): p.sha256 for p in packs},
+            "classifier": model["sha256"] if model else None}
 
 
 def package_versions() -> dict[str, str | None]:
@@ -140,11 +148,8 @@ def build_manifest(*, config: dict[str, Any], overrides: Sequence[str], command:
 
 
 def write_manifest(root: Path, manifest: dict[str, Any]) -> Path:
-    path = Path(root) / "manifest.json"
-    tmp = path.with_name(".manifest.json.tmp")
-    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
-    os.replace(tmp, path)
-    return path
+    """Write RUN_DIR/manifest.json atomically: it is the mark of a finished run."""
+    return atomic_write(Path(root) / "manifest.json", json.dumps(manifest, indent=2, sort_keys=False) + "\n")
 
 
 def read_manifest(path: str | Path) -> dict[str, Any]:

@@ -62,9 +62,22 @@ def run_ray(config: dict[str, Any], *, overrides: Sequence[str] = (), command: S
     def scan_with(cfg: dict[str, Any], files: Sequence[Path], finished: set[int]) -> RayScanner:
         return RayScanner(cfg, files, finished, worker_scanner=worker_scanner)
 
-    with ray_session(config["ray"]):
+    _preflight(Path(config["output"]), config["input"])
+    with ray_session(config["ray"]):  # the driver (run, below) takes the run directory's lock
         return run(config, overrides=overrides, command=command, config_file=config_file, resume=resume,
                    from_manifest=from_manifest, scan_with=scan_with)
+
+
+def _preflight(root: Path, input_spec: Any) -> None:
+    """Refuse an unusable or busy run directory before starting Ray; run() checks again, locked."""
+    from .rundir import check_output, refuse_foreign
+    from .runlock import RunLock
+
+    check_output(root, input_spec, ())
+    refuse_foreign(root)
+    if root.is_dir():
+        with RunLock(root):  # held by another run: refused here, not after Ray has started
+            pass
 
 
 @contextlib.contextmanager

@@ -5,7 +5,8 @@
 manifest with today's inputs, rule packs, classifier model, safefilter source and package
 versions, prints every difference, and refuses to run unless `--allow-changes` is given: a rerun
 that cannot be exact should not pass for one. The differences allowed are recorded in the new
-manifest under `from_manifest.changes`.
+manifest under `from_manifest.changes`. A rerun never inherits the past run's `overwrite`: without
+`--output` it targets the original directory and is refused unless `--set overwrite=true` is given.
 """
 from __future__ import annotations
 
@@ -51,7 +52,12 @@ def plan_run(*, config_file: str | None, overrides: Sequence[str], from_manifest
                                   "or --resume --output RUN_DIR")
         if output is None:
             raise SafeFilterError("--resume without --config needs --output RUN_DIR (the interrupted run)")
-        saved = RunState(Path(output)).saved_run()
+        state = RunState(Path(output))
+        if state.complete():  # nothing to resume; run() says so and exits 0
+            manifest = read_manifest(Path(output) / "manifest.json")
+            config, applied = resolve_config(copy.deepcopy(manifest["config"]), overrides)
+            return RunPlan(config, [*manifest.get("overrides", []), *applied])
+        saved = state.saved_run()
         config, applied = resolve_config(copy.deepcopy(saved["config"]), overrides)
         return RunPlan(config, [*saved["overrides"], *applied])
     config, applied = load_config(config_file, overrides)
@@ -61,7 +67,9 @@ def plan_run(*, config_file: str | None, overrides: Sequence[str], from_manifest
 def _plan_rerun(path: Path, overrides: Sequence[str], allow_changes: bool,
                 report: Callable[[str], None]) -> RunPlan:
     manifest = read_manifest(path)
-    config, applied = resolve_config(copy.deepcopy(manifest["config"]), overrides)
+    recorded = copy.deepcopy(manifest["config"])
+    recorded["overwrite"] = False  # the past run's overwrite never carries over: replacing a run is asked for
+    config, applied = resolve_config(recorded, overrides)
     changes = find_changes(manifest, config)
     source = {"path": str(path.resolve()), "sha256": file_sha256(path), "changes": changes}
     if changes:

@@ -4,26 +4,28 @@ Work is done one input file at a time; its output shards (`part-<file>-<part>.*`
 into place when closed. Only after every shard of an input file is closed does the run write
 `_state/input-<file>.json` (atomically) with that file's outputs, counts and warnings, so a
 record on disk means the file is finished. `_state/run.json`, written first, holds the resolved
-config and the input list. `--resume` checks the config is the same, keeps the finished files,
-deletes every other shard and temporary file, and redoes the rest. The final manifest sums the
-per-file counts, and `_state/` is removed once manifest.json is written.
+config, the input list and the hashes of the rule packs and classifier model. `--resume` checks
+that config, packs and model are the same, keeps the finished files, deletes every other shard and
+temporary file, and redoes the rest. The final manifest sums the per-file counts, and `_state/` is
+removed once manifest.json is written.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-import shutil
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any, Sequence
 
-from .errors import SafeFilterError
+from .atomic import atomic_write
+from .errors import OutputError, SafeFilterError
 from .io import OUTPUT_KINDS
+from .rundir import remove_temporaries
 
 __all__ = ["RunState", "run_fingerprint", "EXECUTION_KEYS", "file_counts", "add_file_counts", "pause_for_tests",
-           "TEST_DELAY_ENV"]
+           "TEST_DELAY_ENV", "detector_changes"]
 
 STATE_DIR = "_state"
 # Not a feature: tests set this to slow each batch down so they can kill a run partway.
@@ -39,12 +41,26 @@ def run_fingerprint(config: dict[str, Any]) -> str:
 
 
 def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=1)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    atomic_write(path, json.dumps(data, indent=1))
+
+
+def detector_changes(saved: dict[str, Any] | None, current: dict[str, Any]) -> list[str]:
+    """What differs between two `detectors` records (rule pack and model hashes), in words."""
+    if saved is None:
+        return []
+    changes = []
+    old_packs, new_packs = saved.get("rule_packs", {}), current.get("rule_packs", {})
+    for path in sorted(set(old_packs) | set(new_packs)):
+        if path not in new_packs:
+            changes.append(f"rule pack {path} is no longer loaded")
+        elif path not in old_packs:
+            changes.append(f"rule pack {path} is new")
+        elif old_packs[path] != new_packs[path]:
+            changes.append(f"rule pack {path} changed (sha256 {old_packs[path][:12]} -> {new_packs[path][:12]})")
+    if saved.get("classifier") != current.get("classifier"):
+        old, new = saved.get("classifier"), current.get("classifier")
+        changes.append(f"classifier model changed (sha256 {str(old)[:12]} -> {str(new)[:12]})")
+    return changes
 
 
 def _stat_key(path: Path) -> dict[str, int]:
@@ -81,13 +97,20 @@ class RunState:
         self.dir = self.root / STATE_DIR
 
     def begin(self, config: dict[str, Any], files: Sequence[Path], *, overrides: Sequence[str],
-              command: Sequence[str]) -> None:
-        """Record a new run before any output is written (forgetting any earlier state here)."""
+              command: Sequence[str], detectors: dict[str, Any] | None = None) -> None:
+        """Record a new run before any output is written (forgetting any earlier state here).
+
+        `detectors` holds the rule packs' and the model's hashes, which `--resume` compares.
+        """
         self.clear()
         self.dir.mkdir(parents=True, exist_ok=True)
         _write_json_atomic(self.dir / "run.json", {
             "fingerprint": run_fingerprint(config), "config": config, "overrides": list(overrides),
-            "command": list(command), "inputs": [str(p) for p in files]})
+            "command": list(command), "inputs": [str(p) for p in files], "detectors": detectors})
+
+    def complete(self) -> bool:
+        """Whether the run here finished: manifest.json written and no state left to resume."""
+        return (self.root / "manifest.json").is_file() and not (self.dir / "run.json").exists()
 
     def saved_run(self) -> dict[str, Any]:
         """What `begin` wrote, or an error that says why this directory cannot be resumed."""
@@ -98,11 +121,28 @@ class RunState:
                                       "nothing to resume")
             raise SafeFilterError(f"{self.root} holds no interrupted run to resume (no {STATE_DIR}/run.json); "
                                   "start it without --resume")
-        return json.loads(path.read_text(encoding="utf-8"))
+        try:
+            saved = json.loads(path.read_text(encoding="utf-8"))
+            if not (isinstance(saved, dict) and isinstance(saved["config"], dict) and isinstance(saved["inputs"], list)
+                    and isinstance(saved["fingerprint"], str)):
+                raise ValueError("not a state record")
+        except (UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+            raise OutputError(f"the saved state of the interrupted run in {self.root} is damaged ({path}: {exc}); "
+                              "it cannot be resumed: start again without --resume, into a new --output or with "
+                              "--set overwrite=true") from None
+        return saved
 
-    def resume(self, config: dict[str, Any]) -> tuple[list[Path], dict[int, dict[str, Any]]]:
-        """Check `config` is the interrupted run's, clean up unfinished work; return its inputs and finished files."""
+    def resume(self, config: dict[str, Any], detectors: dict[str, Any] | None = None,
+               ) -> tuple[list[Path], dict[int, dict[str, Any]]]:
+        """Check `config` (and rule pack and model hashes) are the interrupted run's, clean up unfinished
+        work; return its inputs and finished files."""
         saved = self.saved_run()
+        changed = detector_changes(saved.get("detectors"), detectors) if detectors is not None else []
+        if changed:
+            raise SafeFilterError(
+                f"cannot resume {self.root}: the detectors changed since the interrupted run "
+                f"({'; '.join(changed)}); mixing two rule or model versions in one run is refused: restore them, "
+                "or start again without --resume (a new --output or --set overwrite=true)")
         if saved["fingerprint"] != run_fingerprint(config):
             differing = sorted(k for k in set(config) | set(saved["config"])
                                if k not in EXECUTION_KEYS and config.get(k) != saved["config"].get(k))
@@ -126,10 +166,14 @@ class RunState:
         state_file = self.dir / f"input-{index:05d}.json"
         if not state_file.exists():
             return None
-        record = json.loads(state_file.read_text(encoding="utf-8"))
-        outputs = [self.root / p for paths in record["shard"]["outputs"].values() for p in paths]
-        if record["input"] != str(path) or record["stat"] != _stat_key(path) or not all(p.exists() for p in outputs):
-            state_file.unlink()  # the input changed or an output is gone: redo this file
+        try:
+            record = json.loads(state_file.read_text(encoding="utf-8"))
+            outputs = [self.root / p for paths in record["shard"]["outputs"].values() for p in paths]
+            usable = record["input"] == str(path) and record["stat"] == _stat_key(path)
+        except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
+            usable = False  # a damaged record (it is written atomically, so only by hand): redo the file
+        if not usable or not all(p.exists() for p in outputs):
+            state_file.unlink()  # the input changed, an output is gone or the record is damaged: redo this file
             return None
         return record
 
@@ -141,6 +185,7 @@ class RunState:
                 if path.is_file() and path not in keep and (path.name.startswith("part-") or
                                                             path.name.endswith(".tmp")):
                     path.unlink()
+        remove_temporaries(self.root)  # a half-written manifest, card or state record
 
     def finish_file(self, index: int, path: Path, *, shard: dict[str, Any], warnings: list[str]) -> None:
         """Record that every output shard of input `index` is closed; call only after closing them."""
@@ -148,5 +193,17 @@ class RunState:
             "input": str(path), "stat": _stat_key(path), "shard": shard, "warnings": warnings})
 
     def clear(self) -> None:
-        """Forget the state once the manifest is written: the run is complete."""
-        shutil.rmtree(self.dir, ignore_errors=True)
+        """Forget the state once the manifest is written: the run is complete.
+
+        Only the state files a run writes are deleted, then the folder if it is empty.
+        """
+        if not self.dir.is_dir():
+            return
+        for path in self.dir.iterdir():
+            if path.name == "run.json" or path.name.startswith("input-") and path.name.endswith(".json") \
+                    or path.name.endswith(".tmp"):
+                path.unlink(missing_ok=True)
+        try:
+            self.dir.rmdir()
+        except OSError:
+            pass

@@ -3,11 +3,15 @@
 Streaming and bounded: records move through in batches of `batch_size`, one output shard per
 input file (split every `max_records_per_shard` records), so memory does not grow with input.
 The run checks its own books before it writes the manifest: input = clean + unsafe + invalid.
+
+The run directory is claimed and locked first (rundir.py, runlock.py): a folder that is not a run
+directory, or that overlaps the inputs, is refused before anything is written; a second run into
+a locked folder is refused. Any OSError while writing (disk full, permissions) removes the run's
+temporaries and becomes one OutputError line that says what to do.
 """
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import time
 from collections import Counter
@@ -17,13 +21,16 @@ from typing import Any, Sequence
 
 import orjson
 
+from .atomic import describe_os_error, fsync_dir
 from .cards import write_cards
-from .errors import SafeFilterError
+from .errors import OutputError, SafeFilterError
 from .io import OUTPUT_KINDS, InputRecord, ShardWriter, expand_inputs, invalid_row, read_file, unsafe_bytes
-from .manifest import build_manifest, write_manifest
+from .manifest import build_manifest, detector_hashes, read_manifest, write_manifest
 from .normalize import Limits
 from .policy import Policy
-from .resume import RunState, add_file_counts, file_counts, pause_for_tests
+from .resume import STATE_DIR, RunState, add_file_counts, file_counts, pause_for_tests
+from .rundir import check_output, claim, refuse_foreign, remove_temporaries
+from .runlock import RunLock
 from .scanner import Scanner, record_id
 from .types import Severity
 
@@ -35,6 +42,7 @@ class RunSummary:
     output: Path
     counts: dict[str, Any] = field(default_factory=dict)
     manifest_path: Path | None = None
+    already_complete: bool = False  # --resume of a finished run: nothing was done
 
 
 def build_scanner(config: dict[str, Any]) -> Scanner:
@@ -85,18 +93,6 @@ class _Outputs:
             w.abort()
 
 
-def _prepare_output(root: Path, overwrite: bool) -> None:
-    existing = [root / k for k in (*OUTPUT_KINDS, "dataset", "cards") if (root / k).exists()] + \
-        [p for p in (root / "manifest.json",) if p.exists()]
-    if existing and not overwrite:
-        raise SafeFilterError(
-            f"output directory {root} already holds a run ({', '.join(p.name for p in existing)}); "
-            "choose another --output or pass --set overwrite=true to replace it")
-    for path in existing:
-        shutil.rmtree(path) if path.is_dir() else path.unlink()
-    root.mkdir(parents=True, exist_ok=True)
-
-
 def _progress(config: dict[str, Any], total_bytes: int):
     from tqdm.auto import tqdm
 
@@ -120,17 +116,59 @@ def run(config: dict[str, Any], *, overrides: Sequence[str] = (), command: Seque
         if wants_ray(config):  # the same run, with scanning on Ray (it calls back here with scan_with)
             return run_ray(config, overrides=overrides, command=command, config_file=config_file,
                            resume=resume, from_manifest=from_manifest)
-    started = time.time()
     root = Path(config["output"])
+    check_output(root, config["input"], ())
+    refuse_foreign(root)  # before anything is written into a folder that is not a run directory
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        with RunLock(root):
+            try:
+                return _run_locked(root, config, overrides=overrides, command=command, config_file=config_file,
+                                   resume=resume, from_manifest=from_manifest, scan_with=scan_with)
+            except BaseException:
+                remove_temporaries(root)
+                raise
+    except OutputError:
+        raise
+    except OSError as exc:  # disk full, permissions, read-only: one line, what to do
+        resumable = (root / STATE_DIR / "run.json").is_file()
+        raise OutputError(describe_os_error(exc, root, resumable=resumable)) from exc
+
+
+def _run_locked(root: Path, config: dict[str, Any], *, overrides: Sequence[str], command: Sequence[str],
+                config_file: str | Path | None, resume: bool, from_manifest: dict[str, Any] | None,
+                scan_with: Any) -> RunSummary:
+    """The run itself, with RUN_DIR's lock held."""
+    started = time.time()
     state = RunState(root)
-    files, finished = state.resume(config) if resume else (expand_inputs(config["input"]), {})
+    if resume:
+        claim(root, overwrite=False, resume=True)  # checks only: a run directory
+        if state.complete():
+            manifest_path = root / "manifest.json"
+            return RunSummary(root, read_manifest(manifest_path)["counts"], manifest_path, already_complete=True)
+        files = [Path(p) for p in state.saved_run()["inputs"]]
+    else:
+        files = expand_inputs(config["input"])
+    check_output(root, config["input"], files)
     if scan_with is None:
         scanner = build_scanner(config)
-    else:  # scan_with(config, files, indexes of finished files) -> has Scanner's scan_records and packs
+        packs = scanner.packs
+    elif not resume:  # scan_with(config, files, indexes of finished files) -> has Scanner's scan_records and packs
+        scanner = scan_with(config, files, set())
+        packs = scanner.packs
+    else:  # the Ray scanner needs to know the finished files, which resume() decides
+        from .rules.model import load_packs
+
+        scanner, packs = None, load_packs(config["rules"]["packs"])
+    detectors = detector_hashes(packs, config)
+    finished: dict[int, dict[str, Any]] = {}
+    if resume:
+        files, finished = state.resume(config, detectors)
+    else:  # only now, with a scanner built, is an earlier run here cleared (overwrite)
+        claim(root, overwrite=config["overwrite"], resume=False, dataset_output=config["dataset_output"])
+        state.begin(config, files, overrides=overrides, command=command, detectors=detectors)
+    if scanner is None:
         scanner = scan_with(config, files, set(finished))
-    if not resume:
-        _prepare_output(root, config["overwrite"])
-        state.begin(config, files, overrides=overrides, command=command)
     fmt = config["output_format"]
     counts: Counter[str] = Counter()
     per_category: Counter[str] = Counter()
@@ -152,7 +190,8 @@ def run(config: dict[str, Any], *, overrides: Sequence[str] = (), command: Seque
             part, in_part = 0, 0
             outputs = _Outputs(root, fmt, f"{file_index:05d}-{part:05d}")
             shard_files = [outputs]
-            batch: list[InputRecord] = []
+            batch: list[InputRecord] = []  # in input order: read errors too, so invalid/ keeps input order
+            valid = 0  # records in `batch` to scan: batches are cut by these, as ray_run.cut_batches does
             file_size, seen_bytes = path.stat().st_size, 0
             plain = path.name.endswith((".jsonl", ".ndjson"))
             try:
@@ -166,20 +205,17 @@ def run(config: dict[str, Any], *, overrides: Sequence[str] = (), command: Seque
                             seen_bytes = 0
                     if in_part >= per_shard:
                         _flush(scanner, batch, labels[file_index], outputs, counts, per_category, per_rule)
-                        batch = []
+                        batch, valid = [], 0
                         outputs.close()
                         part, in_part = part + 1, 0
                         outputs = _Outputs(root, fmt, f"{file_index:05d}-{part:05d}")
                         shard_files.append(outputs)
                     in_part += 1
-                    if item.error is not None:
-                        outputs.writers["invalid"].write_row(invalid_row(item))
-                        counts["invalid"] += 1
-                        continue
                     batch.append(item)
-                    if len(batch) >= batch_size:
+                    valid += item.error is None
+                    if valid >= batch_size:
                         _flush(scanner, batch, labels[file_index], outputs, counts, per_category, per_rule)
-                        batch = []
+                        batch, valid = [], 0
                 _flush(scanner, batch, labels[file_index], outputs, counts, per_category, per_rule)
                 outputs.close()
             except BaseException:
@@ -194,6 +230,9 @@ def run(config: dict[str, Any], *, overrides: Sequence[str] = (), command: Seque
                 for kind in OUTPUT_KINDS}})
             shards[-1]["counts"] = file_counts(before, (counts, per_category, per_rule))
             shards[-1]["seconds"] = round(time.time() - file_started, 3)
+            for kind in OUTPUT_KINDS:  # the shards' renames are durable before the record says so
+                if (root / kind).is_dir():
+                    fsync_dir(root / kind)
             state.finish_file(file_index, path, shard=shards[-1], warnings=file_warnings)
     counts_out = {k: counts[k] for k in ("input", *OUTPUT_KINDS)}
     counts_out["requested_findings"] = counts["requested_findings"]
@@ -208,8 +247,8 @@ def run(config: dict[str, Any], *, overrides: Sequence[str] = (), command: Seque
                               packs=scanner.packs, counts=counts_out, shards=shards, warnings=warnings,
                               started=started, finished=time.time(), config_file=config_file,
                               from_manifest=from_manifest, resumed=resume)
-    manifest_path = write_manifest(root, manifest)
     write_cards(root, manifest)
+    manifest_path = write_manifest(root, manifest)  # last: a manifest means a finished run
     state.clear()
     return RunSummary(root, counts_out, manifest_path)
 
@@ -224,12 +263,20 @@ def source_labels(files: Sequence[Path]) -> list[str]:
 
 def _flush(scanner: Scanner, batch: list[InputRecord], label: str, outputs: _Outputs, counts: Counter[str],
            per_category: Counter[str], per_rule: Counter[str]) -> None:
-    if not batch:
-        return
-    pause_for_tests()
-    ids = [record_id(item.record, label, item.line) for item in batch]
-    results = scanner.scan_records([(item.record, rid) for item, rid in zip(batch, ids)])
-    for item, result in zip(batch, results):
+    valid = [item for item in batch if item.error is None]  # read errors are written in their place below
+    if not valid:
+        results = []
+    else:
+        pause_for_tests()
+        ids = [record_id(item.record, label, item.line) for item in valid]
+        results = scanner.scan_records([(item.record, rid) for item, rid in zip(valid, ids)])
+    in_order = iter(results)
+    for item in batch:
+        if item.error is not None:  # unreadable: written where it was read, whatever the batch size
+            outputs.writers["invalid"].write_row(invalid_row(item))
+            counts["invalid"] += 1
+            continue
+        result = next(in_order)
         if result.error is not None:
             outputs.writers["invalid"].write_row(invalid_row(item, result.error))
             counts["invalid"] += 1

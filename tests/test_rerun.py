@@ -247,14 +247,17 @@ def test_resume_checks_the_config_and_can_use_the_saved_one(tmp_path, capsys):
     config = write_config(tmp_path / "c.yaml", tmp_path / "in", tmp_path / "run")
     run_dir = str(tmp_path / "run")
     assert main(["run", "--config", str(config)]) == 0
-    assert main(["run", "--resume", "--output", run_dir]) == 2
+    assert main(["run", "--resume", "--output", run_dir]) == 0  # a finished run: nothing to do, not an error
     assert "already complete" in capsys.readouterr().err
-    # an interrupted run: state written, no manifest, one input finished
+    # an interrupted run: marker and state written, no manifest
     from safefilter.config import load_config
     from safefilter.resume import RunState
+    from safefilter.rundir import claim
 
     cfg, _ = load_config(config)
     shutil.rmtree(tmp_path / "run")
+    (tmp_path / "run").mkdir()
+    claim(tmp_path / "run", overwrite=False, resume=False)
     RunState(tmp_path / "run").begin(cfg, sorted((tmp_path / "in").iterdir()), overrides=[], command=[])
     assert main(["run", "--config", str(config), "--resume", "--set", "policy.min_severity=high"]) == 2
     assert "config differs from the interrupted run's (keys: policy)" in capsys.readouterr().err
