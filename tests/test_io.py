@@ -97,3 +97,259 @@ def test_writer_is_atomic(tmp_path):
     writer.write_bytes(b'{"a": 1}')
     writer.close()
     assert (tmp_path / "clean" / "part-0.jsonl").read_bytes() == b'{"a": 1}\n'
+
+
+# --- issue 9, slice E: input and output formats without surprises -----------------------------------
+
+MINI = str(Path(__file__).parent / "data" / "mini_pack.yaml")
+TUNNEL = "ssh -fNR 9000:localhost:22 u@203.0.113.9"
+
+
+def run_on(input_spec, out, *overrides):
+    from safefilter.config import load_config
+    from safefilter.run import run
+
+    config, applied = load_config(None, [f"input={input_spec}", f"output={out}", f"rules.packs=[{MINI}]",
+                                          "progress=false", *overrides])
+    return run(config, overrides=applied)
+
+
+def output_rows(folder):
+    rows = []
+    for p in sorted(Path(folder).glob("part-*")):
+        rows += pq.read_table(p).to_pylist() if p.suffix == ".parquet" else \
+            [json.loads(line) for line in p.read_text().splitlines()]
+    return rows
+
+
+def test_existing_path_with_glob_characters_is_taken_literally(tmp_path):
+    literal = tmp_path / "data[1].jsonl"
+    literal.write_text("{}\n")
+    (tmp_path / "data1.jsonl").write_text("{}\n")  # what `data[1].jsonl` matches as a glob
+    assert expand_inputs(str(literal)) == [literal.resolve()]
+    for name in ("what?.jsonl", "star*.jsonl"):
+        (tmp_path / name).write_text("{}\n")
+        assert expand_inputs(str(tmp_path / name)) == [(tmp_path / name).resolve()]
+    # a spec that is not an existing path is still a glob
+    assert [p.name for p in expand_inputs(str(tmp_path / "data?.jsonl"))] == ["data1.jsonl"]
+
+
+def test_uppercase_suffixes_are_inputs(tmp_path):
+    rows = [{"id": "p1", "messages": [{"role": "user", "content": "hi"}]}]
+    (tmp_path / "A.JSONL").write_text(json.dumps(rows[0]) + "\n")
+    (tmp_path / "B.Json").write_text(json.dumps(rows))
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "C.Parquet")
+    (tmp_path / "D.JSONL.GZ").write_bytes(gzip.compress(json.dumps(rows[0]).encode() + b"\n"))
+    files = expand_inputs(str(tmp_path))
+    assert [f.name for f in files] == ["A.JSONL", "B.Json", "C.Parquet", "D.JSONL.GZ"]
+    for f in files:
+        (item,) = list(read_file(f))
+        assert item.error is None and item.record["id"] == "p1", f
+
+
+def test_dangling_symlink_is_named_never_skipped_silently(tmp_path):
+    (tmp_path / "good.jsonl").write_text("{}\n")
+    (tmp_path / "gone.jsonl").symlink_to(tmp_path / "missing.jsonl")
+    with pytest.raises(InputError, match="symlink .* does not exist"):
+        expand_inputs(str(tmp_path / "gone.jsonl"))
+    for spec in (str(tmp_path), str(tmp_path / "*.jsonl")):
+        warnings: list[str] = []
+        assert [p.name for p in expand_inputs(spec, warnings=warnings)] == ["good.jsonl"]
+        assert len(warnings) == 1 and "gone.jsonl" in warnings[0] and "does not exist" in warnings[0]
+
+
+def test_dangling_symlink_in_input_folder_is_a_run_warning(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.jsonl").write_text(json.dumps(traj(bash("ls"), rid="a")) + "\n")
+    (folder / "b.jsonl").symlink_to(tmp_path / "nowhere.jsonl")
+    summary = run_on(folder, tmp_path / "run")
+    manifest = json.loads(summary.manifest_path.read_text())
+    assert any("b.jsonl" in w and "symlink" in w for w in manifest["warnings"])
+
+
+def test_unreadable_file_in_a_folder_gives_an_invalid_row(tmp_path, monkeypatch):
+    path = tmp_path / "locked.jsonl"
+    path.write_text("{}\n")
+    real_open = open
+
+    def deny(file, *args, **kwargs):
+        if str(file) == str(path):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", deny)
+    (item,) = list(read_file(path))
+    assert item.error and "Permission denied" in item.error
+
+
+def test_json_list_is_streamed_not_loaded_whole(tmp_path, monkeypatch):
+    items = [traj(bash(f"echo {i}"), rid=f"j{i}") | {"reward": 0.1 * i, "big": 2 ** 62} for i in range(300)]
+    path = tmp_path / "list.json"
+    path.write_text(json.dumps(items, indent=2))
+    monkeypatch.setattr("orjson.loads", None)  # the whole-document parser must not be used for a list
+    read = []
+    for item in read_file(path):
+        assert item.error is None
+        read.append(item)
+        if len(read) == 1:
+            assert item.record == items[0]  # the first item arrives before the rest is parsed
+    assert [i.line for i in read] == list(range(1, 301))
+    assert [json.loads(i.raw) for i in read] == items  # numbers round-trip exactly (no Decimal, no rounding)
+    assert all(isinstance(i.record["reward"], float) for i in read[1:])
+
+
+@pytest.mark.parametrize("text, read_ids, reason", [
+    (b'[{"id": "a"}, {"id": "b", "x": tru}, {"id": "c"}]', ["a"], "broken or truncated after item 1"),
+    (b'[{"id": "a"}, {"id": "b", "messages": [', ["a"], "premature EOF"),
+    (b'\xef\xbb\xbf\n [{"id": "a"}, {"id": "b"}] trailing', ["a", "b"], "trailing"),
+    (b'[{"id": "\xff"}]', [], "no item could be read"),
+])
+def test_broken_json_list_gives_invalid_rows_not_a_traceback(tmp_path, text, read_ids, reason):
+    path = tmp_path / "list.json"
+    path.write_bytes(text)
+    items = list(read_file(path))
+    assert [i.record["id"] for i in items if i.error is None] == read_ids
+    (bad,) = [i for i in items if i.error is not None]
+    assert reason in bad.error and bad.line == len(read_ids) + 1
+
+
+def test_single_json_document_and_traj_stay_whole_file(tmp_path):
+    doc = {"id": "d", "trajectory": [{"action": "ls"}]}
+    for name in ("one.json", "one.traj"):
+        (tmp_path / name).write_text(json.dumps(doc, indent=2))
+        (item,) = list(read_file(tmp_path / name))
+        assert item.whole_file and item.record == doc
+
+
+def parquet_records(n=3000, switch=2048, later=lambda i: f"r{i}", unsafe=False):
+    rows = []
+    for i in range(n):
+        command = TUNNEL if unsafe else "ls"
+        rows.append(traj(bash(command), rid=f"id{i}") | {"reward": i if i < switch else later(i)})
+    return rows
+
+
+@pytest.mark.parametrize("later", [lambda i: f"r{i}", lambda i: {"score": i}], ids=["string", "object"])
+def test_parquet_output_column_type_change_rolls_over_without_loss(tmp_path, later):
+    records = parquet_records(later=later)
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    summary = run_on(path, tmp_path / "run", "output_format=parquet")
+    c = summary.counts
+    assert c["input"] == c["clean"] + c["unsafe"] == 3000 and c["invalid"] == 0
+    manifest = json.loads(summary.manifest_path.read_text())
+    listed = [f for shard in manifest["shards"] for files in shard["outputs"].values() for f in files]
+    on_disk = sorted(str(p.relative_to(tmp_path / "run")) for p in (tmp_path / "run").glob("*/part-*"))
+    assert sorted(listed) == on_disk and len(on_disk) == 2  # every file written is listed
+    assert any("continue in" in w for w in manifest["warnings"])
+    rows = output_rows(tmp_path / "run" / "clean") + output_rows(tmp_path / "run" / "unsafe")
+    assert sorted(r["id"] for r in rows) == sorted(r["id"] for r in records)
+    by_id = {r["id"]: r["reward"] for r in rows}
+    assert by_id["id10"] == 10 and by_id["id2999"] in (later(2999), json.dumps(later(2999), separators=(",", ":")))
+
+
+def test_parquet_writer_roll_over_is_deterministic_and_aborts_cleanly(tmp_path):
+    def write(folder):
+        writer = ShardWriter(folder / "part-00000-00000.parquet", "parquet", parquet_rows_per_group=10)
+        for i in range(35):
+            writer.write_row({"id": i, "v": i if i < 10 else (str(i) if i < 20 else [i])} | ({"new": 1} if i > 30 else {}))
+        return writer
+
+    a = write(tmp_path / "a")
+    a.close()
+    b = write(tmp_path / "b")
+    b.close()
+    assert [p.name for p in a.paths] == [p.name for p in b.paths] == sorted(p.name for p in a.paths)
+    assert [p.read_bytes() for p in a.paths] == [p.read_bytes() for p in b.paths]
+    assert sum(pq.read_table(p).num_rows for p in a.paths) == 35
+    c = write(tmp_path / "c")
+    c.abort()
+    assert list((tmp_path / "c").iterdir()) == []
+
+
+def test_parquet_group_with_mixed_scalar_types_is_written(tmp_path):
+    writer = ShardWriter(tmp_path / "part.parquet", "parquet")
+    writer.write_row({"id": "a", "reward": 1})
+    writer.write_row({"id": "b", "reward": "high"})
+    writer.close()
+    assert [r["reward"] for r in pq.read_table(writer.paths[0]).to_pylist()] == ["1", '"high"']
+    assert any("reward" in w for w in writer.warnings)
+
+
+def test_parquet_output_folder_with_type_change_reads_back(tmp_path):
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in parquet_records(unsafe=True)))
+    run_on(path, tmp_path / "run", "output_format=parquet")
+    files = expand_inputs(str(tmp_path / "run" / "unsafe"))
+    items = [i for f in files for i in read_file(f)]
+    assert len(files) == 2 and len(items) == 3000 and all(i.error is None for i in items)
+    assert [i.record["id"] for i in items] == [f"id{i}" for i in range(3000)]
+
+
+def test_parquet_row_that_breaks_its_features_is_invalid_others_read(tmp_path, monkeypatch):
+    from datasets import Features
+
+    rows = [{"id": f"p{i}", "messages": [{"role": "user", "content": "hi"}]} for i in range(3)]
+    table = pa.Table.from_pylist(rows).replace_schema_metadata({b"huggingface": b'{"info": {"features": null}}'})
+    pq.write_table(table, tmp_path / "hf.parquet")
+    real = Features.decode_example
+
+    def decode(self, row, *args, **kwargs):
+        if row["id"] == "p1":
+            raise ValueError("value does not fit")
+        return real(self, row, *args, **kwargs)
+
+    monkeypatch.setattr(Features, "decode_example", decode)
+    items = list(read_file(tmp_path / "hf.parquet"))
+    assert [i.error is None for i in items] == [True, False, True]
+    assert "does not fit" in items[1].error and b"p1" in items[1].raw
+
+
+def unsafe_item(record, raw=None):
+    from safefilter.io import InputRecord
+
+    return InputRecord("in.jsonl", 3, raw if raw is not None else json.dumps(record).encode(), record)
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_empty_id_gets_the_generated_id_in_unsafe_output(tmp_path, fmt):
+    from safefilter.scanner import record_id
+
+    writer = ShardWriter(tmp_path / f"part-0.{fmt}", fmt)
+    for line, rid in enumerate(("", None, "own")):
+        record = {"id": rid, "messages": []}
+        writer.write_unsafe(unsafe_item(record), {"unsafe": True}, record_id(record, "in.jsonl", line))
+    writer.close()
+    assert [r["id"] for r in output_rows(tmp_path)] == ["in.jsonl:0", "in.jsonl:1", "own"]
+
+
+def test_empty_ids_do_not_repeat_in_a_run(tmp_path):
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(json.dumps(traj(bash(TUNNEL)) | {"id": ""}) + "\n" for _ in range(3)))
+    run_on(path, tmp_path / "run")
+    ids = [r["id"] for r in output_rows(tmp_path / "run" / "unsafe")]
+    assert len(ids) == 3 and len(set(ids)) == 3 and "" not in ids
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_input_safety_field_is_kept_and_counted(tmp_path, fmt):
+    writer = ShardWriter(tmp_path / f"part-0.{fmt}", fmt)
+    for i in range(3):
+        record = {"id": f"r{i}", "safety": {"reviewed_by": "alice"}, "messages": []}
+        writer.write_unsafe(unsafe_item(record), {"unsafe": True}, f"r{i}")
+    writer.close()
+    rows = output_rows(tmp_path)
+    assert [r["id"] for r in rows] == ["r0", "r1", "r2"]
+    assert all(r["safety"] == {"unsafe": True} and r["input_safety"] == {"reviewed_by": "alice"} for r in rows)
+    (warning,) = [w for w in writer.warnings if "safety" in w]
+    assert "3 records" in warning and "input_safety" in warning
+
+
+def test_unsafe_output_keeps_original_bytes_when_it_can(tmp_path):
+    record = {"id": "own", "messages": [], "reward": 0.30000000000000004}
+    raw = b'{"id": "own",  "messages": [], "reward": 0.30000000000000004}'
+    writer = ShardWriter(tmp_path / "part.jsonl")
+    writer.write_unsafe(unsafe_item(record, raw), {"unsafe": True}, "own")
+    writer.close()
+    assert (tmp_path / "part.jsonl").read_bytes().startswith(raw[:-1] + b',"safety":')

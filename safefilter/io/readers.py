@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import glob
 import gzip
+import json
 import os
 import zlib
 from dataclasses import dataclass
@@ -36,24 +37,28 @@ class InputRecord:
 
 
 def _is_input(path: Path) -> bool:
-    return path.name.endswith(INPUT_SUFFIXES) and not path.name.startswith(".")
+    """An input file by its name: a known suffix in any case (`.JSONL` too), not hidden."""
+    return path.name.lower().endswith(INPUT_SUFFIXES) and not path.name.startswith(".")
 
 
-def expand_inputs(spec: str | Sequence[str]) -> list[Path]:
-    """Files named by a path, a folder (searched recursively) or a glob, in a stable order."""
+def expand_inputs(spec: str | Sequence[str], *, warnings: list[str] | None = None) -> list[Path]:
+    """Files named by a path, a folder (searched recursively) or a glob, in a stable order.
+
+    A spec that exists as a path is taken literally, so `data[1].jsonl` is that file even though
+    it looks like a glob; only a spec that is not an existing path is expanded as a glob. Entries
+    of a folder or glob that cannot be read (dangling symlinks) are not silently dropped: each is
+    added to `warnings` (the run records them in manifest.json) and raised when named directly.
+    """
     specs = [spec] if isinstance(spec, (str, Path)) else list(spec)
     found: list[Path] = []
+    skipped: list[str] = []
     for item in specs:
         item = os.path.expanduser(str(item))
-        if any(ch in item for ch in "*?["):
-            matches = sorted(Path(p) for p in glob.glob(item, recursive=True))
-            found.extend(p for p in matches if p.is_file())
-            if not matches:
-                raise InputError(f"input glob {item!r} matches no files")
-        elif os.path.isdir(item):
+        if os.path.isdir(item):
             datasets_dirs, arrow_files = _saved_datasets(Path(item))
-            files = sorted([p for p in Path(item).rglob("*")
-                            if p.is_file() and _is_input(p) and not _is_datasets_metadata(p, datasets_dirs)]
+            entries = [p for p in Path(item).rglob("*") if _is_input(p) and not p.is_dir()]
+            skipped.extend(_dangling(entries))
+            files = sorted([p for p in entries if p.is_file() and not _is_datasets_metadata(p, datasets_dirs)]
                            + arrow_files)
             if not files:
                 raise InputError(f"input folder {item!r} has no {', '.join(INPUT_SUFFIXES)} files "
@@ -61,10 +66,34 @@ def expand_inputs(spec: str | Sequence[str]) -> list[Path]:
             found.extend(files)
         elif os.path.isfile(item):
             found.append(Path(item))
+        elif os.path.islink(item) and not os.path.exists(item):
+            raise InputError(f"input {item!r} is a symlink to {os.readlink(item)!r}, which does not exist; "
+                             "fix the link or give the file it should point to")
+        elif os.path.exists(item):
+            raise InputError(f"input {item!r} is not a regular file or a folder; give a file, a folder or a glob")
+        elif any(ch in item for ch in "*?["):
+            matches = sorted(Path(p) for p in glob.glob(item, recursive=True))
+            skipped.extend(_dangling(matches))
+            found.extend(p for p in matches if p.is_file())
+            if not matches:
+                raise InputError(f"input glob {item!r} matches no files")
         else:
             raise InputError(f"input {item!r} does not exist; give a file, a folder or a glob")
+    if warnings is not None:
+        warnings.extend(skipped)
     unique = list(dict.fromkeys(p.resolve() for p in found))
     return unique
+
+
+def _dangling(paths: Sequence[Path]) -> list[str]:
+    """One warning per entry among `paths` that looks like input but is not a file that can be read."""
+    out = []
+    for p in paths:
+        if p.is_symlink() and not p.exists():
+            out.append(f"input {p} skipped: it is a symlink to {os.readlink(p)!r}, which does not exist")
+        elif p.exists() and not p.is_file() and not p.is_dir():
+            out.append(f"input {p} skipped: it is not a regular file")
+    return out
 
 
 def _saved_datasets(folder: Path) -> tuple[set[Path], list[Path]]:
@@ -94,7 +123,7 @@ def _is_datasets_metadata(path: Path, datasets_dirs: set[Path]) -> bool:
 def read_file(path: str | Path) -> Iterator[InputRecord]:
     """Records of one input file, in file order."""
     path = Path(path)
-    name = path.name
+    name = path.name.lower()  # suffixes in any case: DATA.JSONL is JSON Lines
     source = str(path)
     if name.endswith(".parquet"):
         yield from _read_parquet(source)
@@ -107,7 +136,7 @@ def read_file(path: str | Path) -> Iterator[InputRecord]:
 
 
 def _open(source: str):
-    return gzip.open(source, "rb") if source.endswith(".gz") else open(source, "rb")
+    return gzip.open(source, "rb") if source.lower().endswith(".gz") else open(source, "rb")
 
 
 def _utf8_problem(data: bytes) -> str | None:
@@ -147,19 +176,83 @@ def _read_jsonl(source: str) -> Iterator[InputRecord]:
 
 
 def _read_json_document(source: str) -> Iterator[InputRecord]:
+    """A JSON document: a list is streamed item by item (never held whole); anything else is one record."""
     try:
         with _open(source) as fh:
-            data = fh.read()
+            head = _skip_space(fh)
+            if head == b"[":
+                yield from _read_json_list(source, fh)
+                return
+            data = head + fh.read()
     except (EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:
         yield InputRecord(source, 1, b"", error=f"file could not be read: {exc}")
         return
     parsed = _parse(data, source, 1)
-    if parsed.error is not None or not isinstance(parsed.record, list):
-        parsed.whole_file = True
-        yield parsed
-        return
-    for i, item in enumerate(parsed.record, start=1):
-        yield InputRecord(source, i, orjson.dumps(item), item)
+    parsed.whole_file = True
+    yield parsed
+
+
+def _skip_space(fh) -> bytes:
+    """The first byte after a UTF-8 byte-order mark and whitespace (b"" at end of file); it is consumed."""
+    first = fh.read(1)
+    if first == b"\xef":
+        rest = fh.read(2)
+        if rest != b"\xbb\xbf":
+            return first + rest
+        first = fh.read(1)
+    while first in (b" ", b"\t", b"\r", b"\n"):
+        first = fh.read(1)
+    return first
+
+
+def _read_json_list(source: str, fh) -> Iterator[InputRecord]:
+    """Items of a top-level JSON list as records numbered 1, 2, ...; `[` is already read.
+
+    ijson parses incrementally (its C backend when built), so memory holds one item at a time.
+    Floats come as float, not Decimal, so numbers round-trip exactly as orjson writes them. A
+    syntax error ends the stream: the items before it are records, and one invalid row names the
+    item where reading stopped (the parser cannot find item boundaries past a broken one).
+    """
+    import ijson
+
+    index = 0
+    items = ijson.items(_Prefixed(b"[", fh), "item", use_float=True)
+    try:
+        for index, item in enumerate(items, start=1):
+            try:
+                raw = orjson.dumps(item)
+            except TypeError as exc:  # e.g. a lone surrogate in a string
+                yield InputRecord(source, index, _loose_json(item), error=f"item cannot be written as JSON: {exc}")
+                continue
+            yield InputRecord(source, index, raw, item)
+    except (ijson.JSONError, ValueError) as exc:
+        reason = _first_line(exc)
+        yield InputRecord(source, index + 1, b"", error=(
+            f"JSON list is broken or truncated after item {index} ({reason}); "
+            + (f"items 1-{index} were read, the rest of the file could not be" if index else
+               "no item could be read")))
+    except (EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:
+        yield InputRecord(source, index + 1, b"", error=f"file could not be read past item {index}: {exc}")
+
+
+def _first_line(exc: BaseException) -> str:
+    """ijson's message without the multi-line excerpt of the text that follows it."""
+    msg = exc.args[0] if exc.args else exc
+    text = msg.decode("utf-8", "replace") if isinstance(msg, bytes) else str(msg)
+    return " ".join(text.split("\n", 1)[0].split())
+
+
+class _Prefixed:
+    """A binary file object that first returns `prefix`, then the rest of `fh`."""
+
+    def __init__(self, prefix: bytes, fh) -> None:
+        self._prefix, self._fh = prefix, fh
+
+    def read(self, size: int = -1) -> bytes:
+        if self._prefix and size != 0:  # ijson probes with read(0) for bytes versus text
+            out, self._prefix = self._prefix, b""
+            return out
+        return self._fh.read(size)
 
 
 def _read_parquet(source: str) -> Iterator[InputRecord]:
@@ -175,7 +268,7 @@ def _read_parquet(source: str) -> Iterator[InputRecord]:
 
         features = Features.from_arrow_schema(reader.schema_arrow)
         for batch in reader.iter_batches(batch_size=512):
-            yield [_present(features.decode_example(row)) for row in batch.to_pylist()]
+            yield [_decoded(features, row) for row in batch.to_pylist()]
 
     yield from _read_rows(source, "parquet file", batches)
 
@@ -191,6 +284,30 @@ def _read_arrow(source: str) -> Iterator[InputRecord]:
     yield from _read_rows(source, "dataset arrow file", batches)
 
 
+@dataclass(slots=True)
+class _RowError:
+    """Why one row of a columnar file could not be decoded, and its undecoded cells; other rows still read."""
+
+    reason: str
+    raw: bytes
+
+
+def _decoded(features: Any, row: dict[str, Any]) -> dict[str, Any] | _RowError:
+    """A datasets row decoded with its features, or the reason it cannot be (a value that breaks its type)."""
+    try:
+        return _present(features.decode_example(row))
+    except Exception as exc:  # datasets raises many types for a value that does not fit its feature
+        return _RowError(f"row does not match the file's features: {type(exc).__name__}: {exc}", _loose_json(row))
+
+
+def _loose_json(value: Any) -> bytes:
+    """`value` as JSON for an invalid/ row, whatever it holds (unknown types as text); b"" if even that fails."""
+    try:
+        return json.dumps(value, default=str).encode()
+    except (TypeError, ValueError):
+        return b""
+
+
 def _present(row: dict[str, Any]) -> dict[str, Any]:
     """A datasets row without its null cells: columns are shared, so null means the record has no such field."""
     return {name: value for name, value in row.items() if value is not None}
@@ -203,6 +320,9 @@ def _read_rows(source: str, what: str, batches) -> Iterator[InputRecord]:
         for rows in batches():
             for item in rows:
                 row += 1
+                if isinstance(item, _RowError):
+                    yield InputRecord(source, row, item.raw, error=item.reason)
+                    continue
                 try:
                     raw = orjson.dumps(item, default=str)
                 except TypeError as exc:

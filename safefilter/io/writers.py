@@ -14,21 +14,57 @@ import orjson
 
 from .readers import InputRecord
 
-__all__ = ["ShardWriter", "unsafe_bytes", "invalid_row", "OUTPUT_KINDS"]
+__all__ = ["ShardWriter", "unsafe_bytes", "unsafe_record", "invalid_row", "OUTPUT_KINDS"]
 
 OUTPUT_KINDS = ("clean", "unsafe", "invalid")
+
+
+def unsafe_record(record: dict[str, Any], safety: dict[str, Any], record_id: str) -> tuple[dict[str, Any], bool]:
+    """The unsafe output of `record`: the input fields, the run's id and `safety` last.
+
+    An id the run could not use (`""`, null, not a string or integer) is replaced by the generated
+    one, so ids never repeat; a non-empty unusable value is kept as `input_id`. A `safety` field the
+    input already had is kept as `input_safety` (the second value of the pair says so).
+    """
+    out: dict[str, Any] = {}
+    moved = False
+    for key, value in record.items():
+        if key == "safety":
+            out[_free_name(record, "input_safety")] = value
+            moved = True
+        else:
+            out[key] = value
+    if not _own_id(record, record_id):
+        old = record.get("id")
+        if old not in ("", None):
+            out[_free_name(record, "input_id")] = old
+        out["id"] = record_id
+    out["safety"] = safety
+    return out, moved
 
 
 def unsafe_bytes(item: InputRecord, safety: dict[str, Any], record_id: str) -> bytes:
     """The input record plus `safety`, keeping every original byte of the record when possible."""
     record = item.record
     raw = item.raw.rstrip()
-    if not item.whole_file and raw.endswith(b"}") and "safety" not in record and "id" in record:
+    if not item.whole_file and raw.endswith(b"}") and "safety" not in record and _own_id(record, record_id):
         return raw[:-1] + b',"safety":' + orjson.dumps(safety) + b"}"
-    out = dict(record)
-    out.setdefault("id", record_id)
-    out["safety"] = safety
-    return orjson.dumps(out)
+    return orjson.dumps(unsafe_record(record, safety, record_id)[0])
+
+
+def _own_id(record: dict[str, Any], record_id: str) -> bool:
+    """Whether the record's own `id` is the one the run uses (not empty, not generated)."""
+    rid = record.get("id")
+    return isinstance(rid, (str, int)) and not isinstance(rid, bool) and str(rid) == record_id
+
+
+def _free_name(record: dict[str, Any], base: str) -> str:
+    """`base`, or `base_2`, `base_3`, ... whichever the record does not use yet."""
+    name, n = base, 1
+    while name in record:
+        n += 1
+        name = f"{base}_{n}"
+    return name
 
 
 def invalid_row(item: InputRecord, error: str | None = None) -> dict[str, Any]:
@@ -44,7 +80,13 @@ def invalid_row(item: InputRecord, error: str | None = None) -> dict[str, Any]:
 
 
 class ShardWriter:
-    """One output file, JSONL or Parquet, created on first write and renamed into place on close."""
+    """One output shard, JSONL or Parquet, created on first write and renamed into place on close.
+
+    A Parquet shard is usually one file. When a later row group cannot take the file's column
+    types (a `reward` that was an integer becomes text or an object), the writer closes that file
+    and continues in `part-X_001.parquet`, `_002`, ... (names sort in write order) with a warning,
+    so no record is lost and outputs stay deterministic; `paths` lists every file written.
+    """
 
     def __init__(self, path: Path, fmt: str = "jsonl", *, parquet_rows_per_group: int = 2048) -> None:
         self.path = Path(path)
@@ -55,7 +97,24 @@ class ShardWriter:
         self._rows: list[dict[str, Any]] = []
         self._rows_per_group = parquet_rows_per_group
         self._parquet = None
-        self.warnings: list[str] = []
+        self._files: list[tuple[Path, Path]] = []  # (temporary, final) of every file opened, in order
+        self._rows_written = 0
+        self._kept_safety = 0
+        self._warnings: list[str] = []
+
+    @property
+    def paths(self) -> list[Path]:
+        """Every file this shard wrote (none if it got no record), in order; complete after `close`."""
+        if self.fmt == "jsonl":
+            return [self.path] if self.count else []
+        return [final for _, final in self._files]
+
+    @property
+    def warnings(self) -> list[str]:
+        """What the run should know about this shard (mixed column types, kept input fields), counted."""
+        kept = [f"{self.path.name}: {self._kept_safety} records already had a 'safety' field; "
+                "it is kept as 'input_safety'"] if self._kept_safety else []
+        return self._warnings + kept
 
     def write_bytes(self, line: bytes, row: dict[str, Any] | None = None) -> None:
         """Write one record given as JSON bytes (and, for Parquet, the row it encodes)."""
@@ -74,23 +133,49 @@ class ShardWriter:
     def write_row(self, row: dict[str, Any]) -> None:
         self.write_bytes(orjson.dumps(row), row)
 
-    def _flush_parquet(self) -> None:
-        import pyarrow as pa
+    def write_unsafe(self, item: InputRecord, safety: dict[str, Any], record_id: str) -> None:
+        """Write an unsafe record: the input plus `safety` (see `unsafe_record` for the id and kept fields)."""
+        if isinstance(item.record, dict) and "safety" in item.record:
+            self._kept_safety += 1
+        if self.fmt == "jsonl":
+            self.write_bytes(unsafe_bytes(item, safety, record_id))
+        else:
+            self.write_row(unsafe_record(item.record, safety, record_id)[0])
+
+    def _next_path(self) -> Path:
+        n = len(self._files)
+        return self.path if n == 0 else self.path.with_name(f"{self.path.stem}_{n:03d}{self.path.suffix}")
+
+    def _open_parquet(self, schema) -> None:
         import pyarrow.parquet as pq
 
+        final = self._next_path()
+        tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp") if self._files else self._tmp
+        final.parent.mkdir(parents=True, exist_ok=True)
+        self._parquet = pq.ParquetWriter(tmp, schema)
+        self._files.append((tmp, final))
+
+    def _flush_parquet(self) -> None:
         if not self._rows:
             return
-        table = _table(self._rows, self.warnings)
+        table = _table(self._rows, self._warnings)
+        if self._parquet is not None:
+            fitted = _conform(table, self._parquet.schema)
+            if fitted is None:
+                fitted = _conform(_table(self._rows, self._warnings, force_json=True), self._parquet.schema)
+            if fitted is None:  # the file's column types cannot hold these rows: continue in a new file
+                changed = _differences(table.schema, self._parquet.schema)
+                self._parquet.close()
+                self._parquet = None
+                self._warnings.append(
+                    f"{self._files[-1][1].name}: records from {self._rows_written + 1} on have columns of "
+                    f"other types ({changed}); they continue in {self._next_path().name}")
+            else:
+                table = fitted
         if self._parquet is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._parquet = pq.ParquetWriter(self._tmp, table.schema)
-        elif table.schema != self._parquet.schema:
-            try:
-                table = table.cast(self._parquet.schema)
-            except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError):
-                table = _table(self._rows, self.warnings, force_json=True)
-                table = table.cast(self._parquet.schema) if table.schema == self._parquet.schema else table
+            self._open_parquet(table.schema)
         self._parquet.write_table(table)
+        self._rows_written += len(self._rows)
         self._rows = []
 
     def close(self) -> None:
@@ -106,34 +191,75 @@ class ShardWriter:
             if self._parquet is not None:
                 self._parquet.close()
                 self._parquet = None
-                os.replace(self._tmp, self.path)
+            for tmp, final in self._files:
+                if tmp.exists():
+                    os.replace(tmp, final)
 
     def abort(self) -> None:
         for closer in (self._fh, self._parquet):
             if closer is not None:
                 closer.close()
         self._fh = self._parquet = None
-        if self._tmp.exists():
-            self._tmp.unlink()
+        for tmp in [self._tmp] + [tmp for tmp, _ in self._files]:
+            if tmp.exists():
+                tmp.unlink()
+
+
+def _conform(table, schema):
+    """`table` with exactly `schema`'s columns and types (missing columns as nulls), or None if it cannot be."""
+    import pyarrow as pa
+
+    if not set(table.column_names) <= set(schema.names):
+        return None
+    columns = []
+    for field in schema:
+        if field.name not in table.column_names:
+            columns.append(pa.nulls(len(table), field.type))
+            continue
+        column = table.column(field.name)
+        if column.type != field.type:
+            try:
+                column = column.cast(field.type)  # safe casts only: nothing is truncated
+            except (pa.ArrowException, TypeError, ValueError):
+                return None
+        columns.append(column)
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _differences(new, old) -> str:
+    """The columns of schema `new` that schema `old` lacks or types otherwise, e.g. `reward: int64 -> string`."""
+    out = []
+    for field in new:
+        if field.name not in old.names:
+            out.append(f"new column {field.name}")
+        elif old.field(field.name).type != field.type:
+            out.append(f"{field.name}: {old.field(field.name).type} -> {field.type}")
+    return ", ".join(out)
 
 
 def _table(rows: list[dict[str, Any]], warnings: list[str], force_json: bool = False):
-    """Rows as an Arrow table; columns whose values disagree in type are stored as JSON text."""
+    """Rows as an Arrow table; a column whose values disagree in type is stored as JSON text."""
     import pyarrow as pa
 
     if not force_json:
         try:
             return pa.Table.from_pylist(rows)
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
+        except (pa.ArrowException, TypeError, ValueError, OverflowError):
             pass
     columns = list(dict.fromkeys(k for row in rows for k in row))
     data = {}
     for col in columns:
         values = [row.get(col) for row in rows]
-        if any(isinstance(v, (dict, list)) for v in values):
-            values = [None if v is None else orjson.dumps(v).decode() for v in values]
-            note = f"column {col!r} has values of mixed types; stored as JSON text"
-            if note not in warnings:
-                warnings.append(note)
-        data[col] = values
+        nested = any(isinstance(v, (dict, list)) for v in values)
+        if not nested:
+            try:
+                data[col] = pa.array(values)
+                continue
+            except (pa.ArrowException, TypeError, ValueError, OverflowError):
+                pass
+        data[col] = pa.array([None if v is None else orjson.dumps(v, default=str).decode() for v in values],
+                             pa.string())
+        note = f"column {col!r} has values of mixed types; stored as JSON text"
+        if note not in warnings:
+            warnings.append(note)
     return pa.table(data)
