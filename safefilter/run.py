@@ -24,7 +24,7 @@ import orjson
 from .atomic import describe_os_error, fsync_dir
 from .cards import write_cards
 from .errors import OutputError, SafeFilterError
-from .io import OUTPUT_KINDS, InputRecord, ShardWriter, expand_inputs, invalid_row, read_file, unsafe_bytes
+from .io import OUTPUT_KINDS, InputRecord, ShardWriter, expand_inputs, invalid_row, read_file
 from .manifest import build_manifest, detector_hashes, read_manifest, write_manifest
 from .normalize import Limits
 from .policy import Policy
@@ -147,8 +147,9 @@ def _run_locked(root: Path, config: dict[str, Any], *, overrides: Sequence[str],
             manifest_path = root / "manifest.json"
             return RunSummary(root, read_manifest(manifest_path)["counts"], manifest_path, already_complete=True)
         files = [Path(p) for p in state.saved_run()["inputs"]]
-    else:
-        files = expand_inputs(config["input"])
+    input_warnings: list[str] = []  # e.g. paths the input spec skipped, with why
+    if not resume:
+        files = expand_inputs(config["input"], warnings=input_warnings)
     check_output(root, config["input"], files)
     if scan_with is None:
         scanner = build_scanner(config)
@@ -174,7 +175,7 @@ def _run_locked(root: Path, config: dict[str, Any], *, overrides: Sequence[str],
     per_category: Counter[str] = Counter()
     per_rule: Counter[str] = Counter()
     shards: list[dict[str, Any]] = []
-    warnings: list[str] = []
+    warnings: list[str] = list(input_warnings)
     total_bytes = sum(p.stat().st_size for p in files)
     labels = source_labels(files)
     batch_size, per_shard = config["batch_size"], config["max_records_per_shard"]
@@ -226,7 +227,7 @@ def _run_locked(root: Path, config: dict[str, Any], *, overrides: Sequence[str],
             file_warnings = [w for o in shard_files for writer in o.writers.values() for w in writer.warnings]
             warnings.extend(file_warnings)
             shards.append({"input": str(path), "label": labels[file_index], "outputs": {
-                kind: [str(o.writers[kind].path.relative_to(root)) for o in shard_files if o.writers[kind].count]
+                kind: [str(out.relative_to(root)) for o in shard_files for out in o.writers[kind].paths]
                 for kind in OUTPUT_KINDS}})
             shards[-1]["counts"] = file_counts(before, (counts, per_category, per_rule))
             shards[-1]["seconds"] = round(time.time() - file_started, 3)
@@ -284,14 +285,7 @@ def _flush(scanner: Scanner, batch: list[InputRecord], label: str, outputs: _Out
         verdict = result.verdict
         counts["requested_findings"] += sum(f.requested for f in verdict.findings)
         if verdict.unsafe:
-            safety = verdict.safety_object()
-            if outputs.writers["unsafe"].fmt == "jsonl":
-                outputs.writers["unsafe"].write_bytes(unsafe_bytes(item, safety, result.record_id))
-            else:
-                row = dict(item.record)
-                row.setdefault("id", result.record_id)
-                row["safety"] = safety
-                outputs.writers["unsafe"].write_row(row)
+            outputs.writers["unsafe"].write_unsafe(item, verdict.safety_object(), result.record_id)
             counts["unsafe"] += 1
             per_category.update(verdict.categories)
             per_rule.update({f.rule_id for f in verdict.findings})
