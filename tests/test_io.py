@@ -184,19 +184,40 @@ def test_unreadable_file_in_a_folder_gives_an_invalid_row(tmp_path, monkeypatch)
 
 
 def test_json_list_is_streamed_not_loaded_whole(tmp_path, monkeypatch):
-    items = [traj(bash(f"echo {i}"), rid=f"j{i}") | {"reward": 0.1 * i, "big": 2 ** 62} for i in range(300)]
+    from safefilter.io import readers
+
+    items = [traj(bash(f"echo {i}"), tool("x" * 2000), rid=f"j{i}") | {"reward": 0.1 * i, "big": 2 ** 62}
+             for i in range(1000)]
     path = tmp_path / "list.json"
     path.write_text(json.dumps(items, indent=2))
-    monkeypatch.setattr("orjson.loads", None)  # the whole-document parser must not be used for a list
+    consumed = []
+    real_open = readers._open
+
+    class Counting:
+        def __init__(self, fh):
+            self.fh = fh
+
+        def read(self, size=-1):
+            data = self.fh.read(size)
+            consumed.append(len(data))
+            return data
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.fh.close()
+
+    monkeypatch.setattr(readers, "_open", lambda source: Counting(real_open(source)))
     read = []
     for item in read_file(path):
         assert item.error is None
+        if not read:  # the first item arrives after reading a small part of the file, not all of it
+            assert sum(consumed) < path.stat().st_size // 10
         read.append(item)
-        if len(read) == 1:
-            assert item.record == items[0]  # the first item arrives before the rest is parsed
-    assert [i.line for i in read] == list(range(1, 301))
+    assert [i.line for i in read] == list(range(1, 1001))
     assert [json.loads(i.raw) for i in read] == items  # numbers round-trip exactly (no Decimal, no rounding)
-    assert all(isinstance(i.record["reward"], float) for i in read[1:])
+    assert all(isinstance(i.record["reward"], float) for i in read[1:]) and read[5].record == items[5]
 
 
 @pytest.mark.parametrize("text, read_ids, reason", [
@@ -353,3 +374,26 @@ def test_unsafe_output_keeps_original_bytes_when_it_can(tmp_path):
     writer.write_unsafe(unsafe_item(record, raw), {"unsafe": True}, "own")
     writer.close()
     assert (tmp_path / "part.jsonl").read_bytes().startswith(raw[:-1] + b',"safety":')
+
+
+def test_symlinked_and_unlistable_folders_are_named(tmp_path, monkeypatch):
+    import os
+
+    (tmp_path / "in" / "sub").mkdir(parents=True)
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "x.jsonl").write_text("{}\n")
+    (tmp_path / "in" / "a.jsonl").write_text("{}\n")
+    (tmp_path / "in" / "sub" / "b.jsonl").write_text("{}\n")
+    (tmp_path / "in" / "link").symlink_to(tmp_path / "other")
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        if str(path).endswith("sub"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    warnings: list[str] = []
+    assert [p.name for p in expand_inputs(str(tmp_path / "in"), warnings=warnings)] == ["a.jsonl"]
+    assert any("link" in w and "not followed" in w for w in warnings)
+    assert any("sub" in w and "could not be listed" in w for w in warnings)

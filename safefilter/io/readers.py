@@ -56,7 +56,7 @@ def expand_inputs(spec: str | Sequence[str], *, warnings: list[str] | None = Non
         item = os.path.expanduser(str(item))
         if os.path.isdir(item):
             datasets_dirs, arrow_files = _saved_datasets(Path(item))
-            entries = [p for p in Path(item).rglob("*") if _is_input(p) and not p.is_dir()]
+            entries = _folder_entries(Path(item), skipped)
             skipped.extend(_dangling(entries))
             files = sorted([p for p in entries if p.is_file() and not _is_datasets_metadata(p, datasets_dirs)]
                            + arrow_files)
@@ -83,6 +83,26 @@ def expand_inputs(spec: str | Sequence[str], *, warnings: list[str] | None = Non
         warnings.extend(skipped)
     unique = list(dict.fromkeys(p.resolve() for p in found))
     return unique
+
+
+def _folder_entries(folder: Path, skipped: list[str]) -> list[Path]:
+    """Input-named entries under `folder`, recursively; what cannot be walked is added to `skipped`.
+
+    Symlinked folders are not followed (a link back up would loop): each is named in `skipped`
+    so the user can give it as an input of its own.
+    """
+    def unreadable(exc: OSError) -> None:
+        skipped.append(f"input folder {exc.filename} skipped: it could not be listed ({exc.strerror or exc})")
+
+    entries: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(folder, onerror=unreadable):
+        base = Path(dirpath)
+        for name in dirnames:
+            if (base / name).is_symlink():
+                skipped.append(f"input folder {base / name} skipped: it is a symlink to a folder, which is not "
+                               "followed; give it as an input of its own to read it")
+        entries.extend(base / name for name in filenames if _is_input(base / name))
+    return entries
 
 
 def _dangling(paths: Sequence[Path]) -> list[str]:
