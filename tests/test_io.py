@@ -397,3 +397,15 @@ def test_symlinked_and_unlistable_folders_are_named(tmp_path, monkeypatch):
     assert [p.name for p in expand_inputs(str(tmp_path / "in"), warnings=warnings)] == ["a.jsonl"]
     assert any("link" in w and "not followed" in w for w in warnings)
     assert any("sub" in w and "could not be listed" in w for w in warnings)
+
+
+def test_parquet_types_that_keep_changing_roll_over_once(tmp_path):
+    writer = ShardWriter(tmp_path / "part-0.parquet", "parquet", parquet_rows_per_group=10)
+    for i in range(100):
+        group = i // 10
+        writer.write_row({"id": i, "reward": i if group % 2 == 0 else f"x{i}", "meta": {f"k{group}": group}})
+    writer.close()
+    assert len(writer.paths) == 2  # a column that changed is JSON text from then on: no second roll-over
+    rows = [r for p in writer.paths for r in pq.read_table(p).to_pylist()]
+    assert [r["id"] for r in rows] == list(range(100))
+    assert rows[15]["reward"] == '"x15"' and json.loads(rows[99]["meta"]) == {"k9": 9}

@@ -85,7 +85,8 @@ class ShardWriter:
     A Parquet shard is usually one file. When a later row group cannot take the file's column
     types (a `reward` that was an integer becomes text or an object), the writer closes that file
     and continues in `part-X_001.parquet`, `_002`, ... (names sort in write order) with a warning,
-    so no record is lost and outputs stay deterministic; `paths` lists every file written.
+    so no record is lost and outputs stay deterministic; `paths` lists every file written. In the
+    new file the columns that changed are JSON text, so each column causes at most one roll-over.
     """
 
     def __init__(self, path: Path, fmt: str = "jsonl", *, parquet_rows_per_group: int = 2048) -> None:
@@ -98,6 +99,7 @@ class ShardWriter:
         self._rows_per_group = parquet_rows_per_group
         self._parquet = None
         self._files: list[tuple[Path, Path]] = []  # (temporary, final) of every file opened, in order
+        self._json_columns: set[str] = set()  # columns of the open Parquet file stored as JSON text
         self._rows_written = 0
         self._kept_safety = 0
         self._warnings: list[str] = []
@@ -156,25 +158,32 @@ class ShardWriter:
         self._files.append((tmp, final))
 
     def _flush_parquet(self) -> None:
+        """Write the pending rows as one row group, in the open file if its column types hold them."""
         if not self._rows:
             return
-        table = _table(self._rows, self._warnings)
+        fitted = None
         if self._parquet is not None:
-            fitted = _conform(table, self._parquet.schema)
-            if fitted is None:
-                fitted = _conform(_table(self._rows, self._warnings, force_json=True), self._parquet.schema)
+            table, encoded = _table(self._rows, self._json_columns)
+            if encoded <= self._json_columns:
+                fitted = _conform(table, self._parquet.schema)
             if fitted is None:  # the file's column types cannot hold these rows: continue in a new file
                 changed = _differences(table.schema, self._parquet.schema)
                 self._parquet.close()
                 self._parquet = None
                 self._warnings.append(
                     f"{self._files[-1][1].name}: records from {self._rows_written + 1} on have columns of "
-                    f"other types ({changed}); they continue in {self._next_path().name}")
-            else:
-                table = fitted
-        if self._parquet is None:
-            self._open_parquet(table.schema)
-        self._parquet.write_table(table)
+                    f"other types ({', '.join(f'{k}: {v}' for k, v in changed.items())}); they continue in "
+                    f"{self._next_path().name}")
+                # a column that changed is JSON text from now on, so no column can cause a second roll-over
+                self._json_columns = self._json_columns | set(changed)
+        if fitted is None:
+            fitted, encoded = _table(self._rows, self._json_columns)
+            self._json_columns = self._json_columns | encoded
+            for column in sorted(self._json_columns):
+                self._warnings.append(f"{self._next_path().name}: column {column!r} has values of mixed types "
+                                      "or shapes; stored as JSON text")
+            self._open_parquet(fitted.schema)
+        self._parquet.write_table(fitted)
         self._rows_written += len(self._rows)
         self._rows = []
 
@@ -206,8 +215,14 @@ class ShardWriter:
 
 
 def _conform(table, schema):
-    """`table` with exactly `schema`'s columns and types (missing columns as nulls), or None if it cannot be."""
+    """`table` with exactly `schema`'s columns and types, or None if a value would change type.
+
+    Missing columns become nulls; the only casts are from null and from integer to float (what
+    Arrow itself does to a column mixing both); anything else (a number to text, a struct with
+    other fields) does not fit.
+    """
     import pyarrow as pa
+    import pyarrow.types as pt
 
     if not set(table.column_names) <= set(schema.names):
         return None
@@ -218,40 +233,42 @@ def _conform(table, schema):
             continue
         column = table.column(field.name)
         if column.type != field.type:
+            if not (pt.is_null(column.type) or (pt.is_integer(column.type) and pt.is_floating(field.type))):
+                return None
             try:
-                column = column.cast(field.type)  # safe casts only: nothing is truncated
+                column = column.cast(field.type)  # safe cast: an integer too large for the float fails
             except (pa.ArrowException, TypeError, ValueError):
                 return None
         columns.append(column)
     return pa.Table.from_arrays(columns, schema=schema)
 
 
-def _differences(new, old) -> str:
-    """The columns of schema `new` that schema `old` lacks or types otherwise, e.g. `reward: int64 -> string`."""
-    out = []
+def _differences(new, old) -> dict[str, str]:
+    """Columns of schema `new` that schema `old` lacks or types otherwise, e.g. {"reward": "int64 -> string"}."""
+    out = {}
     for field in new:
         if field.name not in old.names:
-            out.append(f"new column {field.name}")
+            out[field.name] = f"new column of {field.type}"
         elif old.field(field.name).type != field.type:
-            out.append(f"{field.name}: {old.field(field.name).type} -> {field.type}")
-    return ", ".join(out)
+            out[field.name] = f"{old.field(field.name).type} -> {field.type}"
+    return out
 
 
-def _table(rows: list[dict[str, Any]], warnings: list[str], force_json: bool = False):
-    """Rows as an Arrow table; a column whose values disagree in type is stored as JSON text."""
+def _table(rows: list[dict[str, Any]], json_columns: set[str] = frozenset()) -> tuple[Any, set[str]]:
+    """Rows as an Arrow table, and the columns stored as JSON text: those in `json_columns` and any
+    whose values Arrow cannot hold in one type (mixed types within these rows)."""
     import pyarrow as pa
 
-    if not force_json:
+    if not json_columns:
         try:
-            return pa.Table.from_pylist(rows)
+            return pa.Table.from_pylist(rows), set()
         except (pa.ArrowException, TypeError, ValueError, OverflowError):
             pass
     columns = list(dict.fromkeys(k for row in rows for k in row))
-    data = {}
+    data, encoded = {}, set()
     for col in columns:
         values = [row.get(col) for row in rows]
-        nested = any(isinstance(v, (dict, list)) for v in values)
-        if not nested:
+        if col not in json_columns:
             try:
                 data[col] = pa.array(values)
                 continue
@@ -259,7 +276,5 @@ def _table(rows: list[dict[str, Any]], warnings: list[str], force_json: bool = F
                 pass
         data[col] = pa.array([None if v is None else orjson.dumps(v, default=str).decode() for v in values],
                              pa.string())
-        note = f"column {col!r} has values of mixed types; stored as JSON text"
-        if note not in warnings:
-            warnings.append(note)
-    return pa.table(data)
+        encoded.add(col)
+    return pa.table(data), encoded
