@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, NamedTuple
 
-__all__ = ["CATEGORIES", "Severity", "Segment", "Finding", "Verdict"]
+__all__ = ["CATEGORIES", "Severity", "Segment", "Finding", "Incomplete", "Verdict"]
 
 #: The four behaviours of the data contract, in their canonical order.
 CATEGORIES: tuple[str, ...] = ("tunneling", "cryptomining", "network_probing", "resource_acquisition")
@@ -95,6 +95,17 @@ class Finding:
         }
 
 
+class Incomplete(NamedTuple):
+    """Where and why analysis of a record was cut short by a limit (see normalize.budget.REASONS)."""
+
+    reason: str
+    message_index: int
+    field: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"reason": self.reason, "message_index": self.message_index, "field": self.field}
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """The decision for one trajectory and the findings behind it."""
@@ -104,13 +115,18 @@ class Verdict:
     categories: tuple[str, ...] = ()
     severity: Severity | None = None
     first_unsafe_message: int | None = None
+    #: limits that cut analysis short; such a record is unsafe by default even with no categories
+    analysis_incomplete: tuple[Incomplete, ...] = ()
 
     def safety_object(self) -> dict[str, Any]:
-        """The contract's `safety` object."""
-        return {
+        """The contract's `safety` object (`analysis_incomplete` only when a limit was hit)."""
+        out: dict[str, Any] = {
             "unsafe": self.unsafe,
             "categories": list(self.categories),
             "severity": self.severity.label if self.severity else None,
             "first_unsafe_message": self.first_unsafe_message,
             "findings": [f.to_dict() for f in self.findings],
         }
+        if self.analysis_incomplete:
+            out["analysis_incomplete"] = [i.to_dict() for i in self.analysis_incomplete]
+        return out

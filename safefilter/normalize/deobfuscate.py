@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import codecs
-import re
 import zlib
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Iterator
+
+import re2
 
 from ..types import Segment
+from .budget import Budget
 
 __all__ = ["Limits", "derive", "normalize_text", "link_scripts"]
 
@@ -28,57 +31,78 @@ class Limits:
 
     max_depth: int = 3  # decode-of-decode levels
     max_derived: int = 64  # derived segments per original segment
-    max_text: int = 1 << 20  # longest text (chars) that is normalized or decoded
+    max_text: int = 1 << 20  # window (chars) a long text is normalized in, piece by piece
     min_token: int = 16  # shortest base64 / hex token worth decoding
+    work_per_char: int = 16  # a record's work budget: this many characters per character of its text...
+    work_floor: int = 1 << 20  # ...and at least this many, so short records are never cut short
 
 
 # Kinds whose text is deobfuscated. File contents are matched as written; a file is deobfuscated
 # when it runs (see link_scripts), which keeps large source files off the expensive path.
 DERIVE_KINDS = frozenset(("shell", "code", "args"))
 
-_LINE_CONT = re.compile(r"\\\r?\n")
-_HEX_ESC = re.compile(r"\\x([0-9a-fA-F]{2})")
-_OCT_ESC = re.compile(r"(?:\\0?[0-7]{3}){2,}")
-_UNI_ESC = re.compile(r"\\u([0-9a-fA-F]{4})")
-_URL_ESC = re.compile(r"(?:%[0-9a-fA-F]{2}){3,}")
-_CHR_CALL = re.compile(r"\b(?:chr|char)\(\s*(\d{1,3}|0x[0-9a-fA-F]{1,2})\s*\)")
-_FROM_CHARCODE = re.compile(r"String\.fromCharCode\(([\d\s,]+)\)")
-_ECHO_SUBST = re.compile(r"\$\(\s*(?:echo|printf)\s+(?:-[neE]+\s+)?([^()`]*)\)|`\s*(?:echo|printf)\s+(?:-[neE]+\s+)?([^`]*)`")
+# Every pattern here sees record text, so every one is RE2 (linear time, no backtracking). Where
+# the Python originals used lookaround or backreferences, the check is done in Python on each
+# match's neighbouring characters, which keeps the whole pass linear.
+_HEX_ESC = re2.compile(r"\\x([0-9a-fA-F]{2})")
+_OCT_ESC = re2.compile(r"(?:\\0?[0-7]{3}){2,}")
+_OCT_ONE = re2.compile(r"\\0?([0-7]{3})")
+_UNI_ESC = re2.compile(r"\\u([0-9a-fA-F]{4})")
+_URL_ESC = re2.compile(r"(?:%[0-9a-fA-F]{2}){3,}")
+_CHR_CALL = re2.compile(r"\b(?:chr|char)\(\s*(\d{1,3}|0x[0-9a-fA-F]{1,2})\s*\)")
+_FROM_CHARCODE = re2.compile(r"String\.fromCharCode\(([\d\s,]+)\)")
+_ECHO_SUBST = re2.compile(r"\$\(\s*(?:echo|printf)\s+(?:-[neE]+\s+)?([^()`]*)\)|`\s*(?:echo|printf)\s+(?:-[neE]+\s+)?([^`]*)`")
 # $(echo <base64> | base64 -d) used inline: the decoded word takes its place in the command
-_B64_SUBST = re.compile(
+_B64_SUBST = re2.compile(
     r"""\$\(\s*(?:echo|printf)\s+(?:-\w+\s+)?['"]?([A-Za-z0-9+/]{2,}={0,2})['"]?\s*\|\s*base64\s+(?:-d|--decode|-D)\s*\)"""
     r"""|`\s*(?:echo|printf)\s+(?:-\w+\s+)?['"]?([A-Za-z0-9+/]{2,}={0,2})['"]?\s*\|\s*base64\s+(?:-d|--decode|-D)\s*`"""
 )
 # a short token explicitly piped to a decoder is worth decoding even below min_token
-_B64_PIPED = re.compile(r"""([A-Za-z0-9+/]{4,}={0,2})['"]?\s*\|\s*base64\s+(?:-d|--decode|-D)\b""")
-_IFS = re.compile(r"\$\{IFS\}|\$IFS\b|\$\{IFS%\?\?\}")
-_EMPTY_EXPANSIONS = re.compile(r"\$@|\$\{\}|\$\*")
-_CONCAT = re.compile(r"""(['"])\s*\+\s*(['"])|(['"])\s*\.\s*(['"])""")
-_BACKSLASH = re.compile(r"\\(?=[A-Za-z0-9/.:_-])")
+_B64_PIPED = re2.compile(r"""([A-Za-z0-9+/]{4,}={0,2})['"]?\s*\|\s*base64\s+(?:-d|--decode|-D)\b""")
+_IFS = re2.compile(r"\$\{IFS\}|\$IFS\b|\$\{IFS%\?\?\}")
+_EMPTY_EXPANSIONS = re2.compile(r"\$@|\$\{\}|\$\*")
+_CONCAT = re2.compile(r"""(['"])\s*\+\s*(['"])|(['"])\s*\.\s*(['"])""")
+_BACKSLASH = re2.compile(r"\\([A-Za-z0-9/.:_-])")  # a backslash before a plain character means nothing
 _QUOTES = str.maketrans("", "", "'\"`")
-_ADJACENT_LITERALS = re.compile(r"""(?<=\w)(['"])\s*\1(?=\w)""")
-_CODE_SINK = re.compile(r"system|popen|subprocess|exec|eval|spawn|connect|socket|urlopen|requests\.|run\(|call\(")
-_SHELL_ASSIGN = re.compile(
+_EMPTY_LITERAL = re2.compile(r"""'\s*'|"\s*\"""")  # removed only between two word characters
+_CODE_SINK = re2.compile(r"system|popen|subprocess|exec|eval|spawn|connect|socket|urlopen|requests\.|run\(|call\(")
+_SHELL_ASSIGN = re2.compile(
     r"(?:^|[\s;&|(])(?:export\s+|local\s+|readonly\s+|declare\s+(?:-\w+\s+)?)?"
     r"([A-Za-z_][A-Za-z0-9_]{0,40})=(?:'([^'\n]*)'|\"([^\"\n]*)\"|([^\s;&|)'\"]*))"
 )
-_CODE_ASSIGN = re.compile(
+_CODE_ASSIGN = re2.compile(
     r"(?:^|[\s;])([A-Za-z_][A-Za-z0-9_]{0,40})\s*=\s*(?:'([^'\n]*)'|\"([^\"\n]*)\"|(\d{1,6})\b)"
 )
-_TOKEN = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")  # base64 (standard or url-safe) or hex candidates
+_TOKEN = re2.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")  # base64 (standard or url-safe) or hex candidates
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 _PRINTABLE_BYTES = bytes(range(32, 127)) + b"\t\n\r"
 _NON_TEXT = {c: None for c in range(32)} | {127: None}
-_QUOTED = re.compile(r"'([^'\n]{3,})'|\"([^\"\n]{3,})\"")
-_ROT13_HINT = re.compile(r"rot_?13|tr\s+['\"]?a-z[a-z-]*['\"]?\s+['\"]?n-z", re.I)
-_REVERSE_HINT = re.compile(r"\|\s*rev\b|\[::-1\]|\.reverse\(\)|\breverse\(")
+_QUOTED = re2.compile(r"'([^'\n]{3,})'|\"([^\"\n]{3,})\"")
+_ROT13_HINT = re2.compile(r"(?i)rot_?13|tr\s+['\"]?a-z[a-z-]*['\"]?\s+['\"]?n-z")
+_REVERSE_HINT = re2.compile(r"\|\s*rev\b|\[::-1\]|\.reverse\(\)|\breverse\(")
+# Where decoded text would be executed or decoded further: tokens nearest these are decoded first,
+# so decoys elsewhere in the text cannot spend the decode budget before the payload that runs.
+_SINK = re2.compile(
+    r"base(?:64|32)\s+(?:-\w*d\w*|--decode)|b(?:64|32|16)decode|xxd\s+-r|openssl\s+(?:enc|base64)|"
+    r"\beval\b|\b(?:ba|z|da|k)?sh\s+-\w*c|\bpython[0-9.]*\s+-\w*c|\b(?:perl|ruby|node)\s+-\w*e|"
+    r"\bexec\s*\(|os\.system|subprocess|popen|\$\(|`|\|\s*(?:sudo\s+)?(?:ba|z|da)?sh\b|"
+    r"fromhex|unhexlify|decompress|gunzip|zcat|\bsource\b"
+)
+_SHELL_REF = re2.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]{0,40})\}|\$([A-Za-z_][A-Za-z0-9_]{0,40})")
+_WORD = re2.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_MAX_NAME = 41  # names longer than this are not variables we track (as in _SHELL_ASSIGN)
+_GZIP_OUT = 1 << 20  # most bytes one gzip payload may inflate to
 
 
-def _decode_printable(raw: bytes) -> str | None:
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def _decode_printable(raw: bytes, max_out: int = _GZIP_OUT) -> str | None:
     """Return decoded text when the bytes look like text a human or a shell would read."""
     if len(raw) >= 2 and raw[:2] == b"\x1f\x8b":
         try:
-            raw = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(raw, 1 << 20)
+            raw = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(raw, max(1, min(_GZIP_OUT, max_out)))
         except zlib.error:
             return None
     if len(raw) < 6:
@@ -91,10 +115,6 @@ def _decode_printable(raw: bytes) -> str | None:
     return text
 
 
-_SHELL_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]{0,40})\}|\$([A-Za-z_][A-Za-z0-9_]{0,40})")
-_IDENTIFIER = re.compile(r"(?<![\w.'\"])([A-Za-z_][A-Za-z0-9_]{0,40})(?![\w'\"]|\s*=[^=])")
-
-
 def _b64_text(token: str) -> str | None:
     try:
         raw = base64.b64decode(token + "=" * (-len(token.rstrip("=")) % 4))
@@ -104,68 +124,172 @@ def _b64_text(token: str) -> str | None:
     return text if text and len(text.translate(_NON_TEXT)) == len(text) else None
 
 
-def _decoded_substitution(m: re.Match[str]) -> str:
+def _decoded_substitution(m: "re2._Match") -> str:
     decoded = _b64_text(m.group(1) or m.group(2))
     return decoded if decoded is not None else m.group(0)
 
 
-def _substitute_shell_vars(text: str) -> str:
+class _Capped:
+    """A replacement function that stops replacing once the output would grow past `cap` chars."""
+
+    def __init__(self, replace: Callable[["re2._Match"], str], size: int, cap: int) -> None:
+        self.replace, self.size, self.cap, self.hit = replace, size, cap, False
+
+    def __call__(self, m: "re2._Match") -> str:
+        original = m.group(0)
+        new = self.replace(m)
+        grown = self.size + len(new) - len(original)
+        if grown > self.cap:
+            self.hit = True
+            return original
+        self.size = grown
+        return new
+
+
+def _substitute_shell_vars(text: str, cap: int) -> tuple[str, bool]:
     assigned: dict[str, str] = {}
     for m in _SHELL_ASSIGN.finditer(text):
         value = m.group(2) if m.group(2) is not None else m.group(3) if m.group(3) is not None else m.group(4)
         assigned[m.group(1)] = value or ""
     if not assigned:
-        return text
+        return text, False
 
-    def sub(m: re.Match[str]) -> str:
-        name = m.group(1) or m.group(2)
-        return assigned.get(name, m.group(0))
+    def lookup(m: "re2._Match") -> str:
+        return assigned.get(m.group(1) or m.group(2), m.group(0))
 
+    hit = False
     for _ in range(3):  # values may reference each other
-        new = _SHELL_REF.sub(sub, text)
-        if new == text or len(new) > 4 * len(text) + 4096:
-            break
+        capped = _Capped(lookup, len(text), cap)
+        new = _SHELL_REF.sub(capped, text)
+        hit = hit or capped.hit
+        if new == text or capped.hit:
+            return new, hit
         text = new
-    return text
+    return text, hit
 
 
-def _substitute_code_vars(text: str) -> str:
+def _substitute_code_vars(text: str, cap: int) -> tuple[str, bool]:
     assigned: dict[str, str] = {}
     for m in _CODE_ASSIGN.finditer(text):
         value = next(g for g in m.groups()[1:] if g is not None)
         assigned[m.group(1)] = value
     if not assigned:
-        return text
+        return text, False
     # Replace uses only, not the assignments themselves: a name followed by '=' (not '==') is kept.
-    new = _IDENTIFIER.sub(lambda m: assigned.get(m.group(1), m.group(0)), text)
-    return new if len(new) <= 4 * len(text) + 4096 else text
+    pieces: list[str] = []
+    last, size, n = 0, len(text), len(text)
+    for m in _WORD.finditer(text):
+        start, end = m.span()
+        value = assigned.get(m.group(0))
+        if value is None or end - start > _MAX_NAME:
+            continue
+        if start and (_is_word(text[start - 1]) or text[start - 1] in ".'\""):
+            continue  # part of a longer word, an attribute or a string
+        if end < n and (_is_word(text[end]) or text[end] in "'\""):
+            continue
+        after = _skip_space(text, end)
+        if after + 1 < n and text[after] == "=" and text[after + 1] != "=":
+            continue  # the assignment itself
+        size += len(value) - (end - start)
+        if size > cap:
+            return "".join(pieces) + text[last:], True
+        pieces.append(text[last:start])
+        pieces.append(value)
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces), False
 
 
-def normalize_text(text: str, kind: str) -> str:
+def _skip_space(text: str, k: int) -> int:
+    """Index of the first non-whitespace character at or after k (linear in the whitespace run)."""
+    n = len(text)
+    while k < n:
+        chunk = text[k:k + 256]
+        stripped = chunk.lstrip()
+        k += len(chunk) - len(stripped)
+        if stripped:
+            break
+    return k
+
+
+def _remove_empty_literals(t: str) -> str:
+    """'xm' 'rig' -> 'xmrig': an empty pair of quotes between two word characters goes."""
+    pieces: list[str] = []
+    last = 0
+    for m in _EMPTY_LITERAL.finditer(t):
+        start, end = m.span()
+        if start and end < len(t) and _is_word(t[start - 1]) and _is_word(t[end]):
+            pieces.append(t[last:start])
+            last = end
+    if not pieces:
+        return t
+    pieces.append(t[last:])
+    return "".join(pieces)
+
+
+def _octal(m: "re2._Match") -> str:
+    return "".join(chr(int(o, 8)) for o in _OCT_ONE.findall(m.group(0)) if int(o, 8) < 256)
+
+
+def _char_codes(m: "re2._Match") -> str:
+    return "'" + "".join(chr(int(n) % 0x110000) for n in m.group(1).split(",") if n.strip().isdigit()) + "'"
+
+
+def normalize_text(text: str, kind: str, window: int = 1 << 20) -> str:
     """The text a shell or interpreter would effectively see, with quoting and escapes folded."""
+    return _normalize(text, kind, window)[0]
+
+
+def _normalize(text: str, kind: str, window: int) -> tuple[str, bool]:
+    """Normalized text, windowed when long (linear either way); True when a size cap cut it short."""
+    if len(text) <= window:
+        return _normalize_piece(text, kind)
+    pieces: list[str] = []
+    capped = False
+    for start, end in _windows(text, window):
+        piece, hit = _normalize_piece(text[start:end], kind)
+        pieces.append(piece)
+        capped = capped or hit
+    return "".join(pieces), capped
+
+
+def _windows(text: str, window: int) -> Iterator[tuple[int, int]]:
+    """Spans of at most `window` chars, cut after a newline when there is one in the second half."""
+    start, n = 0, len(text)
+    while start < n:
+        end = min(n, start + window)
+        if end < n:
+            newline = text.rfind("\n", start + window // 2, end)
+            if newline != -1:
+                end = newline + 1
+        yield start, end
+        start = end
+
+
+def _normalize_piece(text: str, kind: str) -> tuple[str, bool]:
     t = text
+    capped = False
+    cap = 4 * len(text) + 65536  # variable substitution may grow the text this much, no more
     if "\\\n" in t or "\\\r\n" in t:
-        t = _LINE_CONT.sub("", t)
+        t = t.replace("\\\r\n", "").replace("\\\n", "")
     if "\\" in t:
         t = _HEX_ESC.sub(lambda m: chr(int(m.group(1), 16)), t)
         t = _UNI_ESC.sub(lambda m: chr(int(m.group(1), 16)), t)
-        t = _OCT_ESC.sub(lambda m: "".join(chr(int(o, 8)) for o in re.findall(r"\\0?([0-7]{3})", m.group(0))
-                                             if int(o, 8) < 256), t)
+        t = _OCT_ESC.sub(_octal, t)
     if "%" in t:
         t = _URL_ESC.sub(lambda m: bytes.fromhex(m.group(0).replace("%", "")).decode("latin-1"), t)
     if "chr(" in t or "char(" in t:
         t = _CHR_CALL.sub(lambda m: "'" + chr(int(m.group(1), 0) % 256) + "'", t)
     if "fromCharCode" in t:
-        t = _FROM_CHARCODE.sub(lambda m: "'" + "".join(chr(int(n) % 0x110000) for n in m.group(1).split(",")
-                                                        if n.strip().isdigit()) + "'", t)
+        t = _FROM_CHARCODE.sub(_char_codes, t)
     if "$'" in t:
         t = t.replace("$'", "'")
     if "=" in t:
         if kind != "code":
             if "$" in t:
-                t = _substitute_shell_vars(t)
+                t, capped = _substitute_shell_vars(t, cap)
         elif _CODE_SINK.search(t):  # names only matter where a string reaches a shell, exec or socket
-            t = _substitute_code_vars(t)
+            t, capped = _substitute_code_vars(t, cap)
     if "$(" in t or "`" in t:
         if "base64" in t:
             t = _B64_SUBST.sub(_decoded_substitution, t)
@@ -183,96 +307,167 @@ def normalize_text(text: str, kind: str) -> str:
             # argv lists handed to subprocess read as the command line they become
             t = t.replace("', '", " ").replace('", "', " ").translate(_QUOTES)
         else:
-            t = _ADJACENT_LITERALS.sub("", t)  # 'xm' 'rig' -> 'xmrig'; other quotes are syntax
+            t = _remove_empty_literals(t)
     if "\\" in t:
-        t = _BACKSLASH.sub("", t)
-    return t
+        t = _BACKSLASH.sub(lambda m: m.group(1), t)
+    return t, capped
 
 
-def _payloads(text: str, limits: Limits) -> Iterator[tuple[int, int, str, str]]:
-    """Encoded payloads in `text`: (start, end, decoded text, encoding)."""
-    if len(text) > limits.max_text:
-        return
+# A candidate payload: (distance to the nearest sink, view number, start, end, token or None, hint)
+_Candidate = tuple[int, int, int, int, str, str]
+_FAR = 1 << 62
+
+
+def _candidates(text: str, view: int, limits: Limits) -> list[_Candidate]:
+    """Encoded payloads that may be in `text`, not yet decoded (finding them is one linear pass each)."""
+    sinks = [m.start() for m in _SINK.finditer(text)]
+
+    def distance(start: int, end: int) -> int:
+        if not sinks:
+            return _FAR
+        i = bisect.bisect_left(sinks, start)
+        after = sinks[i] - end if i < len(sinks) else _FAR
+        before = start - sinks[i - 1] if i else _FAR
+        return max(0, min(after, before)) // 16  # near is near: ties go to the original view, then text order
+
+    found: list[_Candidate] = []
     for m in _TOKEN.finditer(text):
-        token = m.group(0)
-        if len(token) < limits.min_token:
-            continue
-        digits = token[2:] if token[:2] in ("0x", "0X") else token
-        if len(digits) % 2 == 0 and _HEX_DIGITS.issuperset(digits):
-            decoded = _decode_printable(bytes.fromhex(digits))
-            if decoded is not None:
-                yield m.start(), m.end(), decoded, "hex"
-                continue
-        core = token.rstrip("=")
-        if ("+" in core or "/" in core) and ("-" in core or "_" in core):
-            continue  # mixes both alphabets: a path or an identifier, not base64
-        padded = core + "=" * (-len(core) % 4)
-        try:
-            raw = base64.urlsafe_b64decode(padded) if ("-" in core or "_" in core) else base64.b64decode(padded)
-        except (binascii.Error, ValueError):
-            continue
-        decoded = _decode_printable(raw)
-        if decoded is not None:
-            yield m.start(), m.end(), decoded, "base64"
+        start, end = m.span()
+        found.append((distance(start, end), view, start, end, m.group(0), "token"))
     # cheap substring checks first: most commands mention neither
     if "base64" in text:
         for m in _B64_PIPED.finditer(text):
-            if len(m.group(1)) < limits.min_token:  # longer tokens were decoded above
-                decoded = _b64_text(m.group(1))
-                if decoded is not None:
-                    yield m.start(1), m.end(1), decoded, "base64"
-    if ("rot" in text or "tr " in text) and _ROT13_HINT.search(text):
-        yield 0, len(text), codecs.decode(text, "rot13"), "rot13"
+            if len(m.group(1)) < limits.min_token:  # longer tokens were found above
+                found.append((0, view, m.start(1), m.end(1), m.group(1), "piped"))
+    if ("rot" in text or "tr " in text or "TR " in text) and _ROT13_HINT.search(text):
+        found.append((0, view, 0, len(text), "", "rot13"))
     if ("rev" in text or "[::-1]" in text) and _REVERSE_HINT.search(text):
-        literals = [a or b for a, b in _QUOTED.findall(text)]
-        flipped = "\n".join(s[::-1] for s in literals) if literals else text[::-1]
-        yield 0, len(text), flipped, "reversed"
+        found.append((0, view, 0, len(text), "", "reversed"))
+    return found
 
 
-def derive(segment: Segment, limits: Limits = Limits()) -> list[Segment]:
-    """All derived segments of an action segment (not including the segment itself)."""
-    if segment.kind not in DERIVE_KINDS or len(segment.text) > limits.max_text:
+def _decode(candidate: _Candidate, text: str, budget: Budget) -> tuple[str, str] | None:
+    """(decoded text, encoding) of one candidate, or None when it is not an encoded text."""
+    *_, token, hint = candidate
+    if hint == "rot13":
+        return codecs.decode(text, "rot13"), "rot13"
+    if hint == "reversed":
+        literals = [m.group(1) or m.group(2) for m in _QUOTED.finditer(text)]
+        return ("\n".join(s[::-1] for s in literals) if literals else text[::-1]), "reversed"
+    if hint == "piped":
+        decoded = _b64_text(token)
+        return (decoded, "base64") if decoded is not None else None
+    digits = token[2:] if token[:2] in ("0x", "0X") else token
+    if len(digits) % 2 == 0 and _HEX_DIGITS.issuperset(digits):
+        decoded = _decode_printable(bytes.fromhex(digits), budget.remaining)
+        if decoded is not None:
+            return decoded, "hex"
+    core = token.rstrip("=")
+    if ("+" in core or "/" in core) and ("-" in core or "_" in core):
+        return None  # mixes both alphabets: a path or an identifier, not base64
+    padded = core + "=" * (-len(core) % 4)
+    try:
+        raw = base64.urlsafe_b64decode(padded) if ("-" in core or "_" in core) else base64.b64decode(padded)
+    except (binascii.Error, ValueError):
+        return None
+    decoded = _decode_printable(raw, budget.remaining)
+    return (decoded, "base64") if decoded is not None else None
+
+
+def derive(segment: Segment, limits: Limits = Limits(), budget: Budget | None = None) -> list[Segment]:
+    """All derived segments of an action segment (not including the segment itself).
+
+    `budget` is the record's work budget (see `Budget`); where a limit cuts the analysis short it
+    notes why, so the caller can refuse to call the record clean.
+    """
+    if segment.kind not in DERIVE_KINDS:
         return []
+    if budget is None:
+        budget = Budget.for_texts((segment.text,), limits.work_per_char, limits.work_floor)
     out: list[Segment] = []
-    _derive_into(segment, limits, out, segment.depth)
+    if budget.exhausted:
+        budget.note("work_budget", segment)
+    else:
+        _derive_into(segment, limits, out, segment.depth, budget)
     return out
 
 
-def _derive_into(seg: Segment, limits: Limits, out: list[Segment], depth: int) -> None:
-    if depth >= limits.max_depth or len(out) >= limits.max_derived:
+def _derive_into(seg: Segment, limits: Limits, out: list[Segment], depth: int, budget: Budget) -> None:
+    if depth >= limits.max_depth:
+        if _first_decodable(_candidates(seg.text, 0, limits), [seg.text], budget) is not None:
+            budget.note("decode_depth", seg)
+        return
+    if len(out) >= limits.max_derived:
+        return
+    if not budget.spend(len(seg.text)):
+        budget.note("work_budget", seg)
         return
     # Span in the original field that a finding in a derived segment points at.
     span_start, span_end = (seg.start, seg.end) if seg.decoded_from else (seg.start, seg.start + len(seg.text))
-    normalized = normalize_text(seg.text, seg.kind)
+    normalized, capped = _normalize(seg.text, seg.kind, limits.max_text)
+    if capped:
+        budget.note("substitution_cap", seg)
     views = [seg.text]
     if normalized != seg.text:
+        if not budget.spend(len(normalized)):
+            budget.note("work_budget", seg)
+            return
         how = f"{seg.decoded_from}+normalized" if seg.decoded_from else "normalized"
         view = seg._replace(text=normalized, start=span_start, end=span_end, decoded_from=how, depth=depth + 1)
         out.append(view)
         views.append(normalized)
+    candidates = sorted(c for v, text in enumerate(views) for c in _candidates(text, v, limits))
     seen: set[str] = set()
-    for view_text in views:
-        for start, end, decoded, how in _payloads(view_text, limits):
-            if decoded in seen or len(out) >= limits.max_derived:
-                continue
-            seen.add(decoded)
-            if seg.decoded_from or view_text is not seg.text:
-                o_start, o_end = span_start, span_end  # positions inside derived text are not original ones
-            else:
-                o_start, o_end = seg.start + start, seg.start + end
-            tag = f"{seg.decoded_from}>{how}" if seg.decoded_from else how
-            child = seg._replace(text=decoded, start=o_start, end=o_end, decoded_from=tag, depth=depth + 1)
-            out.append(child)
-            _derive_into(child, limits, out, depth + 1)
+    for k, candidate in enumerate(candidates):
+        if len(out) >= limits.max_derived:
+            if _first_decodable(candidates[k:], views, budget, seen) is not None:
+                budget.note("decode_budget", seg)
+            return
+        _, v, start, end, token, _ = candidate
+        if not budget.spend(len(token) or len(views[v])):
+            budget.note("work_budget", seg)
+            return
+        result = _decode(candidate, views[v], budget)
+        if result is None or result[0] in seen:
+            continue
+        decoded, how = result
+        seen.add(decoded)
+        if not budget.spend(len(decoded)):
+            budget.note("work_budget", seg)
+            return
+        if seg.decoded_from or v:
+            o_start, o_end = span_start, span_end  # positions inside derived text are not original ones
+        else:
+            o_start, o_end = seg.start + start, seg.start + end
+        tag = f"{seg.decoded_from}>{how}" if seg.decoded_from else how
+        child = seg._replace(text=decoded, start=o_start, end=o_end, decoded_from=tag, depth=depth + 1)
+        out.append(child)
+        _derive_into(child, limits, out, depth + 1, budget)
+        if budget.exhausted:
+            return
 
 
-_RUNS_FILE = re.compile(
+def _first_decodable(candidates: list[_Candidate], views: list[str], budget: Budget,
+                     seen: set[str] = frozenset()) -> tuple[str, str] | None:  # type: ignore[assignment]
+    """The first candidate that decodes to new text (spending budget on the tries), or None."""
+    for candidate in sorted(candidates):
+        if candidate[5] in ("rot13", "reversed"):
+            continue  # always "decode"; only a real encoded token left behind counts
+        if not budget.spend(len(candidate[4])):
+            return None
+        result = _decode(candidate, views[candidate[1]], budget)
+        if result is not None and result[0] not in seen:
+            return result
+    return None
+
+
+_RUNS_FILE = re2.compile(
     r"(?:^|[\s;&|(])(?:sudo\s+|nohup\s+|exec\s+)*(?:(?:ba|z|da)?sh|source|\.|python[0-9.]*|perl|ruby|node|php)\s+"
     r"(?:-\S+\s+)*([^\s;&|]+)|(?:^|[;&|(]|\bthen|\bdo|sudo|nohup|exec)\s*([\w.~-]*/[^\s;&|)]+)",
 )
 _CODE_EXTS = (".py", ".pl", ".rb", ".js", ".php")
 # Files the system runs by itself: writing one is as good as running it.
-_AUTOSTART = re.compile(
+_AUTOSTART = re2.compile(
     r"(^|/)(etc/cron[^/]*/|var/spool/cron/|etc/crontab$|etc/systemd/|\.config/systemd/|lib/systemd/|etc/init\.d/|"
     r"etc/rc\.local$|etc/profile(\.d/|$)|\.bashrc$|\.bash_profile$|\.profile$|\.zshrc$|\.bash_login$|"
     r"etc/update-motd\.d/|etc/ld\.so\.preload$|\.ssh/rc$|etc/xdg/autostart/|\.config/autostart/)"
@@ -283,10 +478,13 @@ def link_scripts(segments: list[Segment]) -> list[Segment]:
     """Files written by a tool and later executed, as the shell or code that runs.
 
     The derived segment takes the step of the execution (so sequence rules see it when it runs)
-    and the location of the write (so evidence points at the script's text).
+    and the location of the write (so evidence points at the script's text). A script run many
+    times is linked at its first and its last run only: the same text twice more would add work
+    (a 400 KB script run in a loop) and nothing a rule could see.
     """
     written: dict[str, Segment] = {}
     out: list[Segment] = []
+    runs: dict[int, list[Segment]] = {}  # id of the write -> [linked at first run, linked at last run]
     for seg in segments:
         if seg.kind == "file" and seg.path:
             written[seg.path.rsplit("/", 1)[-1]] = seg
@@ -300,6 +498,13 @@ def link_scripts(segments: list[Segment]) -> list[Segment]:
                 if script is None:
                     continue
                 kind = "code" if script.path and script.path.endswith(_CODE_EXTS) else "shell"
-                out.append(script._replace(kind=kind, decoded_from=f"script:{script.path}", step=seg.step,
-                                   start=script.start, end=script.start + len(script.text)))
+                linked = script._replace(kind=kind, decoded_from=f"script:{script.path}", step=seg.step,
+                                         start=script.start, end=script.start + len(script.text))
+                seen = runs.setdefault(id(script), [])
+                if not seen:
+                    seen.append(linked)
+                    out.append(linked)
+                elif seen[0].step != seg.step:
+                    seen[1:] = [linked]
+    out.extend(linked for first, *last in runs.values() for linked in last)
     return out

@@ -8,7 +8,6 @@ Structural validation happens before this (see `safefilter.schema`); this module
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -31,7 +30,8 @@ PATH_KEYS = ("path", "file_path", "filename", "file", "filepath", "target_file")
 PATH_KEY_SET = frozenset(PATH_KEYS)
 FILE_CONTENT_KEY_SET = frozenset(FILE_CONTENT_KEYS)
 TASK_ROLES = frozenset(("system", "user", "developer", "human"))
-FENCE = re.compile(r"```[ \t]*(bash|sh|shell|console|zsh|python|py|python3)?[ \t]*\n(.*?)```", re.S)
+#: Languages of the fenced blocks read as actions (what follows ``` on the opening line).
+FENCE_LANGS = frozenset(("bash", "sh", "shell", "console", "zsh", "python", "py", "python3"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,12 +201,49 @@ def _fenced_blocks(content: Any, index: int, step: int) -> Iterator[Segment]:
     for text, field in _content_texts(content):
         if "```" not in text:
             continue
-        for m in FENCE.finditer(text):
-            lang = (m.group(1) or "").lower()
+        for lang, start, end in fences(text):
             if not lang:
                 continue
             kind = "code" if lang.startswith("py") else "shell"
-            yield Segment(kind, m.group(2), index, field, None, m.start(2), m.end(2), step=step)
+            yield Segment(kind, text[start:end], index, field, None, start, end, step=step)
+
+
+def fences(text: str) -> Iterator[tuple[str, int, int]]:
+    """Fenced blocks as (language, body start, body end), in one linear pass.
+
+    A block opens with ``` then an optional language from FENCE_LANGS on a line of its own (blanks
+    around it allowed) and closes at the next ```. A hand-written scanner rather than a regex: the
+    regex form backtracked quadratically on long runs of blanks after ```.
+    """
+    n = len(text)
+    i = text.find("```")
+    while i != -1:
+        k = _skip_blanks(text, i + 3)
+        word_end = k
+        while word_end < n and word_end - k <= 8 and text[word_end].isalnum():
+            word_end += 1
+        lang = text[k:word_end]
+        after = _skip_blanks(text, word_end)
+        if (not lang or lang in FENCE_LANGS) and after < n and text[after] == "\n":
+            close = text.find("```", after + 1)
+            if close == -1:
+                return  # no closing fence anywhere after: no later opening can close either
+            yield lang, after + 1, close
+            i = text.find("```", close + 3)
+        else:
+            i = text.find("```", i + 1)
+
+
+def _skip_blanks(text: str, k: int) -> int:
+    """Index of the first character at or after k that is not a space or tab (linear in the run)."""
+    n = len(text)
+    while k < n:
+        chunk = text[k:k + 256]
+        stripped = chunk.lstrip(" \t")
+        k += len(chunk) - len(stripped)
+        if stripped:
+            break
+    return k
 
 
 def _tool_call(name: str, arguments: Any, index: int, call_id: Any, prefix: str, step: int) -> Iterator[Segment]:
