@@ -25,6 +25,7 @@ import orjson
 from . import __version__
 from .config import config_sha256, load_config, resolve_config
 from .errors import SafeFilterError
+from .faults import is_system_fault
 from .scanner import Scanner, ScanResult, record_id
 
 if TYPE_CHECKING:
@@ -154,15 +155,22 @@ class SafetyColumns:
 
 
 def _scan(scanner: Scanner, pairs: list[tuple[dict[str, Any], str]]) -> list[ScanResult]:
-    """scan_records, but an unexpected failure on one odd row is reported on that row only."""
+    """scan_records, but an unexpected failure on one odd row is reported on that row only.
+
+    System faults (a broken model or device, out of memory) are not a row's problem: they stop the map.
+    """
     try:
         return scanner.scan_records(pairs)
-    except Exception:  # noqa: BLE001 - narrowed below, row by row
+    except Exception as exc:  # noqa: BLE001 - narrowed below, row by row
+        if is_system_fault(exc):
+            raise
         results = []
         for record, rid in pairs:
             try:
                 results.extend(scanner.scan_records([(record, rid)]))
             except Exception as exc:  # noqa: BLE001 - becomes this row's `error` value
+                if is_system_fault(exc):
+                    raise
                 results.append(ScanResult(rid, error=f"row could not be scanned: {type(exc).__name__}: {exc}"))
         return results
 

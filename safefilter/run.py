@@ -24,6 +24,7 @@ import orjson
 from .atomic import describe_os_error, fsync_dir
 from .cards import write_cards
 from .errors import OutputError, SafeFilterError
+from .faults import FailureBudget
 from .io import OUTPUT_KINDS, InputRecord, ShardWriter, expand_inputs, invalid_row, read_file
 from .manifest import build_manifest, detector_hashes, read_manifest, write_manifest
 from .normalize import Limits
@@ -46,7 +47,11 @@ class RunSummary:
 
 
 def build_scanner(config: dict[str, Any]) -> Scanner:
-    """The scanner a config describes; every runtime builds it through here."""
+    """The scanner a config describes, ready: every runtime builds it through here, before its first record.
+
+    `Scanner.ready()` loads the model, checks the device and that rules are loaded, so a broken
+    system fails here with one DetectorError (or RuleError), not once per record.
+    """
     policy_cfg, allow = config["policy"], config["allowlist"]
     policy = Policy(
         requested_is_unsafe=policy_cfg["requested_is_unsafe"],
@@ -63,11 +68,15 @@ def build_scanner(config: dict[str, Any]) -> Scanner:
                                  include_experimental=config["rules"]["include_experimental"])
     if config["classifier"]["enabled"]:
         scanner.detectors.append(build_classifier(config["classifier"]))
-    return scanner
+    scanner.failure_budget = FailureBudget.from_config(config["limits"])
+    return scanner.ready()
 
 
 def build_classifier(cfg: dict[str, Any]) -> Any:
-    """The classifier detector a config's `classifier` section describes; fails early if the model is missing."""
+    """The classifier detector a config's `classifier` section describes; fails early if the model is missing.
+
+    Not yet loaded: `Scanner.ready()` (called by `build_scanner`) loads and checks it.
+    """
     from .classifier import ClassifierDetector, resolve_model
 
     return ClassifierDetector(
@@ -271,6 +280,9 @@ def _flush(scanner: Scanner, batch: list[InputRecord], label: str, outputs: _Out
         pause_for_tests()
         ids = [record_id(item.record, label, item.line) for item in valid]
         results = scanner.scan_records([(item.record, rid) for item, rid in zip(valid, ids)])
+    if scanner.failure_budget is not None:  # too many detector failures: a broken detector, stop the run
+        scanned = sum(r.verdict is not None or r.failed_detector is not None for r in results)
+        scanner.failure_budget.add(scanned, [r.error or "" for r in results if r.failed_detector])
     in_order = iter(results)
     for item in batch:
         if item.error is not None:  # unreadable: written where it was read, whatever the batch size

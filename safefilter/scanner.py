@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Iterable, Protocol, Sequence
 
-from .errors import RecordError
+from .errors import DetectorError, RecordError
+from .faults import FailureBudget, is_system_fault
 from .normalize import Limits, Trajectory, derive, link_scripts
 from .policy import Policy
 from .rules.engine import RuleEngine
@@ -36,13 +37,26 @@ class Prepared:
     segments: tuple[Segment, ...]
 
 
+class _DetectorFailed(Exception):
+    """A detector raised on a batch; carries its name so the record's error can say which."""
+
+    def __init__(self, detector: str, exc: BaseException) -> None:
+        super().__init__(f"detector {detector!r} failed on this record: {type(exc).__name__}: {exc}")
+        self.detector = detector
+
+
 @dataclass(frozen=True, slots=True)
 class ScanResult:
-    """What a scan produced for one record: a verdict, or the reason it could not be read."""
+    """What a scan produced for one record: a verdict, or the reason it could not be read or scanned.
+
+    `failed_detector` names the detector that raised on the record (the record was readable; the
+    run counts these against `limits.max_detector_failure_share`); None for an unreadable record.
+    """
 
     record_id: str
     verdict: Verdict | None = None
     error: str | None = None
+    failed_detector: str | None = None
 
 
 class RuleDetector:
@@ -50,6 +64,13 @@ class RuleDetector:
 
     def __init__(self, rules: Sequence[Rule]) -> None:
         self.engine = RuleEngine(rules)
+
+    def ready(self) -> None:
+        """A rule detector without rules would pass every record as clean: DetectorError."""
+        if not self.engine.rules:
+            raise DetectorError("no rules are loaded (rules.packs gives none that are enabled); name `builtin` or "
+                                "pack files in rules.packs, or set rules.include_experimental=true if every rule "
+                                "is experimental")
 
     def requested_categories(self, task: str) -> frozenset[str]:
         """Categories the task asks for, by the packs' `requested_when` phrases."""
@@ -68,14 +89,29 @@ def record_id(record: Any, source: str, line: int) -> str:
 
 
 class Scanner:
-    """Detectors plus policy. Picklable: compiled state is rebuilt in each worker."""
+    """Detectors plus policy. Picklable: compiled state is rebuilt in each worker.
+
+    Call `ready()` before the first record: it builds every detector (model loaded, device checked,
+    rules present), so a broken system stops with one DetectorError instead of failing each record.
+    `failure_budget`, when set (a run sets it from `limits`), is what the run loop counts detector
+    failures against.
+    """
 
     def __init__(self, detectors: Sequence[Detector], policy: Policy, *, limits: Limits = Limits(),
-                 packs: Sequence[RulePack] = ()) -> None:
+                 packs: Sequence[RulePack] = (), failure_budget: FailureBudget | None = None) -> None:
         self.detectors = list(detectors)
         self.policy = policy
         self.limits = limits
         self.packs = list(packs)
+        self.failure_budget = failure_budget
+
+    def ready(self) -> "Scanner":
+        """Build and check every detector now; raises DetectorError (or RuleError) if one cannot work."""
+        for detector in self.detectors:
+            check = getattr(detector, "ready", None)
+            if check is not None:
+                check()
+        return self
 
     @classmethod
     def from_rules(cls, pack_paths: Iterable[str] = ("builtin",), *, policy: Policy | None = None,
@@ -112,31 +148,38 @@ class Scanner:
                 results[i] = ScanResult(rid, error="record is nested too deeply to read")
         if not prepared:
             return results
+        per_record: list[list[Finding] | _DetectorFailed]
         try:
-            per_record = self._detect(prepared)
-        except Exception:
+            per_record = list(self._detect(prepared))
+        except _DetectorFailed:
             # One record broke a detector: scan one by one so only that record is set aside.
             per_record = []
             for item in prepared:
                 try:
                     per_record.append(self._detect([item])[0])
-                except Exception as exc:  # noqa: BLE001 - reported per record, never swallowed
-                    per_record.append(f"detector failed on this record: {type(exc).__name__}: {exc}")
+                except _DetectorFailed as failed:
+                    per_record.append(failed)
         for j, i in enumerate(slots):
             outcome = per_record[j]
-            if isinstance(outcome, str):
-                results[i] = ScanResult(results[i].record_id, error=outcome)
+            if isinstance(outcome, _DetectorFailed):
+                results[i] = ScanResult(results[i].record_id, error=str(outcome), failed_detector=outcome.detector)
             else:
                 results[i] = ScanResult(results[i].record_id, verdict=self.policy.decide(outcome))
         return results
 
     def _detect(self, prepared: Sequence[Prepared]) -> list[list[Finding]]:
+        """Findings per item from every detector; a system fault propagates, any other raise is _DetectorFailed."""
         results: list[list[Finding]] = [[] for _ in prepared]
         for detector in self.detectors:
-            if detector.name == "classifier":
-                found = self._classify(detector, prepared, results)
-            else:
-                found = detector.detect_batch(prepared)
+            try:
+                if detector.name == "classifier":
+                    found = self._classify(detector, prepared, results)
+                else:
+                    found = detector.detect_batch(prepared)
+            except Exception as exc:  # noqa: BLE001 - sorted: system faults stop the run, the rest are per record
+                if is_system_fault(exc):
+                    raise
+                raise _DetectorFailed(detector.name, exc) from exc
             for j, findings in enumerate(found):
                 results[j].extend(findings)
         return results
@@ -146,9 +189,9 @@ class Scanner:
         """Run the classifier after the rules: gated on their verdicts, requested-ness from their phrases."""
         skip = None
         if getattr(detector, "gate", "all") == "undecided" and self.policy.combine != "classifier":
-            skip = {item.trajectory.id for item, found in zip(prepared, so_far)
-                    if found and self.policy.decide(found).unsafe}
-        found = detector.detect_batch(prepared, skip_ids=skip)
+            # by position: ids can repeat within a batch, and a flagged twin must not excuse the other
+            skip = {j for j, found in enumerate(so_far) if found and self.policy.decide(found).unsafe}
+        found = detector.detect_batch(prepared, skip=skip)
         rules = next((d for d in self.detectors if isinstance(d, RuleDetector)), None)
         if rules is None:
             return found

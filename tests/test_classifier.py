@@ -109,7 +109,7 @@ def test_detector_findings(trained, tmp_path):
     assert f.message_index == 4 and f.tool_call_id == "c2" and f.end == f.start + len("nmap -sV 10.0.0.0/24")
     # the gate: trajectories the rules already flagged are skipped
     gated = ClassifierDetector(model_dir, device="cpu", gate="undecided")
-    assert gated.detect_batch([prepared], skip_ids={"t1"}) == [[]]
+    assert gated.detect_batch([prepared], skip={0}) == [[]]
     assert len(gated.detect_batch([prepared])[0]) == len(findings)
     # the default thresholds (calibrated) can be overridden per category
     strict = ClassifierDetector(model_dir, device="cpu", thresholds={c: 1.01 for c in LABELS})

@@ -17,16 +17,20 @@ A category whose probability reaches its threshold (``thresholds.json`` of the m
 ``thresholds`` override) gives one Finding with ``detector="classifier"`` and the probability as
 its score.
 
-Gate: ``gate="all"`` classifies every action. ``gate="undecided"`` skips the trajectories whose
-ids are in ``skip_ids`` -- the ids the rules already flagged. Pass them per call
-(``detect_batch(items, skip_ids=...)``) or set the ``skip_ids`` attribute; without ids, the
-``undecided`` gate classifies everything. Skipped trajectories get no classifier findings.
+Gate: ``gate="all"`` classifies every action. ``gate="undecided"`` skips the items whose
+positions in the batch are in ``skip`` -- those the rules already flagged
+(``detect_batch(items, skip={0, 3})``); without ``skip``, the ``undecided`` gate classifies
+everything. Skipped trajectories get no classifier findings. Positions, not trajectory ids: two
+records may share an id, and one being flagged must not let the other pass unclassified.
+
+Build before use: `ready()` loads the model, checks the device and runs one test inference, so a
+broken model stops a run before its first record (ModelLoadError) instead of failing each record.
+A load that failed is remembered and raised again, never retried per batch.
 
 Picklable: the loaded model is dropped in ``__getstate__`` and reloaded lazily in each worker.
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
@@ -34,7 +38,7 @@ from typing import Any, Collection, Mapping, Sequence
 
 from .inputs import model_input
 from ..types import Finding, Segment, Severity
-from .model import Classifier, check_model_dir, load_classifier
+from .model import Classifier, ModelLoadError, check_model_dir, load_classifier, read_training_config
 
 __all__ = ["ClassifierDetector", "ACTION_KINDS", "GATES"]
 
@@ -91,20 +95,33 @@ class ClassifierDetector:
         self.threshold_override = dict(thresholds or {})
         self.severity = severity
         self.cache_size = cache_size
-        self.skip_ids: Collection[str] | None = None
         self._classifier = classifier
+        self._load_error: ModelLoadError | None = None
         self._context: str | None = None
 
     # ------------------------------------------------------------------ lifecycle
     @property
     def classifier(self) -> Classifier:
         if self._classifier is None:
-            self._classifier = load_classifier(self.model_dir, device=self.device, cache_size=self.cache_size)
+            if self._load_error is not None:  # failed once: the same error, not another load per batch
+                raise self._load_error
+            try:
+                self._classifier = load_classifier(self.model_dir, device=self.device, cache_size=self.cache_size)
+            except ModelLoadError as exc:
+                self._load_error = exc
+                raise
         return self._classifier
+
+    def ready(self) -> None:
+        """Load the model, check device, labels and thresholds, run one inference: ModelLoadError if broken."""
+        clf = self.classifier
+        _ = self.context
+        clf.self_test()
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["_classifier"] = None  # weights and cache stay behind; each worker reloads lazily
+        state["_load_error"] = None
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -120,9 +137,7 @@ class ClassifierDetector:
     def context(self) -> str:
         """The input context the model was trained with (`training_config.json`), "none" by default."""
         if self._context is None:
-            f = self.model_dir / "training_config.json"
-            data = json.loads(f.read_text()) if f.is_file() else {}
-            self._context = str(data.get("input_context", "none"))
+            self._context = str(read_training_config(self.model_dir).get("input_context", "none"))
         return self._context
 
     def _inputs(self, item: Any) -> list[tuple[Segment, str]]:
@@ -155,11 +170,11 @@ class ClassifierDetector:
         return out
 
     # ------------------------------------------------------------------ detection
-    def detect_batch(self, items: Sequence[Any], *, skip_ids: Collection[str] | None = None) -> list[list[Finding]]:
-        skip = skip_ids if skip_ids is not None else self.skip_ids
+    def detect_batch(self, items: Sequence[Any], *, skip: Collection[int] | None = None) -> list[list[Finding]]:
+        """Findings per item; with the `undecided` gate, items at the positions in `skip` are not classified."""
         per_item: list[list[tuple[Segment, str]]] = []
-        for item in items:
-            if self.gate == "undecided" and skip and item.trajectory.id in skip:
+        for j, item in enumerate(items):
+            if self.gate == "undecided" and skip and j in skip:
                 per_item.append([])
             else:
                 per_item.append(self._inputs(item))

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..errors import DetectorError
 from ..training.data import LABELS
+from ..types import CATEGORIES
 
 __all__ = ["Classifier", "ModelLoadError", "resolve_model", "builtin_model_dir", "BUILTIN_MODEL", "load_classifier", "tiny_model_dir", "save_model_dir",
            "pick_device", "DEFAULT_THRESHOLD", "TRAIN_COMMAND"]
@@ -55,12 +56,30 @@ class _quiet_hf:
             hf_logging.enable_progress_bar()
 
 
-def pick_device(device: str = "auto"):
+def pick_device(device: str = "auto", *, setting: str = "device"):
+    """The torch device for `device`; ModelLoadError, naming `setting`, when this machine has no such device."""
     import torch
 
     if device in (None, "auto"):
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError, TypeError) as exc:
+        raise ModelLoadError(f"{setting}={device!r} is not a device torch knows ({exc}); "
+                             f"set {setting}=cpu or auto") from None
+    if dev.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise ModelLoadError(f"{setting}={device} but torch finds no CUDA device on this machine "
+                                 f"(torch {torch.__version__}); set {setting}=cpu or auto")
+        if dev.index is not None and dev.index >= count:
+            raise ModelLoadError(f"{setting}={device} but this machine has {count} CUDA device(s) "
+                                 f"(cuda:0 to cuda:{count - 1}); set {setting} to one of them, or auto")
+    elif dev.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ModelLoadError(f"{setting}={device} but MPS is not available here; set {setting}=cpu or auto")
+    elif dev.type not in ("cpu", "cuda", "mps"):
+        raise ModelLoadError(f"{setting}={device}: only cpu, cuda, cuda:N, mps and auto are supported")
+    return dev
 
 
 def _missing(model_dir: Path, what: str) -> ModelLoadError:
@@ -98,29 +117,82 @@ def check_model_dir(model_dir: str | os.PathLike[str]) -> Path:
     return path
 
 
+def _read_json(f: Path) -> Any:
+    try:
+        return json.loads(f.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ModelLoadError(f"classifier model file {f} cannot be read as JSON ({type(exc).__name__}: {exc}). "
+                             f"Re-create the model with `{TRAIN_COMMAND}`.") from None
+
+
+def read_training_config(model_dir: Path) -> dict[str, Any]:
+    """training_config.json of a model directory ({} when absent); ModelLoadError when unreadable."""
+    f = Path(model_dir) / "training_config.json"
+    if not f.is_file():
+        return {}
+    data = _read_json(f)
+    if not isinstance(data, dict):
+        raise ModelLoadError(f"classifier model file {f} holds {type(data).__name__}, not a mapping. "
+                             f"Re-create the model with `{TRAIN_COMMAND}`.")
+    return data
+
+
 def read_labels(model_dir: Path, config: Any = None) -> tuple[str, ...]:
+    """Category order of the logits: labels.json, else the config's id2label, else the four categories.
+
+    ModelLoadError unless they are the four categories, each once (any order).
+    """
     f = model_dir / "labels.json"
     if f.is_file():
-        labels = json.loads(f.read_text())
-        if isinstance(labels, dict):  # {"0": "tunneling", ...} or {"labels": [...]}
-            labels = labels.get("labels") or [labels[k] for k in sorted(labels, key=int)]
-        return tuple(str(x) for x in labels)
-    id2label = getattr(config, "id2label", None) or {}
-    if id2label and all(not str(v).startswith("LABEL_") for v in id2label.values()):
-        return tuple(id2label[i] for i in sorted(id2label))
-    return LABELS
+        labels = _read_json(f)
+        try:
+            if isinstance(labels, dict):  # {"0": "tunneling", ...} or {"labels": [...]}
+                labels = labels.get("labels") or [labels[k] for k in sorted(labels, key=int)]
+            if not isinstance(labels, list):
+                raise TypeError(f"a list, not {type(labels).__name__}")
+            found = tuple(str(x) for x in labels)
+        except (TypeError, ValueError, KeyError) as exc:
+            raise ModelLoadError(f"classifier model file {f} must list the categories in logit order "
+                                 f"({exc}). Re-create the model with `{TRAIN_COMMAND}`.") from None
+    else:
+        id2label = getattr(config, "id2label", None) or {}
+        if id2label and all(not str(v).startswith("LABEL_") for v in id2label.values()):
+            found = tuple(str(id2label[i]) for i in sorted(id2label))
+        else:
+            found = LABELS
+    if sorted(found) != sorted(CATEGORIES):
+        raise ModelLoadError(f"classifier model at {model_dir} has labels {list(found)}; it must name the four "
+                             f"categories {list(CATEGORIES)}, each once. Re-create it with `{TRAIN_COMMAND}`.")
+    return found
 
 
 def read_thresholds(model_dir: Path, labels: Sequence[str]) -> dict[str, float]:
-    """Per-category thresholds from thresholds.json; a category it does not name gets 0.5."""
+    """Per-category thresholds from thresholds.json; a category it does not name gets 0.5.
+
+    ModelLoadError for a file that is not a mapping of categories to numbers in [0, 1].
+    """
     out = {c: DEFAULT_THRESHOLD for c in labels}
     f = model_dir / "thresholds.json"
-    if f.is_file():
-        data = json.loads(f.read_text())
-        data = data.get("thresholds", data) if isinstance(data, dict) else {}
-        for c in labels:
-            if c in data:
-                out[c] = float(data[c])
+    if not f.is_file():
+        return out
+    data = _read_json(f)
+    data = data.get("thresholds", data) if isinstance(data, dict) else data
+    problem = None
+    if not isinstance(data, dict):
+        problem = f"it holds {type(data).__name__}, not a mapping of category to threshold"
+    else:
+        for key, value in data.items():
+            if key not in labels:
+                problem = f"{key!r} is not one of the model's categories {list(labels)}"
+            elif isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+                problem = f"{key}: {value!r} is not a number in [0, 1]"
+            else:
+                out[key] = float(value)
+            if problem:
+                break
+    if problem:
+        raise ModelLoadError(f"classifier model file {f} is invalid: {problem}. "
+                             f"Re-create the model with `{TRAIN_COMMAND}`, or fix the file.")
     return out
 
 
@@ -223,6 +295,22 @@ class Classifier:
                 result[chunk] = torch.sigmoid(logits).cpu().numpy()
         return result
 
+    def self_test(self) -> None:
+        """One tiny inference, uncached: ModelLoadError unless it gives one probability per category.
+
+        Run before the first record, so weights that load but cannot compute (wrong shapes, NaN
+        weights, a device that fails at the first kernel) stop the run instead of every record.
+        """
+        try:
+            probs = self.predict(["ls -la"], batch_size=1, max_length=16, use_cache=False)
+        except Exception as exc:  # noqa: BLE001 - whatever breaks here breaks every record
+            raise ModelLoadError(f"classifier model at {self.model_dir} failed a test inference on {self.device} "
+                                 f"({type(exc).__name__}: {exc}). Re-create it with `{TRAIN_COMMAND}`, or set "
+                                 "classifier.device=cpu") from exc
+        if probs.shape != (1, len(self.labels)) or not np.all((probs >= 0) & (probs <= 1)):
+            raise ModelLoadError(f"classifier model at {self.model_dir} gives {probs.tolist()} for a test input, "
+                                 f"not {len(self.labels)} probabilities in [0, 1]. Re-create it with `{TRAIN_COMMAND}`.")
+
     def decide(self, probs: np.ndarray) -> np.ndarray:
         """Boolean [n, labels]: probability >= the category's threshold."""
         t = np.array([self.thresholds[c] for c in self.labels], dtype=np.float32)
@@ -233,6 +321,7 @@ def load_classifier(model_dir: str | os.PathLike[str], *, device: str = "auto",
                     cache_size: int = 100_000) -> Classifier:
     """Load a model directory written by `safefilter train` (local files only, safetensors only)."""
     path = check_model_dir(model_dir)
+    dev = pick_device(device, setting="classifier.device")  # before the weights: a missing device is the clearer message
     _offline()
     try:
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -248,10 +337,13 @@ def load_classifier(model_dir: str | os.PathLike[str], *, device: str = "auto",
     if model.config.num_labels != len(labels):
         raise ModelLoadError(f"classifier model at {path} has {model.config.num_labels} outputs but "
                              f"labels.json names {len(labels)} categories. Re-create it with `{TRAIN_COMMAND}`.")
-    dev = pick_device(device)
-    model.to(dev).eval()
-    if dev.type == "cpu":
-        model.float()  # weights may be stored in float16; CPU kernels want float32
+    try:
+        model.to(dev).eval()
+        if dev.type == "cpu":
+            model.float()  # weights may be stored in float16; CPU kernels want float32
+    except Exception as exc:  # noqa: BLE001 - a device that fails to take the weights is a load failure
+        raise ModelLoadError(f"classifier model at {path} could not be moved to {dev} ({type(exc).__name__}: "
+                             f"{exc}); set classifier.device=cpu or auto") from exc
     return Classifier(model, tokenizer, labels=labels, thresholds=read_thresholds(path, labels),
                       device=dev, model_dir=path, cache_size=cache_size)
 

@@ -179,15 +179,29 @@ def load_pack(path: str | Path) -> RulePack:
 
 
 def load_packs(paths: list[str | Path]) -> list[RulePack]:
-    """Load packs; `builtin` stands for the packs shipped with safefilter. Ids must be unique."""
+    """Load packs; `builtin` stands for the packs shipped with safefilter. Ids must be unique.
+
+    An entry that does not exist, or a folder without `*.yaml` / `*.yml` files, is a RuleError
+    naming it: a mistyped path must not quietly load no rules and pass every record as clean.
+    """
     files: list[Path] = []
     for entry in paths:
+        path = Path(entry).expanduser()
         if str(entry) == "builtin":
             files.extend(builtin_pack_paths())
-        elif Path(entry).is_dir():
-            files.extend(sorted(Path(entry).glob("*.y*ml")))
+        elif path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix.lower() in (".yaml", ".yml") and p.is_file())
+            if not found:
+                raise RuleError("rules.packs names a folder with no rule packs (*.yaml or *.yml files) in it; "
+                                "point it at the folder that holds your packs", path=str(entry))
+            files.extend(found)
+        elif not path.exists():
+            raise RuleError("rules.packs names a path that does not exist; check the path, or use `builtin` "
+                            "for the shipped packs", path=str(entry))
         else:
-            files.append(Path(entry))
+            files.append(path)
+    if not files:
+        raise RuleError("rules.packs names no rule packs; use `builtin` and/or paths to pack files or folders")
     unique = list(dict.fromkeys(p.resolve() for p in files))  # a pack named twice loads once
     packs = [load_pack(p) for p in unique]
     owner: dict[str, str] = {}
