@@ -409,3 +409,11 @@ def test_parquet_types_that_keep_changing_roll_over_once(tmp_path):
     rows = [r for p in writer.paths for r in pq.read_table(p).to_pylist()]
     assert [r["id"] for r in rows] == list(range(100))
     assert rows[15]["reward"] == '"x15"' and json.loads(rows[99]["meta"]) == {"k9": 9}
+
+
+def test_parquet_value_python_cannot_hold_costs_only_its_row(tmp_path):
+    ts = pa.array([0, 2 ** 50, 5], pa.int64()).cast(pa.timestamp("ms"))  # the middle one is past year 9999
+    pq.write_table(pa.table({"id": ["a", "b", "c"], "ts": ts}), tmp_path / "ts.parquet")
+    items = list(read_file(tmp_path / "ts.parquet"))
+    assert [i.error is None for i in items] == [True, False, True]
+    assert items[1].line == 2 and "cannot be converted" in items[1].error and b'"b"' in items[1].raw

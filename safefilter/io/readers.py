@@ -281,14 +281,14 @@ def _read_parquet(source: str) -> Iterator[InputRecord]:
     def batches():
         reader = pq.ParquetFile(source)
         if b"huggingface" not in (reader.schema_arrow.metadata or {}):
-            yield from (batch.to_pylist() for batch in reader.iter_batches(batch_size=512))
+            yield from (_batch_rows(batch) for batch in reader.iter_batches(batch_size=512))
             return
         # written by datasets (`to_parquet`): decode its features, e.g. Json columns stored as text
         from datasets import Features
 
         features = Features.from_arrow_schema(reader.schema_arrow)
         for batch in reader.iter_batches(batch_size=512):
-            yield [_decoded(features, row) for row in batch.to_pylist()]
+            yield [row if isinstance(row, _RowError) else _decoded(features, row) for row in _batch_rows(batch)]
 
     yield from _read_rows(source, "parquet file", batches)
 
@@ -310,6 +310,39 @@ class _RowError:
 
     reason: str
     raw: bytes
+
+
+def _batch_rows(batch: Any) -> list[Any]:
+    """A record batch as Python rows; if it cannot be converted whole, row by row, so one bad value
+    (a timestamp out of Python's range, say) costs only its own row."""
+    try:
+        return batch.to_pylist()
+    except Exception:  # pyarrow raises many types for a value Python cannot hold
+        pass
+    rows: list[Any] = []
+    for i in range(batch.num_rows):
+        try:
+            rows.extend(batch.slice(i, 1).to_pylist())
+        except Exception as exc:  # noqa: BLE001 - reported as this row's error
+            rows.append(_RowError(f"row cannot be converted: {type(exc).__name__}: {exc}",
+                                  _loose_json(_cells_as_text(batch.slice(i, 1)))))
+    return rows
+
+
+def _cells_as_text(row: Any) -> dict[str, Any]:
+    """One row's cells for an invalid/ row: as Python values where possible, else as Arrow's text."""
+    import pyarrow as pa
+
+    cells: dict[str, Any] = {}
+    for name, column in zip(row.schema.names, row.columns):
+        try:
+            cells[name] = column.to_pylist()[0]
+        except Exception:  # noqa: BLE001 - the value Python cannot hold: keep Arrow's rendering
+            try:
+                cells[name] = column.cast(pa.string()).to_pylist()[0]
+            except Exception:  # noqa: BLE001
+                cells[name] = f"<{column.type} value that cannot be shown>"
+    return cells
 
 
 def _decoded(features: Any, row: dict[str, Any]) -> dict[str, Any] | _RowError:
