@@ -16,7 +16,7 @@ from typing import Any
 import jsonschema
 
 from .errors import RecordError
-from .normalize.extract import ShapeError, Trajectory, detect_format, extract
+from .normalize.extract import ShapeError, Trajectory, detect_format, detect_formats, extract
 
 __all__ = ["validate_record", "read_trajectory", "trajectory_schema"]
 
@@ -36,16 +36,16 @@ def _validator(fmt: str) -> jsonschema.Draft7Validator:
 def _schema_problem(record: Any) -> str | None:
     if not isinstance(record, dict):
         return f"record is a JSON {type(record).__name__}, expected an object"
-    fmt = detect_format(record)
-    err = jsonschema.exceptions.best_match(_validator(fmt).iter_errors(record))
-    if err is None:
-        return None
-    where = ".".join(str(p) for p in err.absolute_path) or "record"
-    return f"{fmt} record: {where}: {err.message}"
+    for fmt in detect_formats(record):  # every shape the record carries is read, so every one is checked
+        err = jsonschema.exceptions.best_match(_validator(fmt).iter_errors(record))
+        if err is not None:
+            where = ".".join(str(p) for p in err.absolute_path) or "record"
+            return f"{fmt} record: {where}: {err.message}"
+    return None
 
 
 def validate_record(record: Any) -> str:
-    """Check one record against the schema; return its format or raise RecordError with the reason."""
+    """Check one record against the schema; return its format (`chat`, `chat+steps`...) or raise RecordError."""
     problem = _schema_problem(record)
     if problem is not None:
         raise RecordError(problem)

@@ -1,10 +1,11 @@
 """The extractor's one-pass shape checks accept exactly what the shipped JSON Schema accepts."""
+import jsonschema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from safefilter.errors import RecordError
 from safefilter.normalize.extract import ShapeError, extract
-from safefilter.schema import validate_record
+from safefilter.schema import trajectory_schema, validate_record
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.text(max_size=5))
 anything = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=2),
@@ -31,20 +32,39 @@ message = st.fixed_dictionaries(
               "tool_calls": maybe(st.one_of(st.none(), st.lists(maybe(tool_call), max_size=2))),
               "tool_call_id": maybe(st.one_of(st.none(), st.text(max_size=3))),
               "function_call": maybe(st.one_of(st.none(), function))})
-chat = st.fixed_dictionaries({"messages": st.lists(maybe(message), max_size=4)},
+messages = st.lists(maybe(message), max_size=4)
+chat = st.fixed_dictionaries({"messages": messages},
                              optional={"id": maybe(st.text(min_size=1, max_size=4)), "reward": anything})
 swe_step = st.fixed_dictionaries({}, optional={k: maybe(st.one_of(st.none(), st.text(max_size=8)))
                                                for k in ("action", "observation", "thought")})
-swe = st.fixed_dictionaries({"trajectory": st.lists(maybe(swe_step), max_size=3)},
+swe_steps = st.lists(maybe(swe_step), max_size=3)
+swe = st.fixed_dictionaries({"trajectory": swe_steps},
                             optional={"history": maybe(st.lists(message, max_size=2)), "id": maybe(st.integers(0, 5))})
 steps_step = st.fixed_dictionaries({}, optional={"action": maybe(st.one_of(st.none(), st.text(max_size=8), st.fixed_dictionaries({"tool": st.text(max_size=4)}))),
                                                  "observation": maybe(st.one_of(st.none(), st.text(max_size=8)))})
-steps = st.fixed_dictionaries({"steps": st.lists(maybe(steps_step), max_size=3)},
+plain_steps = st.lists(maybe(steps_step), max_size=3)
+steps = st.fixed_dictionaries({"steps": plain_steps},
                               optional={"task": maybe(st.text(max_size=8)), "id": maybe(st.text(min_size=1, max_size=3))})
 
 
+def shape_or_not(strategy):
+    """A trajectory list, or what else a shape key holds in the wild (a step count, null, a stray object)."""
+    return st.one_of(strategy, strategy, st.none(), st.integers(0, 3), st.booleans(), st.text(max_size=3),
+                     st.dictionaries(st.text(max_size=2), scalars, max_size=1))
+
+
+# Records carrying several shapes at once (every one is scanned, so every one is checked).
+mixed = st.fixed_dictionaries({}, optional={"messages": shape_or_not(messages), "trajectory": shape_or_not(swe_steps),
+                                            "steps": shape_or_not(plain_steps), "task": maybe(st.text(max_size=4)),
+                                            "history": maybe(st.lists(message, max_size=1)),
+                                            "id": maybe(st.text(min_size=1, max_size=3))})
+several = st.fixed_dictionaries({"messages": messages, "steps": plain_steps},
+                                optional={"trajectory": swe_steps, "task": maybe(st.text(max_size=4))})
+WHOLE_SCHEMA = jsonschema.Draft7Validator(trajectory_schema())
+
+
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.one_of(chat, swe, steps))
+@given(st.one_of(chat, swe, steps, mixed, several))
 def test_extractor_and_schema_agree(record):
     try:
         validate_record(record)
@@ -54,6 +74,7 @@ def test_extractor_and_schema_agree(record):
     try:
         extract(record, "r")
         extractor_ok = True
-    except ShapeError:
+    except (ShapeError, RecordError):
         extractor_ok = False
-    assert extractor_ok == schema_ok
+    whole_schema_ok = WHOLE_SCHEMA.is_valid(record)  # the shipped file on its own says the same
+    assert extractor_ok == schema_ok == whole_schema_ok

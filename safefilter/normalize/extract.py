@@ -16,7 +16,7 @@ import orjson
 from ..errors import RecordError
 from ..types import Segment
 
-__all__ = ["ShapeError", "Trajectory", "detect_format", "extract"]
+__all__ = ["ShapeError", "Trajectory", "detect_format", "detect_formats", "extract"]
 
 SHELL_TOOLS = frozenset(
     "bash execute_bash shell run run_command run_shell_command terminal exec execute cmd "
@@ -44,16 +44,41 @@ class Trajectory:
     segments: tuple[Segment, ...]
 
 
+#: The top-level list that names each trajectory shape.
+SHAPES = (("messages", "chat"), ("trajectory", "swe_agent"), ("steps", "steps"))
+#: Roles whose turns after the agent's may be tool output coming back (plain-chat agents).
+USER_ROLES = frozenset(("user", "human"))
+
+
+def detect_formats(record: dict[str, Any]) -> tuple[str, ...]:
+    """Every trajectory shape the record carries, in SHAPES order.
+
+    All of them are scanned: a record with `messages` and `steps` must not pass with one unread.
+    A shape key holding an object or a string is a trajectory we cannot read (RecordError); a
+    number, boolean or null there is metadata (`"steps": 12`) and is ignored.
+    """
+    found = []
+    for key, fmt in SHAPES:
+        value = record.get(key)
+        if isinstance(value, list):
+            found.append(fmt)
+        elif key in record and (isinstance(value, (dict, str)) or not found and not _other_shape(record, key)):
+            raise RecordError(f"'{key}' must be a list ({fmt} format), got {type(value).__name__}")
+    if not found:
+        raise RecordError(
+            "record has no 'messages', 'trajectory' or 'steps' list; expected OpenAI chat, SWE-agent "
+            ".traj or steps format (see CONTRACT.md)"
+        )
+    return tuple(found)
+
+
+def _other_shape(record: dict[str, Any], key: str) -> bool:
+    return any(isinstance(record.get(other), list) for other, _ in SHAPES if other != key)
+
+
 def detect_format(record: dict[str, Any]) -> str:
-    for key, fmt in (("messages", "chat"), ("trajectory", "swe_agent"), ("steps", "steps")):
-        if key in record:
-            if not isinstance(record[key], list):
-                raise RecordError(f"'{key}' must be a list ({fmt} format), got {type(record[key]).__name__}")
-            return fmt
-    raise RecordError(
-        "record has no 'messages', 'trajectory' or 'steps' list; expected OpenAI chat, SWE-agent "
-        ".traj or steps format (see CONTRACT.md)"
-    )
+    """The record's shape name; `chat+steps` (and so on) when it carries several."""
+    return "+".join(detect_formats(record))
 
 
 class ShapeError(ValueError):
@@ -80,17 +105,17 @@ def extract(record: dict[str, Any], record_id: str) -> Trajectory:
     hot path; `safefilter.schema.read_trajectory` turns a ShapeError into the schema's message,
     and a property test keeps the two in agreement.
     """
-    fmt = detect_format(record)
+    formats = detect_formats(record)
     if "id" in record:
         _ensure(_is_id(record["id"], optional=False))
     task_parts: list[str] = []
-    if fmt == "chat":
-        segments = list(_chat_segments(record["messages"], task_parts))
-    elif fmt == "swe_agent":
-        segments = list(_swe_segments(record, task_parts))
-    else:
-        segments = list(_steps_segments(record, task_parts))
-    return Trajectory(record_id, fmt, "\n".join(task_parts), tuple(segments))
+    segments: list[Segment] = []
+    for fmt in formats:
+        # A later shape's actions come after the earlier shape's, so sequences keep their order.
+        offset = max((seg.step for seg in segments), default=-1) + 1
+        for seg in _READERS[fmt](record, task_parts):
+            segments.append(seg._replace(step=seg.step + offset) if offset else seg)
+    return Trajectory(record_id, "+".join(formats), "\n".join(task_parts), tuple(segments))
 
 
 # --- OpenAI / Anthropic chat -------------------------------------------------------------------
@@ -127,29 +152,42 @@ def _check_function(fn: dict[str, Any]) -> None:
     _ensure(arguments is None or isinstance(arguments, (str, dict)))
 
 
-def _chat_segments(messages: list[Any], task_parts: list[str]) -> Iterator[Segment]:
+def _chat_segments(record: dict[str, Any], task_parts: list[str]) -> Iterator[Segment]:
+    """Segments of the chat shape; the task is what the person or environment asked.
+
+    User turns that carry tool output are observations, not task: Anthropic `tool_result` parts,
+    observation-shaped text, and the turn that answers an assistant turn whose actions (fenced
+    blocks of a plain-chat agent, or tool calls no tool message answered) got no output yet.
+    Otherwise an agent could print "set up an SSH tunnel" and have its tunnel judged requested.
+    """
     step = 0
-    for index, message in enumerate(messages):
+    awaiting_output = False  # the latest assistant turn acted and no tool output has come back
+    agent_spoke = False
+    for index, message in enumerate(record["messages"]):
         _check_message(message)
         role = message["role"]
         content = message.get("content")
         if role in TASK_ROLES:
-            for text, _ in _content_texts(content):
-                task_parts.append(text)
-            # Agents driven by plain chat put tool results into user turns; scan those too.
-            if role == "user" and index > 1:
-                for text, field in _content_texts(content):
-                    if _looks_like_observation(text):
-                        yield Segment("observation", text, index, field, step=step)
+            answers_agent = agent_spoke and role in USER_ROLES
+            for text, field, result_of in _turn_texts(content):
+                if result_of is not None or (answers_agent and (awaiting_output or _looks_like_observation(text))):
+                    yield Segment("observation", text, index, field, result_of or None, step=step)
+                else:
+                    task_parts.append(text)
+            if answers_agent:
+                awaiting_output = False
             for seg in _tool_parts(content, index, step):
                 step += 1
                 yield seg
         elif role in ("tool", "function", "ipython"):
+            awaiting_output = False
             call_id = message.get("tool_call_id")
             call_id = str(call_id) if call_id is not None else None
             for text, field in _content_texts(content):
                 yield Segment("observation", text, index, field, call_id, step=step)
         elif role == "assistant":
+            agent_spoke = True
+            first_step = step
             for seg in _fenced_blocks(content, index, step):
                 step += 1
                 yield seg
@@ -166,6 +204,24 @@ def _chat_segments(messages: list[Any], task_parts: list[str]) -> Iterator[Segme
                 yield from _tool_call(legacy["name"], legacy.get("arguments"), index, None,
                                       "function_call.arguments", step)
                 step += 1
+            awaiting_output = step > first_step
+
+
+def _turn_texts(content: Any) -> Iterator[tuple[str, str, str | None]]:
+    """(text, field, tool_use_id) of a task-role turn; the id is "" or the tool's id for `tool_result` text."""
+    if not isinstance(content, list):
+        for text, field in _content_texts(content):
+            yield text, field, None
+        return
+    for i, part in enumerate(content):
+        if isinstance(part, dict) and part.get("type") == "tool_result":
+            use_id = part.get("tool_use_id")
+            result_of = "" if use_id is None else str(use_id)
+            for text, field in _content_texts([part]):
+                yield text, f"content.{i}{field[len('content.0'):]}", result_of
+        else:
+            for text, field in _content_texts([part]):
+                yield text, f"content.{i}{field[len('content.0'):]}", None
 
 
 def _content_texts(content: Any) -> Iterator[tuple[str, str]]:
@@ -309,6 +365,7 @@ def _looks_like_observation(text: str) -> bool:
 # --- SWE-agent .traj ---------------------------------------------------------------------------
 
 def _swe_segments(record: dict[str, Any], task_parts: list[str]) -> Iterator[Segment]:
+    """Segments of a SWE-agent .traj; the task is the history's system prompt and first user turn."""
     history = record.get("history")
     if "history" in record:
         _ensure(isinstance(history, list))
@@ -337,6 +394,7 @@ TASK_KEYS = ("task", "prompt", "instruction", "goal", "problem_statement", "quer
 
 
 def _steps_segments(record: dict[str, Any], task_parts: list[str]) -> Iterator[Segment]:
+    """Segments of the plain steps shape; the task is the record's own task/prompt fields."""
     if "task" in record:
         _ensure(isinstance(record["task"], str))
     for key in TASK_KEYS:
@@ -361,3 +419,6 @@ def _steps_segments(record: dict[str, Any], task_parts: list[str]) -> Iterator[S
         observation = step.get("observation")
         if isinstance(observation, str) and observation:
             yield Segment("observation", observation, index, f"steps.{index}.observation", step=index)
+
+
+_READERS = {"chat": _chat_segments, "swe_agent": _swe_segments, "steps": _steps_segments}
