@@ -41,7 +41,7 @@ class _DetectorFailed(Exception):
     """A detector raised on a batch; carries its name so the record's error can say which."""
 
     def __init__(self, detector: str, exc: BaseException) -> None:
-        super().__init__(f"detector {detector!r} failed on this record: {type(exc).__name__}: {exc}")
+        super().__init__(f"detector failed on this record: {type(exc).__name__}: {exc} (detector {detector!r})")
         self.detector = detector
 
 
