@@ -30,10 +30,10 @@ MARKER_NAME = ".safefilter-run.json"
 DATA_DIRS = ("clean", "unsafe", "invalid")
 CARD_FILES = ("cards/clean.md", "cards/unsafe.md")
 FIXED_FILES = ("manifest.json", *CARD_FILES, "_state/run.json")
-_SHARD = re.compile(r"part-\d{5}-\d{5}\.(?:jsonl|parquet)")
+_SHARD = re.compile(r"part-\d{5}-\d{5}(?:_\d{3,})?\.(?:jsonl|parquet)")  # _001...: Parquet roll-over files
 _STATE_FILE = re.compile(r"input-\d{5}\.json")
 # `.NAME.PID.tmp` (atomic_write, the shard writers) and the older `.manifest.json.tmp`
-_TEMPORARY = re.compile(r"\.(?:part-\d{5}-\d{5}\.(?:jsonl|parquet)|manifest\.json|clean\.md|unsafe\.md|run\.json|"
+_TEMPORARY = re.compile(r"\.(?:part-\d{5}-\d{5}(?:_\d{3,})?\.(?:jsonl|parquet)|manifest\.json|clean\.md|unsafe\.md|run\.json|"
                         r"input-\d{5}\.json|safefilter-run\.json)(?:\.\d+)?\.tmp")
 _OUTPUT_HINT = "choose another --output (a new or empty folder)"
 

@@ -417,3 +417,17 @@ def test_parquet_value_python_cannot_hold_costs_only_its_row(tmp_path):
     items = list(read_file(tmp_path / "ts.parquet"))
     assert [i.error is None for i in items] == [True, False, True]
     assert items[1].line == 2 and "cannot be converted" in items[1].error and b'"b"' in items[1].raw
+
+
+def test_roll_over_files_are_recognised_as_run_shards(tmp_path):
+    """Overwrite and --resume repair find shards and temporaries by name: roll-over files must match."""
+    from safefilter import rundir
+
+    writer = ShardWriter(tmp_path / "part-00003-00001.parquet", "parquet", parquet_rows_per_group=2)
+    for value in (1, 2, "three", "four"):
+        writer.write_row({"v": value})
+    temporaries = [p.name for p in tmp_path.iterdir()]  # both files are open under temporary names
+    writer.close()
+    assert [p.name for p in writer.paths] == ["part-00003-00001.parquet", "part-00003-00001_001.parquet"]
+    assert all(rundir._SHARD.fullmatch(p.name) for p in writer.paths)
+    assert temporaries and all(rundir._TEMPORARY.fullmatch(name) for name in temporaries)
