@@ -1,0 +1,871 @@
+"""Shell text to events, over the tree-sitter-bash grammar (MIT; see docs/events.md).
+
+A small static evaluator walks the syntax tree the way bash would run it, without running
+anything: lists, pipelines, subshells, command and process substitution, heredocs and here
+strings, redirections (`> f` is a `file_write`, `/dev/tcp/h/p` a `connect`), variables and arrays
+with constant propagation, `${IFS}` word splitting, brace expansion, quoting and escapes
+(`$'\\x..'` too), loops over constant lists, functions, `eval`, and the static output of
+`echo`/`printf`/`base64 -d`/`rev`/`xxd -r -p`/`tr` so `echo ... | base64 -d | sh` is seen
+through. Values that cannot be known statically stay as written and the event lists why.
+
+Text with syntax errors yields no events and a reason (the caller keeps its text path); two
+recoveries are accepted: a bare brace expansion as the command word (`{nm,ap} -p 1 h`), which
+the grammar reports as ERROR, and the `<>` redirection operator it does not know.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from .argv import PYTHONS, Word, exec_words
+from .context import Frame, Sink
+from .emit import Emit
+from .model import Exec
+
+__all__ = ["parse_into", "syntax_error"]
+
+_PARSER: Any = None
+_ENV_SYMBOLIC = frozenset(("HOME", "USER", "PWD", "PATH", "TMPDIR", "SHELL", "HOSTNAME",
+                           "LOGNAME", "OLDPWD", "UID", "EUID", "LANG", "TERM"))
+_STATEMENT_TYPES = frozenset(("command", "pipeline", "list", "redirected_statement",
+                              "variable_assignment", "subshell", "compound_statement",
+                              "command_name"))
+_NULL_TARGETS = ("/dev/null", "/dev/stdout", "/dev/stderr", "/dev/fd/", "/dev/tty")
+
+
+def _parser() -> Any:
+    global _PARSER
+    if _PARSER is None:
+        import tree_sitter_bash
+        from tree_sitter import Language, Parser
+
+        _PARSER = Parser(Language(tree_sitter_bash.language()))
+    return _PARSER
+
+
+def syntax_error(root: Any, sink: Sink) -> str | None:
+    """Why the tree is not a parse we accept, or None (see the module docstring)."""
+    if not root.has_error:
+        return None
+    stack = [root]
+    while stack:
+        if not sink.tick():
+            return "node cap reached while checking syntax"
+        node = stack.pop()
+        if node.is_missing:
+            return f"syntax error: missing {node.type!r} at byte {node.start_byte}"
+        if node.type == "ERROR":
+            text = node.text or b""
+            parent = node.parent
+            if node.named_child_count == 0 and (text.strip() in (b"<>", b"") or (
+                    text in (b">", b"<") and parent is not None and parent.type == "file_redirect")):
+                continue
+            if text.startswith(b"{") and b"," in text.split(b"}", 1)[0] and all(
+                    c.type in _STATEMENT_TYPES for c in node.named_children):
+                continue
+            return f"syntax error at byte {node.start_byte}"
+        if node.has_error:
+            stack.extend(node.children)
+    return None
+
+
+def parse_into(text: str, frame: Frame, sink: Sink, *, wrappers: tuple[str, ...] = ()) -> bool:
+    """Parse `text` as bash and add its events to `sink`; False (and a reason) if it does not
+    parse or is over the size cap."""
+    if len(text) > sink.caps.max_text:
+        sink.note(f"text longer than {sink.caps.max_text} characters is not parsed")
+        return False
+    data = text.encode("utf-8", "surrogatepass")
+    tree = _parser().parse(data)
+    reason = syntax_error(tree.root_node, sink)
+    if reason:
+        sink.note(reason)
+        return False
+    _Walker(text, data, frame, sink, wrappers).block(tree.root_node, 0)
+    return True
+
+
+class _Walker:
+    """Evaluates one text's tree; variables live in `vars` (str, list for arrays, None unknown)."""
+
+    def __init__(self, text: str, data: bytes, frame: Frame, sink: Sink,
+                 wrappers: tuple[str, ...]) -> None:
+        self.text, self.data, self.frame, self.sink = text, data, frame, sink
+        self.wrappers = wrappers
+        self.vars: dict[str, Any] = {}
+        self.functions: dict[str, Any] = {}
+        self.b2c: list[int] | None = None if text.isascii() else _byte_to_char(text)
+        self.calls = 0
+
+    # ---- positions -------------------------------------------------------------------------
+    def pos(self, byte: int) -> int:
+        return byte if self.b2c is None else self.b2c[min(byte, len(self.b2c) - 1)]
+
+    def span(self, node: Any) -> tuple[int, int]:
+        return self.pos(node.start_byte), self.pos(node.end_byte)
+
+    def src(self, node: Any) -> str:
+        return self.data[node.start_byte:node.end_byte].decode("utf-8", "replace")
+
+    def limit(self, value: str) -> str:
+        return value[: self.sink.caps.max_value]
+
+    # ---- statements ------------------------------------------------------------------------
+    def block(self, node: Any, nest: int) -> None:
+        for child in node.named_children:
+            self.statement(child, nest + 1)
+
+    def statement(self, node: Any, nest: int, *, stdin: str | None = None,
+                  background: bool = False) -> str | None:
+        """Walk one statement; returns its static stdout when known."""
+        if not self.sink.tick() or nest > self.sink.caps.max_nesting:
+            if nest > self.sink.caps.max_nesting:
+                self.sink.note("nesting cap reached")
+            return None
+        t = node.type
+        if t == "command":
+            return self.command(node, nest, stdin=stdin, redirects=(), background=background)
+        if t == "redirected_statement":
+            return self.redirected(node, nest, stdin, background)
+        if t == "pipeline":
+            out = stdin
+            for child in node.named_children:
+                out = self.statement(child, nest + 1, stdin=out, background=background)
+            return out
+        if t == "list":
+            kids = node.named_children
+            out = None
+            for i, child in enumerate(kids):
+                bg = background or (i + 1 < len(node.children) and _followed_by_amp(node, child))
+                out = self.statement(child, nest + 1, background=bg)
+            return out
+        if t == "ERROR" and (node.text or b"").startswith(b"{"):
+            return self.brace_command(node, nest, stdin)
+        if t in ("program", "compound_statement", "subshell", "do_group", "ERROR",
+                 "else_clause", "elif_clause", "case_item"):
+            out = None
+            for child in node.named_children:
+                if child.type in ("comment", "heredoc_body"):
+                    continue
+                if t == "case_item" and child == node.child_by_field_name("value"):
+                    continue
+                out = self.statement(child, nest + 1, stdin=stdin)
+            return out
+        if t == "variable_assignment":
+            self.assign(node, nest, exported=False)
+        elif t == "variable_assignments":
+            for child in node.named_children:
+                self.assign(child, nest, exported=False)
+        elif t == "declaration_command":
+            self.declaration(node, nest)
+        elif t == "negated_command":
+            for child in node.named_children:
+                self.statement(child, nest + 1)
+        elif t in ("if_statement", "while_statement", "until_statement"):
+            for child in node.named_children:
+                self.statement(child, nest + 1)
+        elif t == "case_statement":
+            for child in node.named_children:
+                if child.type == "case_item":
+                    self.statement(child, nest + 1)
+        elif t == "for_statement":
+            self.for_loop(node, nest)
+        elif t == "c_style_for_statement":
+            body = node.child_by_field_name("body")
+            if body is not None:
+                self.statement(body, nest + 1)
+        elif t == "function_definition":
+            name = node.child_by_field_name("name")
+            body = node.child_by_field_name("body")
+            if name is not None and body is not None:
+                self.functions[self.src(name)] = body
+        elif t in ("test_command", "unset_command"):
+            for child in node.named_children:
+                self.words(child, nest)  # substitutions inside still run
+        elif t == "comment":
+            pass
+        else:
+            for child in node.named_children:
+                if child.type in ("command_substitution", "process_substitution"):
+                    self.words(child, nest)
+        return None
+
+    def for_loop(self, node: Any, nest: int) -> None:
+        var = node.child_by_field_name("variable")
+        body = node.child_by_field_name("body")
+        values: list[Word] = []
+        for child in node.children_by_field_name("value"):
+            values.extend(self.words(child, nest))
+        if var is None or body is None:
+            return
+        name = self.src(var)
+        resolved = values and all(v.reason is None for v in values)
+        if resolved and len(values) <= 8:
+            for v in values:
+                self.vars[name] = v.text
+                self.statement(body, nest + 1)
+        else:
+            self.vars[name] = None
+            self.statement(body, nest + 1)
+
+    def redirected(self, node: Any, nest: int, stdin: str | None, background: bool) -> str | None:
+        body = node.child_by_field_name("body")
+        redirects: list[Any] = []
+        after: list[Any] = []  # `cat <<EOF | sh` and `cat <<EOF && x`: the rest hangs off the heredoc
+        heredoc = None
+        for r in node.named_children:
+            if r is body:
+                continue
+            redirects.append(r)
+            if r.type == "heredoc_redirect":
+                heredoc = stdin = self.heredoc(r, nest)
+                for sub in r.named_children:
+                    if sub.type == "file_redirect":
+                        redirects.append(sub)
+                    elif sub.type not in ("heredoc_start", "heredoc_body", "heredoc_end"):
+                        after.append(sub)
+            elif r.type == "herestring_redirect":
+                vals = [w.text for c in r.named_children for w in self.words(c, nest)]
+                stdin = " ".join(vals) + "\n"
+        if body is None:
+            return None
+        if body.type == "command":
+            out = self.command(body, nest, stdin=stdin, redirects=redirects, background=background,
+                               outer=node)
+        else:
+            out = self.statement(body, nest + 1, stdin=stdin, background=background)
+            self.apply_redirects(redirects, node, out, nest, parent=None, heredoc=heredoc)
+        for sub in after:
+            out = self.statement(sub, nest + 1, stdin=out if sub.type == "pipeline" else None)
+        return out
+
+    def heredoc(self, node: Any, nest: int) -> str:
+        quoted = False
+        for c in node.children:
+            if c.type == "heredoc_start":
+                raw = self.src(c)
+                quoted = any(q in raw for q in "'\"\\")
+        body = next((c for c in node.named_children if c.type == "heredoc_body"), None)
+        if body is None:
+            return ""
+        if quoted:
+            return self.src(body)
+        parts: list[str] = []
+        cursor = body.start_byte
+        for child in body.named_children:
+            if child.type == "heredoc_content":
+                continue
+            parts.append(self.data[cursor:child.start_byte].decode("utf-8", "replace"))
+            ws = self.words(child, nest, quoted=True)
+            parts.append("".join(w.text for w in ws))
+            cursor = child.end_byte
+        parts.append(self.data[cursor:body.end_byte].decode("utf-8", "replace"))
+        return self.limit("".join(parts))
+
+    # ---- commands ----------------------------------------------------------------------------
+    def command(self, node: Any, nest: int, *, stdin: str | None, redirects: Any,
+                background: bool, outer: Any = None) -> str | None:
+        words: list[Word] = []
+        prefix_env: list[tuple[str, Word]] = []
+        inline_redirects = []
+        for child in node.named_children:
+            t = child.type
+            if t == "variable_assignment":
+                name_node = child.child_by_field_name("name")
+                value_node = child.child_by_field_name("value")
+                vals = self.words(value_node, nest, quoted=True) if value_node is not None else []
+                if name_node is not None:
+                    prefix_env.append((self.src(name_node), vals[0] if vals else Word("", 0, 0)))
+            elif t in ("file_redirect", "heredoc_redirect", "herestring_redirect"):
+                inline_redirects.append(child)
+            elif t == "command_name":
+                words.extend(self.words(child.named_children[0] if child.named_children else child, nest))
+            elif t == "comment":
+                continue
+            else:
+                words.extend(self.words(child, nest))
+        for r in inline_redirects:
+            if r.type == "herestring_redirect":
+                stdin = " ".join(w.text for c in r.named_children for w in self.words(c, nest)) + "\n"
+        return self.run(words, node if outer is None else outer, nest, stdin=stdin,
+                        redirects=list(redirects) + inline_redirects, background=background,
+                        prefix_env=prefix_env)
+
+    def run(self, words: list[Word], node: Any, nest: int, *, stdin: str | None, redirects: Any,
+            background: bool, prefix_env: list[tuple[str, Word]]) -> str | None:
+        """Run one simple command's words: functions, eval, trap, else an exec and its effects."""
+        all_redirects = redirects
+        span = self.span(node)
+        em = Emit(self.frame, self.sink, span[0], span[1], self.frame.parent)
+        for name, value in prefix_env:
+            em.env(name, value.text, exported=True, scope="command",
+                   reasons=(value.reason,) if value.reason else ())
+        if not words:
+            self.apply_redirects(all_redirects, node, None, nest, parent=None, heredoc=stdin)
+            return None
+        head = words[0].text
+        if head in self.functions and self.calls < 16:
+            self.calls += 1
+            self.statement(self.functions[head], nest + 1)
+            return None
+        if head == "eval":
+            index = self.sink.add(Exec(self.frame.source(*span), tuple(w.text for w in words),
+                                       "eval", "eval", self.frame.launch, self.wrappers, None,  # type: ignore[arg-type]
+                                       background, self.frame.depth, self.frame.parent))
+            code = words[1] if len(words) == 2 else _join(words[1:])
+            self.nested(code, span, "eval", index)
+            return None
+        if head == "trap" and len(words) >= 3:
+            self.nested(words[1], span, "eval", None)
+            return None
+        index = exec_words(words, self.frame, self.sink, span=span, background=background,
+                           stdin=stdin, wrappers=self.wrappers)
+        out = _static_output(words, stdin)
+        self.apply_redirects(all_redirects, node, out, nest, parent=index, heredoc=stdin,
+                             program=words[0].text)
+        if index is not None:
+            name = self.sink.events[index]
+            if isinstance(name, Exec) and (name.name in PYTHONS or name.name.rstrip("0123456789.") in PYTHONS):
+                if stdin and all(w.text in ("-",) or w.text.startswith("-") and w.text != "-c"
+                                 for w in words[1:]) and "-c" not in [w.text for w in words]:
+                    self.nested(Word(stdin, span[0], span[1]), span, "python -c", index, python=True)
+        return out
+
+    def brace_command(self, node: Any, nest: int, stdin: str | None) -> str | None:
+        """`{cat,/etc/passwd}` or `{nm,ap} -p 1 h`: bash expands the braces into words."""
+        text = self.src(node)
+        close = text.find("}")
+        start, end = self.span(node)
+        words = [Word(w, start, end) for w in _brace_expand(text[:close + 1], self.sink.caps.max_words)]
+        kids = node.named_children
+        if kids and kids[0].type == "command":
+            for arg in kids[0].children_by_field_name("argument"):
+                words.extend(self.words(arg, nest))
+        out = self.run(words, node, nest, stdin=stdin, redirects=[], background=False, prefix_env=[])
+        for child in kids[1:]:
+            out = self.statement(child, nest + 1)
+        return out
+
+    def nested(self, code: Word, span: tuple[int, int], launch: str, parent: int | None, *,
+               python: bool = False) -> None:
+        if code.reason:
+            self.sink.note(f"{launch} of an unresolved string ({code.reason})")
+            self.sink.add(Exec(self.frame.source(*span), (code.text,), "?", code.text, launch,  # type: ignore[arg-type]
+                               self.wrappers, None, False, self.frame.depth + 1, parent,
+                               (code.reason,)))
+            return
+        sub = self.frame.nested(launch=launch, span=(code.start, code.end), inner_offset=code.inner,
+                                decoded_from=None, parent=parent)
+        if sub.depth > self.sink.caps.max_depth:
+            self.sink.note(f"depth cap {self.sink.caps.max_depth} reached")
+            return
+        if python:
+            from .python import parse_into as parse_python
+
+            parse_python(code.text, sub, self.sink)
+        else:
+            parse_into(code.text, sub, self.sink)
+
+    def apply_redirects(self, redirects: Any, node: Any, out: str | None, nest: int, *,
+                        parent: int | None, heredoc: str | None, program: str = "") -> None:
+        span = self.span(node)
+        em = Emit(self.frame, self.sink, span[0], span[1], parent)
+        for r in redirects:
+            if r.type != "file_redirect":
+                continue
+            op = next((c.type for c in r.children if not c.is_named), ">")
+            dest = r.child_by_field_name("destination")
+            if dest is None:
+                continue
+            targets = self.words(dest, nest)
+            if not targets:
+                continue
+            target = targets[0]
+            path = target.text
+            if op in (">&", "<&", ">&-", "<&-") and (path.isdigit() or path == "-"):
+                continue
+            if path.startswith(("/dev/tcp/", "/dev/udp/")):
+                parts = path.split("/")
+                if len(parts) >= 5:
+                    port = int(parts[4]) if parts[4].isdigit() and len(parts[4]) <= 5 else None
+                    em.connect(parts[3], port, parts[2], "bash",
+                               reasons=(target.reason,) if target.reason else ())
+                continue
+            if path.startswith(_NULL_TARGETS):
+                continue
+            if op in ("<",):
+                em.read(path, "redirect")
+                continue
+            mode = "append" if op in (">>", "&>>") else "write"
+            how = "heredoc" if heredoc is not None and program in ("cat", "tee") else "redirect"
+            reasons = tuple(x for x in (target.reason,) if x)
+            if out is None:
+                reasons += ("output not known statically",)
+            em.write(path, out, mode=mode, how=how, reasons=reasons)
+
+    # ---- assignments -------------------------------------------------------------------------
+    def assign(self, node: Any, nest: int, *, exported: bool) -> None:
+        name_node = node.child_by_field_name("name")
+        value_node = node.child_by_field_name("value")
+        if name_node is None:
+            return
+        name = self.src(name_node)
+        append = any(not c.is_named and c.type == "+=" for c in node.children)
+        if name_node.type == "subscript":
+            base = name_node.child_by_field_name("name")
+            if base is not None:
+                self.vars[self.src(base)] = None
+            return
+        if value_node is not None and value_node.type == "array":
+            items = [w for c in value_node.named_children for w in self.words(c, nest)]
+            old = self.vars.get(name) if append else []
+            self.vars[name] = (old if isinstance(old, list) else []) + [
+                w.text if w.reason is None else None for w in items][:256]
+            value_text = " ".join(w.text for w in items)
+            reason = next((w.reason for w in items if w.reason), None)
+        else:
+            vals = self.words(value_node, nest, quoted=True) if value_node is not None else []
+            value = vals[0] if vals else Word("", 0, 0)
+            reason = value.reason
+            old = self.vars.get(name, "") if append else ""
+            if append and not isinstance(old, str):
+                old = None
+            self.vars[name] = None if (reason or old is None) else self.limit(old + value.text)
+            value_text = value.text
+        span = self.span(node)
+        Emit(self.frame, self.sink, span[0], span[1], self.frame.parent).env(
+            name, value_text, exported=exported, scope="shell",
+            reasons=(reason,) if reason else ())
+
+    def declaration(self, node: Any, nest: int) -> None:
+        keyword = self.src(node.child(0)) if node.child_count else ""
+        exported = keyword == "export" or any(
+            c.type == "word" and self.src(c).startswith("-") and "x" in self.src(c)
+            for c in node.named_children)
+        for child in node.named_children:
+            if child.type == "variable_assignment":
+                self.assign(child, nest, exported=exported)
+            elif child.type == "variable_name" and exported:
+                span = self.span(child)
+                value = self.vars.get(self.src(child))
+                Emit(self.frame, self.sink, span[0], span[1], self.frame.parent).env(
+                    self.src(child), value if isinstance(value, str) else None,
+                    exported=True, scope="shell")
+
+    # ---- words ---------------------------------------------------------------------------------
+    def words(self, node: Any, nest: int, *, quoted: bool = False) -> list[Word]:
+        """Expand a word-like node into words (several after brace expansion or splitting)."""
+        if node is None or not self.sink.tick():
+            return []
+        pieces = self.pieces(node, nest, quoted)
+        start, end = self.span(node)
+        text = self.limit("".join(p[0] for p in pieces))
+        reason = next((p[2] for p in pieces if p[2]), None)
+        inner = None
+        if len(pieces) == 1 and pieces[0][3] is not None:
+            inner = self.pos(pieces[0][3])
+        if quoted:
+            return [Word(text, start, end, inner, reason)]
+        if any(p[1] for p in pieces):  # unquoted expansion: split on whitespace
+            fields = _split_fields(pieces)
+            if not fields:
+                return []
+            return [Word(self.limit(f), start, end, None, reason) for f in fields]
+        literal_braces = all(not (set(p[0]) & {"{", "}", ","}) for p in pieces if not p[4])
+        if "{" in text and "}" in text and literal_braces:
+            expanded = _brace_expand(text, self.sink.caps.max_words)
+            if len(expanded) > 1:
+                return [Word(w, start, end, None, reason) for w in expanded]
+        return [Word(text, start, end, inner, reason)]
+
+    def pieces(self, node: Any, nest: int, quoted: bool) -> list[tuple[str, bool, str | None, int | None, bool]]:
+        """(text, split-able, unresolved reason, verbatim start byte, from a literal) per part."""
+        if nest > self.sink.caps.max_nesting or not self.sink.tick():
+            return [("", False, "nesting cap", None, False)]
+        t = node.type
+        if t in ("word", "number", "command_name"):
+            if t == "command_name" and node.named_children:
+                return self.pieces(node.named_children[0], nest + 1, quoted)
+            raw = self.src(node)
+            if "\\" in raw:
+                return [(_unescape(raw), False, None, None, True)]
+            return [(raw, False, None, node.start_byte, True)]
+        if t == "raw_string":
+            raw = self.src(node)
+            return [(raw[1:-1], False, None, node.start_byte + 1, False)]
+        if t == "ansi_c_string":
+            return [(_ansi_c(self.src(node)[2:-1]), False, None, None, False)]
+        if t in ("string", "translated_string"):
+            out: list[tuple[str, bool, str | None, int | None, bool]] = []
+            cursor = node.start_byte + (2 if t == "translated_string" else 1)
+            end = node.end_byte - 1
+            kids = [c for c in node.named_children]
+            if len(kids) == 1 and kids[0].type == "string_content" and "\\" not in self.src(kids[0]):
+                return [(self.src(kids[0]), False, None, kids[0].start_byte, False)]
+            for child in kids:
+                if child.type == "string_content":
+                    out.append((_unescape(self.src(child), '"\\$`\n'), False, None, None, False))
+                else:
+                    for text, _split, reason, _v, _lit in self.pieces(child, nest + 1, True):
+                        out.append((text, False, reason, None, False))
+                cursor = child.end_byte
+            del cursor, end
+            if not out:
+                out.append(("", False, None, None, False))
+            return out
+        if t == "concatenation":
+            out = []
+            for child in node.named_children:
+                out.extend(self.pieces(child, nest + 1, quoted))
+            if not node.named_children:
+                out.append((self.src(node), False, None, None, True))
+            return out
+        if t == "simple_expansion":
+            name = self.src(node)[1:]
+            return [self.lookup(name, None, quoted)]
+        if t == "expansion":
+            return [self.expansion(self.src(node)[2:-1], quoted)]
+        if t in ("command_substitution", "process_substitution"):
+            out_text = self.substitution(node, nest)
+            if t == "process_substitution":
+                return [("/dev/fd/63", False, None, None, False)]
+            if out_text is None:
+                return [(self.src(node), False, "command substitution output", None, False)]
+            return [(out_text.rstrip("\n"), not quoted, None, None, False)]
+        if t == "arithmetic_expansion":
+            value = _arith(self.src(node)[3:-2])
+            if value is None:
+                return [(self.src(node), False, "arithmetic expansion", None, False)]
+            return [(value, False, None, None, False)]
+        if t == "array":
+            items = [w.text for c in node.named_children for w in self.words(c, nest + 1)]
+            return [(" ".join(items), False, None, None, False)]
+        return [(self.src(node), False, None, node.start_byte, True)]
+
+    def substitution(self, node: Any, nest: int) -> str | None:
+        saved = self.frame
+        self.frame = Frame(saved.origin, saved.depth, "substitution", saved.offset, saved.fixed,
+                           saved.decoded_from, saved.parent)
+        try:
+            out = None
+            for child in node.named_children:
+                out = self.statement(child, nest + 1)
+            return out
+        finally:
+            self.frame = saved
+
+    def lookup(self, name: str, index: str | None, quoted: bool) -> tuple[str, bool, str | None, int | None, bool]:
+        if name == "IFS":
+            return (" ", not quoted, None, None, False)
+        value = self.vars.get(name, _UNSET)
+        if isinstance(value, list):
+            if index in (None, "0"):
+                value = value[0] if value else ""
+            elif index in ("@", "*"):
+                if any(v is None for v in value):
+                    return (f"${{{name}[@]}}", False, f"${name} partly unknown", None, False)
+                return (" ".join(value), not quoted, None, None, False)
+            elif index.isdigit() and int(index) < len(value):
+                value = value[int(index)]
+            else:
+                return (f"${{{name}[{index}]}}", False, f"${name}[{index}] unknown", None, False)
+        if value is _UNSET:
+            text = f"${name}" if index is None else f"${{{name}[{index}]}}"
+            if name in _ENV_SYMBOLIC:
+                return (text, False, None, None, False)
+            return (text, False, f"${name} unknown", None, False)
+        if value is None:
+            return (f"${name}", False, f"${name} unknown", None, False)
+        return (value, not quoted, None, None, False)
+
+    def expansion(self, inner: str, quoted: bool) -> tuple[str, bool, str | None, int | None, bool]:
+        if inner.startswith("#"):
+            got = self.lookup(inner[1:], None, True)
+            return (str(len(got[0])), False, got[2], None, False) if not got[2] else got
+        n = 0
+        while n < len(inner) and (inner[n].isalnum() or inner[n] == "_"):
+            n += 1
+        name, rest = inner[:n], inner[n:]
+        index = None
+        if rest.startswith("[") and "]" in rest:
+            index, rest = rest[1:rest.index("]")], rest[rest.index("]") + 1:]
+        if not name:
+            return ("${" + inner + "}", False, "parameter expansion", None, False)
+        if not rest:
+            return self.lookup(name, index, quoted)
+        for op in (":-", "-", ":=", "="):
+            if rest.startswith(op):
+                value = self.vars.get(name, _UNSET)
+                if value is _UNSET or (op.startswith(":") and value == ""):
+                    return (rest[len(op):], False, None, None, False)
+                return self.lookup(name, index, quoted)
+        return ("${" + inner + "}", False, f"parameter operation on ${name}", None, False)
+
+
+class _Unset:
+    pass
+
+
+_UNSET = _Unset()
+
+
+def _join(words: list[Word]) -> Word:
+    if not words:
+        return Word("", 0, 0)
+    return Word(" ".join(w.text for w in words), words[0].start, words[-1].end, None,
+                next((w.reason for w in words if w.reason), None))
+
+
+def _followed_by_amp(parent: Any, child: Any) -> bool:
+    sib = child.next_sibling
+    return sib is not None and not sib.is_named and sib.type == "&"
+
+
+def _byte_to_char(text: str) -> list[int]:
+    table: list[int] = []
+    for i, ch in enumerate(text):
+        table.extend([i] * len(ch.encode("utf-8", "surrogatepass")))
+    table.append(len(text))
+    return table
+
+
+def _split_fields(pieces: list[tuple[str, bool, str | None, int | None, bool]]) -> list[str]:
+    fields: list[str] = []
+    current: list[str] = []
+    has = False
+    for text, split, _r, _v, _l in pieces:
+        if not split:
+            current.append(text)
+            has = has or bool(text) or True
+            continue
+        parts = text.replace("\t", " ").replace("\n", " ").split(" ")
+        for i, part in enumerate(parts):
+            if i > 0:
+                if current and "".join(current):
+                    fields.append("".join(current))
+                current = []
+            current.append(part)
+    if "".join(current):
+        fields.append("".join(current))
+    return fields
+
+
+def _unescape(raw: str, escapable: str | None = None) -> str:
+    """Drop backslashes as bash does: before any character when unquoted (`escapable` None),
+    only before the `escapable` characters inside double quotes; backslash-newline joins lines."""
+    out: list[str] = []
+    i = 0
+    while i < len(raw):
+        ch = raw[i]
+        if ch == "\\" and i + 1 < len(raw) and (escapable is None or raw[i + 1] in escapable):
+            if raw[i + 1] != "\n":
+                out.append(raw[i + 1])
+            i += 2
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+_C_ESC = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b",
+          "f": "\f", "v": "\v", "\\": "\\", "'": "'", '"': '"', "?": "?"}
+
+
+def _ansi_c(raw: str) -> str:
+    """Decode the escapes of `$'...'` (and of `echo -e`): \\xHH, \\NNN, \\uXXXX, \\n, ..."""
+    out: list[str] = []
+    i = 0
+    n = len(raw)
+    while i < n:
+        ch = raw[i]
+        if ch != "\\" or i + 1 >= n:
+            out.append(ch)
+            i += 1
+            continue
+        nxt = raw[i + 1]
+        if nxt in _C_ESC:
+            out.append(_C_ESC[nxt])
+            i += 2
+        elif nxt == "x":
+            j = i + 2
+            while j < n and j < i + 4 and raw[j] in "0123456789abcdefABCDEF":
+                j += 1
+            out.append(chr(int(raw[i + 2:j], 16)) if j > i + 2 else "\\x")
+            i = j
+        elif nxt in ("u", "U"):
+            width = 4 if nxt == "u" else 8
+            j = i + 2
+            while j < n and j < i + 2 + width and raw[j] in "0123456789abcdefABCDEF":
+                j += 1
+            try:
+                out.append(chr(int(raw[i + 2:j], 16)) if j > i + 2 else "\\" + nxt)
+            except ValueError:
+                out.append("?")
+            i = j
+        elif nxt in "01234567":
+            j = i + 1
+            while j < n and j < i + 4 and raw[j] in "01234567":
+                j += 1
+            out.append(chr(int(raw[i + 1:j], 8) & 0xFF))
+            i = j
+        else:
+            out.append("\\" + nxt)
+            i += 2
+    return "".join(out)
+
+
+def _brace_expand(text: str, cap: int) -> list[str]:
+    """Bash brace expansion (`a{b,c}d`, `{1..5}`, nested), at most `cap` words."""
+    depth, start = 0, -1
+    for i, ch in enumerate(text):
+        if ch == "{":
+            if depth == 0:
+                start = i
+            depth += 1
+        elif ch == "}" and depth:
+            depth -= 1
+            if depth == 0:
+                body = text[start + 1:i]
+                options = _brace_options(body)
+                if options is None:
+                    continue
+                head, tail = text[:start], text[i + 1:]
+                out: list[str] = []
+                for opt in options:
+                    for rest in _brace_expand(opt + tail, cap):
+                        out.append(head + rest)
+                        if len(out) >= cap:
+                            return out
+                return out
+    return [text]
+
+
+def _brace_options(body: str) -> list[str] | None:
+    if ".." in body and "," not in body:
+        lo, _, hi = body.partition("..")
+        if lo.lstrip("-").isdigit() and hi.lstrip("-").isdigit() and len(lo) < 7 and len(hi) < 7:
+            a, b = int(lo), int(hi)
+            step = 1 if b >= a else -1
+            return [str(v) for v in range(a, b + step, step)][:256]
+        if len(lo) == 1 and len(hi) == 1 and lo.isalpha() and hi.isalpha():
+            step = 1 if ord(hi) >= ord(lo) else -1
+            return [chr(c) for c in range(ord(lo), ord(hi) + step, step)]
+        return None
+    parts, depth, cur = [], 0, []
+    for ch in body:
+        if ch == "," and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+            continue
+        depth += ch == "{"
+        depth -= ch == "}"
+        cur.append(ch)
+    parts.append("".join(cur))
+    return parts if len(parts) > 1 else None
+
+
+def _arith(expr: str) -> str | None:
+    expr = expr.strip()
+    if expr.isdigit():
+        return expr
+    allowed = set("0123456789+-*/%() ")
+    if expr and set(expr) <= allowed and len(expr) <= 64 and "**" not in expr:
+        try:
+            value = eval(compile(expr.replace("/", "//"), "<arith>", "eval"), {"__builtins__": {}}, {})  # noqa: S307 - digits and operators only
+        except Exception:
+            return None
+        return str(value) if isinstance(value, int) and abs(value) < 1 << 63 else None
+    return None
+
+
+def _static_output(words: list[Word], stdin: str | None) -> str | None:
+    """What a command prints, for the few that are pure string functions; else None."""
+    if any(w.reason for w in words):
+        return None
+    name = words[0].text.rpartition("/")[2]
+    args = [w.text for w in words[1:]]
+    if name == "echo":
+        newline, escapes = True, False
+        while args and args[0].startswith("-") and set(args[0][1:]) <= set("neE") and len(args[0]) > 1:
+            newline = newline and "n" not in args[0]
+            escapes = "e" in args[0] or escapes
+            args = args[1:]
+        text = " ".join(args)
+        return (_ansi_c(text) if escapes else text) + ("\n" if newline else "")
+    if name == "printf" and args:
+        fmt, rest = _ansi_c(args[0]), args[1:]
+        if "%" not in fmt:
+            return fmt
+        out, guard = [], 0
+        while True:
+            piece, rest = _format_once(fmt, rest)
+            out.append(piece)
+            guard += 1
+            if not rest or guard > 64:
+                break
+        return "".join(out)
+    if name == "cat" and (not args or args == ["-"]):
+        return stdin
+    if stdin is None:
+        return None
+    if name == "base64" and any(a in ("-d", "--decode", "-D") for a in args):
+        try:
+            raw = base64.b64decode("".join(stdin.split()) + "==", validate=False)
+        except (binascii.Error, ValueError):
+            return None
+        return raw.decode("utf-8", "replace")
+    if name == "rev":
+        return "\n".join(line[::-1] for line in stdin.split("\n"))
+    if name == "xxd" and "-r" in args:
+        try:
+            return bytes.fromhex("".join(stdin.split())).decode("utf-8", "replace")
+        except ValueError:
+            return None
+    if name == "tr" and len(args) == 2 and not args[0].startswith("-"):
+        src, dst = _tr_set(args[0]), _tr_set(args[1])
+        if src and dst:
+            dst = dst + dst[-1] * (len(src) - len(dst))
+            return stdin.translate(str.maketrans(src, dst[:len(src)]))
+    return None
+
+
+def _tr_set(spec: str) -> str:
+    out: list[str] = []
+    i = 0
+    while i < len(spec):
+        if i + 2 < len(spec) and spec[i + 1] == "-":
+            a, b = ord(spec[i]), ord(spec[i + 2])
+            if a <= b and b - a < 256:
+                out.extend(chr(c) for c in range(a, b + 1))
+            i += 3
+        else:
+            out.append(spec[i])
+            i += 1
+    return "".join(out)
+
+
+def _format_once(fmt: str, args: list[str]) -> tuple[str, list[str]]:
+    out: list[str] = []
+    i = 0
+    while i < len(fmt):
+        ch = fmt[i]
+        if ch == "%" and i + 1 < len(fmt):
+            j = i + 1
+            while j < len(fmt) and fmt[j] in "-+ #0123456789.":
+                j += 1
+            conv = fmt[j] if j < len(fmt) else ""
+            if conv == "%":
+                out.append("%")
+            elif conv in "sbdiqcxXo":
+                value = args[0] if args else ""
+                args = args[1:]
+                out.append(_ansi_c(value) if conv == "b" else value)
+            else:
+                out.append(fmt[i:j + 1])
+            i = j + 1
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out), args
+
