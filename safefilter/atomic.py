@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 from pathlib import Path
 
 __all__ = ["atomic_write", "fsync_dir", "temporary_name", "describe_os_error"]
@@ -57,6 +58,7 @@ def atomic_write(path: str | os.PathLike[str], data: bytes | str) -> Path:
     return path
 
 
+_TEMPORARY = re.compile(r"\.(.+)\.\d+\.tmp")
 _ADVICE = {
     errno.ENOSPC: "free space",
     errno.EDQUOT: "free space (disk quota exceeded)",
@@ -68,7 +70,10 @@ _ADVICE = {
 
 def describe_os_error(exc: OSError, root: Path, *, resumable: bool) -> str:
     """One line for an OSError met while a run writes into `root`: what failed, why, what to do."""
-    where = exc.filename if exc.filename is not None else root
+    where = Path(exc.filename) if exc.filename is not None else root
+    final = _TEMPORARY.fullmatch(where.name)
+    if final:  # name the file being written, not its temporary
+        where = where.with_name(final.group(1))
     reason = exc.strerror or str(exc) or type(exc).__name__
     try:
         inside = Path(os.path.abspath(where)).is_relative_to(os.path.abspath(root))

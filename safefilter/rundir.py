@@ -34,7 +34,7 @@ _SHARD = re.compile(r"part-\d{5}-\d{5}(?:_\d{3,})?\.(?:jsonl|parquet)")  # _001.
 _STATE_FILE = re.compile(r"input-\d{5}\.json")
 # `.NAME.PID.tmp` (atomic_write, the shard writers) and the older `.manifest.json.tmp`
 _TEMPORARY = re.compile(r"\.(?:part-\d{5}-\d{5}(?:_\d{3,})?\.(?:jsonl|parquet)|manifest\.json|clean\.md|unsafe\.md|run\.json|"
-                        r"input-\d{5}\.json|safefilter-run\.json)(?:\.\d+)?\.tmp")
+                        r"input-\d{5}\.json|\.safefilter-run\.json)(?:\.\d+)?\.tmp")
 _OUTPUT_HINT = "choose another --output (a new or empty folder)"
 
 
@@ -56,12 +56,11 @@ def _input_folders(spec: str | Sequence[str]) -> list[Path]:
 
 
 def check_output(root: Path, input_spec: str | Sequence[str], files: Iterable[Path]) -> None:
-    """Refuse an output that is not a folder, or that overlaps the inputs; raise OutputError."""
-    if root.exists() and not root.is_dir():
-        raise OutputError(f"--output {root} is {'a file' if root.is_file() else 'not a folder'}; "
-                          "the run directory must be a folder: give a new or empty folder, e.g. runs/NAME")
+    """Refuse an output that overlaps the inputs or is not a folder; raise OutputError."""
     out = _real(root)
-    for path in files:
+    named = [Path(item) for item in ([input_spec] if isinstance(input_spec, (str, os.PathLike)) else input_spec)
+             if os.path.isfile(os.path.expanduser(str(item)))]
+    for path in [*named, *files]:
         real = _real(path)
         if real == out:
             raise OutputError(f"--output {root} is the input file {path}; {_OUTPUT_HINT}")
@@ -73,6 +72,9 @@ def check_output(root: Path, input_spec: str | Sequence[str], files: Iterable[Pa
             what = "is" if out == folder else "is inside"
             raise OutputError(f"--output {root} {what} the input folder {folder}: its outputs would be read "
                               f"as input next time; {_OUTPUT_HINT} outside the inputs")
+    if root.exists() and not root.is_dir():
+        raise OutputError(f"--output {root} is {'a file' if root.is_file() else 'not a folder'}; "
+                          "the run directory must be a folder: give a new or empty folder, e.g. runs/NAME")
 
 
 def is_run_dir(root: Path) -> bool:
@@ -80,8 +82,13 @@ def is_run_dir(root: Path) -> bool:
     return (root / MARKER_NAME).is_file()
 
 
+_MARKER_TEMPORARY = re.compile(r"\.\.safefilter-run\.json\.\d+\.tmp")
+
+
 def _foreign_entries(root: Path) -> list[str]:
-    return sorted(name for name in os.listdir(root) if name not in (LOCK_NAME, MARKER_NAME))
+    """What is in `root` besides the lock, the marker and a marker half-written by a killed run."""
+    return sorted(name for name in os.listdir(root)
+                  if name not in (LOCK_NAME, MARKER_NAME) and not _MARKER_TEMPORARY.fullmatch(name))
 
 
 def refuse_foreign(root: Path) -> None:
@@ -105,6 +112,7 @@ def claim(root: Path, *, overwrite: bool, resume: bool, dataset_output: bool = F
             raise OutputError(f"{root} is not a safefilter run directory (no {MARKER_NAME}); nothing to resume: "
                               "run without --resume")
         return
+    remove_temporaries(root)  # left by a crash; under the lock nobody else is writing them
     if has_run_outputs(root):
         if not overwrite:
             found = ", ".join(sorted({p.relative_to(root).parts[0] for p in run_files(root) if p.exists()}))
@@ -145,7 +153,7 @@ def _names(folder: Path, pattern: re.Pattern[str]) -> Iterator[Path]:
                 yield folder / name
 
 
-def run_files(root: Path) -> list[Path]:
+def run_files(root: Path, *, with_temporaries: bool = True) -> list[Path]:
     """The ledger: every file in `root` a run wrote (or may have started to write)."""
     found = [root / name for name in FIXED_FILES]
     found += _listed_outputs(root, _json(root / "manifest.json"))
@@ -153,12 +161,14 @@ def run_files(root: Path) -> list[Path]:
         found += [state, *_listed_outputs(root, _json(state))]
     for kind in DATA_DIRS:
         found += _names(root / kind, _SHARD)
-    found += temporaries(root)
+    if with_temporaries:
+        found += temporaries(root)
     return list(dict.fromkeys(found))
 
 
 def has_run_outputs(root: Path) -> bool:
-    return any(p.exists() for p in run_files(root)) or _run_dataset(root) is not None
+    """Whether an earlier run left outputs or state here (temporaries alone do not count)."""
+    return any(p.exists() for p in run_files(root, with_temporaries=False)) or _run_dataset(root) is not None
 
 
 def temporaries(root: Path) -> list[Path]:

@@ -68,6 +68,7 @@ class RunLock:
         """Take the lock or raise OutputError naming the holder; a stale lock is taken over."""
         while True:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            mine = False
             try:
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -86,10 +87,16 @@ class RunLock:
                 self._check_stale(_read_holder(fd))
                 me = {"pid": os.getpid(), "host": socket.gethostname(),
                       "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+                mine = True
                 os.ftruncate(fd, 0)
                 os.pwrite(fd, json.dumps(me).encode(), 0)
                 os.fsync(fd)
             except BaseException:
+                if mine:  # a failed write (disk full): leave no lock file behind
+                    try:
+                        os.unlink(self.path)
+                    except OSError:
+                        pass
                 os.close(fd)
                 raise
             self._fd = fd
