@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Iterable, Protocol, Sequence
 
-from .errors import DetectorError, RecordError
+from .errors import DetectorError, RecordError, SafeFilterError
 from .faults import FailureBudget, is_system_fault
 from .normalize import Limits, Trajectory, derive, link_scripts
 from .policy import Policy
@@ -45,12 +45,26 @@ class _DetectorFailed(Exception):
         self.detector = detector
 
 
+def _raise_if_system_fault(stage: str, exc: Exception) -> None:
+    """Re-raise a system fault as the one-line DetectorError the CLI prints, with what to do."""
+    if not is_system_fault(exc):
+        return
+    if isinstance(exc, SafeFilterError):
+        raise exc
+    if isinstance(exc, MemoryError):
+        hint = "out of memory; lower batch_size (and classifier.batch_size), or give the run more memory"
+    else:
+        hint = "the device failed; lower classifier.batch_size, or set classifier.device=cpu"
+    raise DetectorError(f"{stage} stopped the run: {type(exc).__name__}: {str(exc)[:300]}; {hint}") from exc
+
+
 @dataclass(frozen=True, slots=True)
 class ScanResult:
     """What a scan produced for one record: a verdict, or the reason it could not be read or scanned.
 
-    `failed_detector` names the detector that raised on the record (the record was readable; the
-    run counts these against `limits.max_detector_failure_share`); None for an unreadable record.
+    `failed_detector` names the detector (or "normalize") that raised on the record: the record was
+    readable and the code failed, which the run counts against `limits.max_detector_failure_share`;
+    None for a record that could not be read.
     """
 
     record_id: str
@@ -134,7 +148,10 @@ class Scanner:
         return Prepared(trajectory, tuple(segments))
 
     def scan_records(self, records: Sequence[tuple[dict[str, Any], str]]) -> list[ScanResult]:
-        """Scan a batch of (record, id) pairs; a bad record gives an error result, never an exception."""
+        """Scan a batch of (record, id) pairs; a bad record gives an error result, never an exception.
+
+        A system fault (see `faults.is_system_fault`) is not a record's problem: it raises DetectorError.
+        """
         prepared: list[Prepared] = []
         slots: list[int] = []
         results: list[ScanResult] = [ScanResult(rid) for _, rid in records]
@@ -146,6 +163,10 @@ class Scanner:
                 results[i] = ScanResult(rid, error=str(exc))
             except RecursionError:
                 results[i] = ScanResult(rid, error="record is nested too deeply to read")
+            except Exception as exc:  # noqa: BLE001 - a normalizer bug on one record: set aside and counted
+                _raise_if_system_fault("normalize", exc)
+                results[i] = ScanResult(rid, error=f"record could not be normalized: {type(exc).__name__}: {exc}",
+                                        failed_detector="normalize")
         if not prepared:
             return results
         per_record: list[list[Finding] | _DetectorFailed]
@@ -177,8 +198,7 @@ class Scanner:
                 else:
                     found = detector.detect_batch(prepared)
             except Exception as exc:  # noqa: BLE001 - sorted: system faults stop the run, the rest are per record
-                if is_system_fault(exc):
-                    raise
+                _raise_if_system_fault(detector.name, exc)
                 raise _DetectorFailed(detector.name, exc) from exc
             for j, findings in enumerate(found):
                 results[j].extend(findings)

@@ -199,12 +199,27 @@ def test_an_unreadable_record_is_not_a_detector_failure():
     assert result.error and result.failed_detector is None
 
 
-@pytest.mark.parametrize("exc", [MemoryError(), DetectorError("model gone"),
-                                 RuntimeError("CUDA error: device-side assert triggered")])
-def test_system_faults_propagate_out_of_the_scan(exc):
+@pytest.mark.parametrize("exc,says", [(MemoryError(), "out of memory"), (DetectorError("model gone"), "model gone"),
+                                      (RuntimeError("CUDA error: device-side assert triggered"), "classifier.device=cpu")])
+def test_system_faults_stop_the_scan_as_one_detector_error(exc, says):
     scanner = _scanner_with(RaisingDetector(exc, {"r1"}))
-    with pytest.raises(type(exc)):
+    with pytest.raises(DetectorError, match=says):
         scanner.scan_records([(traj(bash(f"ls {i}"), rid=f"r{i}"), f"r{i}") for i in range(3)])
+
+
+def test_a_normalizer_bug_on_one_record_sets_it_aside(monkeypatch):
+    scanner = Scanner.from_rules()
+    real = scanner.prepare
+
+    def prepare(record, rid):
+        if rid == "r1":
+            raise TypeError("unexpected shape")
+        return real(record, rid)
+
+    monkeypatch.setattr(scanner, "prepare", prepare)
+    results = scanner.scan_records([(traj(bash(f"ls {i}"), rid=f"r{i}"), f"r{i}") for i in range(3)])
+    assert [r.verdict is not None for r in results] == [True, False, True]
+    assert results[1].failed_detector == "normalize" and "unexpected shape" in results[1].error
 
 
 def test_system_fault_classes():
