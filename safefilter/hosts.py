@@ -122,11 +122,12 @@ def _commands(text: str) -> Iterator[list[str]]:
 
 def network_targets(text: str) -> list[Target]:
     """Every network target the text names, normalised, in order of appearance (duplicates kept)."""
-    text = strip_shell_comments(text)
-    targets: list[Target] = []
-    for words in _commands(text):
-        targets.extend(_command_targets(words))
-    return targets
+    return list(_iter_targets(text))
+
+
+def _iter_targets(text: str) -> Iterator[Target]:
+    for words in _commands(strip_shell_comments(text)):
+        yield from _command_targets(words)
 
 
 def _command_targets(words: list[str]) -> Iterator[Target]:
@@ -238,7 +239,8 @@ def _word_targets(word: str, *, positional: bool) -> list[Target]:
         return []  # a port or a count; decimal addresses are read where a host must stand (URL, user@, /dev/tcp)
     target = parse_host(word, loose=positional)
     if target is None:
-        return []
+        # a network tool's argument that looks like a name but is none we can read is not vouched for
+        return [Unresolved(word)] if positional and ("." in word or not word.isascii()) else []
     if isinstance(target, str) and (_is_file_name(target) or not positional and "." not in target):
         return []
     return [target]
@@ -337,7 +339,7 @@ def _loose_ipv4(text: str) -> ipaddress.IPv4Address | None:
 def parse_host(text: str, *, loose: bool = False) -> Target | None:
     """One host, normalised; None when `text` is not a host. `loose` also reads odd IPv4 spellings."""
     host = _strip_brackets(text.strip()).split("%", 1)[0].rstrip(".").lower()
-    if not host:
+    if not host or len(host) > 253:  # longer is no DNS name (and keeps IDNA work bounded)
         return None
     if ":" in host:
         try:
@@ -435,5 +437,9 @@ class HostAllowlist:
         """True when the evidence names at least one target and every target is allowlisted."""
         if not self:
             return False
-        targets = network_targets(evidence)
-        return bool(targets) and all(self.covers(t) for t in targets)
+        named = False
+        for target in _iter_targets(evidence):
+            if not self.covers(target):
+                return False
+            named = True
+        return named

