@@ -87,6 +87,9 @@ def _strip_options(name: str, words: list[Word]) -> tuple[list[Word], str | None
                 user = words[i + 1].text
             i += 2
             continue
+        if not w.startswith("--") and len(w) > 2 and "=" not in w and "-" + w[-1] in table:
+            i += 2  # -dmS name: the last letter of a flag group takes the next word
+            continue
         i += 1
     rest = words[i:]
     if name == "timeout" and rest:
@@ -126,6 +129,9 @@ def exec_words(words: list[Word], frame: Frame, sink: Sink, *, span: tuple[int, 
                 chain.append(head)
                 return _nested_shell(_join(rest), frame, sink, span, tuple(chain), em, "sh -c")
             if head == "xargs":
+                if stdin is not None and rest:
+                    return _xargs(words[1:len(words) - len(rest)], rest, stdin, frame, sink, span,
+                                  tuple(chain) + ("xargs",), em.parent)
                 launch = "xargs"
         elif head == "tmux" and len(words) > 2 and words[1].text in ("new-session", "new", "new-window", "neww"):
             flags_with_value = {"-s", "-n", "-c", "-t", "-x", "-y", "-F", "-e"}
@@ -166,6 +172,26 @@ def exec_words(words: list[Word], frame: Frame, sink: Sink, *, span: tuple[int, 
     side_events(name, list(argv[1:]), em, stdin)
     _nested(name, words, frame, sink, span, index, em, stdin)
     return index
+
+
+def _xargs(options: list[Word], command: list[Word], stdin: str, frame: Frame, sink: Sink,
+           span: tuple[int, int], chain: tuple[str, ...], parent: int | None) -> int | None:
+    """xargs with known input: `-I R` substitutes each item, else the items are appended."""
+    items = stdin.split()[:8]
+    opts = [w.text for w in options]
+    replace = None
+    for i, o in enumerate(opts):
+        if o in ("-I", "--replace") and i + 1 < len(opts):
+            replace = opts[i + 1]
+        elif o.startswith("-I") and len(o) > 2:
+            replace = o[2:]
+    runs = ([[Word(w.text.replace(replace, item), w.start, w.end, None, w.reason) for w in command]
+             for item in items] if replace else [command + [Word(x, span[0], span[1]) for x in items]])
+    first = None
+    for argv in runs:
+        index = exec_words(argv, frame, sink, span=span, launch="xargs", wrappers=chain, parent=parent)
+        first = index if first is None else first
+    return first
 
 
 def _join(words: list[Word]) -> Word:

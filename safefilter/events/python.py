@@ -187,6 +187,8 @@ class _Visitor:
     def call(self, node: ast.Call) -> None:
         q = self.fold.qual(node.func) or ""
         mod, _, fn = q.rpartition(".")
+        if not q and isinstance(node.func, ast.Attribute):
+            fn = node.func.attr  # a method of a value: `open(p).write`, `Path(p).write_text`
         if (mod == "subprocess" and fn in _SUBPROCESS) or q in ("os.system", "os.popen", "commands.getoutput") \
                 or q in ("asyncio.create_subprocess_exec", "asyncio.create_subprocess_shell"):
             shell = q in ("os.system", "os.popen", "commands.getoutput", "subprocess.getoutput",
@@ -356,7 +358,7 @@ class _Visitor:
         if listen:
             host_text = host_text or "0.0.0.0"
         self.emit(node).connect(host_text, port if isinstance(port, int) else None,
-                                "udp" if self.fold.qual(node.func or node).endswith("sendto") else "tcp",
+                                "udp" if isinstance(node.func, ast.Attribute) and node.func.attr == "sendto" else "tcp",
                                 "socket", listen=listen, reasons=tuple(reasons))
 
     def host_port(self, node: ast.Call, scheme: str, tool: str) -> None:
@@ -382,6 +384,8 @@ class _Visitor:
             value = self.fold.fold(arg)
             if isinstance(value, ast.AST) or value is UNKNOWN:
                 value = self._request_url(arg)
+            if isinstance(arg, ast.Call):
+                self.consumed.add(id(arg))  # urlopen(Request(url)): one connect, not two
             text = as_text(value) if value is not UNKNOWN else None
             if text and "://" in text and self.emit(node).url(text, q.split(".")[0] or "python"):
                 return
@@ -456,6 +460,8 @@ class _Visitor:
         if first is None:
             kw = self._kw(node, "service_name")
             first = as_text(self.fold.fold(kw)) if kw is not None else None
+        if q in ("boto3.Session", "boto3.session.Session"):
+            return _Handle("aws", "")  # a session: its client()/resource() name the service
         if isinstance(node.func, ast.Attribute) and node.func.attr in ("client", "resource") and first \
                 and (q.startswith("boto3") or self._is_boto_session(node.func.value)):
             return _Handle("aws", first)
@@ -476,17 +482,15 @@ class _Visitor:
         return None
 
     def _is_boto_session(self, node: ast.AST) -> bool:
-        if isinstance(node, ast.Call):
-            return (self.fold.qual(node.func) or "").startswith("boto3")
-        if isinstance(node, ast.Name):
-            return self.env.get(node.id) == "boto3.session"
-        return False
+        session = self.handle(node)
+        return session is not None and session.provider == "aws" and session.service == ""
 
     def cloud(self, node: ast.Call, func: ast.AST, extra: list[ast.AST] | None = None) -> None:
         if not isinstance(func, ast.Attribute) or id(node) in self.consumed:
             return
         base = self.handle(func.value)
-        if base is None or self.handle(node) is not None and func.attr in ("client", "resource"):
+        if base is None or base.service == "" or (self.handle(node) is not None
+                                                  and func.attr in ("client", "resource")):
             return
         # inner calls of a chain (`compute.instances().insert(...).execute()`) are navigation
         inner = func.value

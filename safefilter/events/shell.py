@@ -114,7 +114,7 @@ class _Walker:
     # ---- statements ------------------------------------------------------------------------
     def block(self, node: Any, nest: int) -> None:
         for child in node.named_children:
-            self.statement(child, nest + 1)
+            self.statement(child, nest + 1, background=_followed_by_amp(child))
 
     def statement(self, node: Any, nest: int, *, stdin: str | None = None,
                   background: bool = False) -> str | None:
@@ -136,8 +136,8 @@ class _Walker:
         if t == "list":
             kids = node.named_children
             out = None
-            for i, child in enumerate(kids):
-                bg = background or (i + 1 < len(node.children) and _followed_by_amp(node, child))
+            for child in kids:
+                bg = background or _followed_by_amp(child)
                 out = self.statement(child, nest + 1, background=bg)
             return out
         if t == "ERROR" and (node.text or b"").startswith(b"{"):
@@ -150,7 +150,7 @@ class _Walker:
                     continue
                 if t == "case_item" and child == node.child_by_field_name("value"):
                     continue
-                out = self.statement(child, nest + 1, stdin=stdin)
+                out = self.statement(child, nest + 1, stdin=stdin, background=_followed_by_amp(child))
             return out
         if t == "variable_assignment":
             self.assign(node, nest, exported=False)
@@ -617,7 +617,7 @@ def _join(words: list[Word]) -> Word:
                 next((w.reason for w in words if w.reason), None))
 
 
-def _followed_by_amp(parent: Any, child: Any) -> bool:
+def _followed_by_amp(child: Any) -> bool:
     sib = child.next_sibling
     return sib is not None and not sib.is_named and sib.type == "&"
 

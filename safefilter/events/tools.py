@@ -143,6 +143,9 @@ def _nc(args: list[str], em: Emit, stdin: str | None) -> None:
     scheme = "udp" if udp else "tcp"
     pos = positional(args, _NC_VALUE)
     local_port = _int(_option(args, ("-p",)))
+    for i, a in enumerate(args[:-1]):
+        if a.startswith("-") and not a.startswith("--") and a.endswith("p") and len(a) > 2:
+            local_port = _int(args[i + 1])  # -lvnp 4444
     if listen:
         port = local_port if local_port is not None else (_int(pos[-1]) if pos else None)
         em.connect("0.0.0.0", port, scheme, "nc", listen=True)
