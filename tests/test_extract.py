@@ -184,6 +184,22 @@ def test_swe_and_steps_tasks_leave_observations_out():
         assert ASK not in extract(record, "r").task
 
 
+def test_swe_demonstrations_are_not_the_task():
+    # SWE-agent shows a worked example (`is_demo`) before the issue: the issue is the task
+    record = {"history": [{"role": "system", "content": "sys"},
+                          {"role": "user", "content": f"Demonstration: {ASK}", "is_demo": True},
+                          {"role": "user", "content": "Fix issue 12"},
+                          {"role": "assistant", "content": "ls"}, {"role": "user", "content": ASK}],
+              "trajectory": [{"action": TUNNEL, "observation": ""}]}
+    task = extract(record, "r").task
+    assert "Fix issue 12" in task and ASK not in task
+
+
+def test_top_level_task_fields_count_for_every_shape():
+    record = {**traj(bash(TUNNEL)), "prompt": ASK}
+    assert ASK in extract(record, "r").task
+
+
 # --- a record with several shapes is read whole ------------------------------------------------
 
 def test_every_shape_in_a_record_is_scanned(scanner):

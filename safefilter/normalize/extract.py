@@ -109,6 +109,7 @@ def extract(record: dict[str, Any], record_id: str) -> Trajectory:
     if "id" in record:
         _ensure(_is_id(record["id"], optional=False))
     task_parts: list[str] = []
+    _record_task(record, task_parts)
     segments: list[Segment] = []
     for fmt in formats:
         # A later shape's actions come after the earlier shape's, so sequences keep their order.
@@ -365,17 +366,26 @@ def _looks_like_observation(text: str) -> bool:
 # --- SWE-agent .traj ---------------------------------------------------------------------------
 
 def _swe_segments(record: dict[str, Any], task_parts: list[str]) -> Iterator[Segment]:
-    """Segments of a SWE-agent .traj; the task is the history's system prompt and first user turn."""
+    """Segments of a SWE-agent .traj.
+
+    The task is the history's system prompt and its first user turn that is not a demonstration
+    (`is_demo`: a worked example of another task, shown before the issue); later turns are the
+    run itself, actions and their output.
+    """
     history = record.get("history")
     if "history" in record:
         _ensure(isinstance(history, list))
     if isinstance(history, list):
         for message in history:
-            if isinstance(message, dict) and message.get("role") in ("system", "user"):
-                for text, _ in _content_texts(message.get("content")):
-                    task_parts.append(text[:20000])
-                if message.get("role") == "user":
-                    break
+            if not isinstance(message, dict) or message.get("is_demo") is True:
+                continue
+            role = message.get("role")
+            if not isinstance(role, str) or role not in TASK_ROLES:
+                break
+            for text, _ in _content_texts(message.get("content")):
+                task_parts.append(text[:20000])
+            if role in USER_ROLES:
+                break
     for index, step in enumerate(record["trajectory"]):
         _ensure(isinstance(step, dict))
         for key in ("action", "observation", "thought"):
@@ -393,13 +403,17 @@ def _swe_segments(record: dict[str, Any], task_parts: list[str]) -> Iterator[Seg
 TASK_KEYS = ("task", "prompt", "instruction", "goal", "problem_statement", "query", "question")
 
 
-def _steps_segments(record: dict[str, Any], task_parts: list[str]) -> Iterator[Segment]:
-    """Segments of the plain steps shape; the task is the record's own task/prompt fields."""
-    if "task" in record:
-        _ensure(isinstance(record["task"], str))
+def _record_task(record: dict[str, Any], task_parts: list[str]) -> None:
+    """Top-level task fields, whatever the shape: the dataset states them, not the agent."""
     for key in TASK_KEYS:
         if isinstance(record.get(key), str):
             task_parts.append(record[key])
+
+
+def _steps_segments(record: dict[str, Any], task_parts: list[str]) -> Iterator[Segment]:
+    """Segments of the plain steps shape; its task is the record's own fields (see `_record_task`)."""
+    if "task" in record:
+        _ensure(isinstance(record["task"], str))
     for index, step in enumerate(record["steps"]):
         _ensure(isinstance(step, dict))
         _ensure(step.get("observation") is None or isinstance(step["observation"], str))
