@@ -12,7 +12,7 @@ import os
 import re
 from pathlib import Path
 
-__all__ = ["atomic_write", "fsync_dir", "temporary_name", "describe_os_error"]
+__all__ = ["atomic_write", "fsync_dir", "fsync_file", "temporary_name", "describe_os_error"]
 
 
 def temporary_name(path: Path) -> Path:
@@ -33,6 +33,15 @@ def fsync_dir(folder: Path) -> None:
     except OSError as exc:
         if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EBADF):
             raise
+    finally:
+        os.close(fd)
+
+
+def fsync_file(path: str | os.PathLike[str]) -> None:
+    """Flush a closed file's data to disk before it is renamed into place (Parquet shards)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
     finally:
         os.close(fd)
 

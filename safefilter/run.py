@@ -119,6 +119,7 @@ def run(config: dict[str, Any], *, overrides: Sequence[str] = (), command: Seque
     `resume=True` continues an interrupted run in the same output directory (see resume.py);
     `config_file` and `from_manifest` are only recorded in the manifest.
     """
+    check_output(Path(config["output"]), config["input"], ())
     if scan_with is None and config["executor"] != "local":
         from .ray_run import run_ray, wants_ray
 
@@ -126,7 +127,6 @@ def run(config: dict[str, Any], *, overrides: Sequence[str] = (), command: Seque
             return run_ray(config, overrides=overrides, command=command, config_file=config_file,
                            resume=resume, from_manifest=from_manifest)
     root = Path(config["output"])
-    check_output(root, config["input"], ())
     refuse_foreign(root)  # before anything is written into a folder that is not a run directory
     try:
         root.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ import os
 import re
 import shutil
 import time
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, Iterable, Iterator, Sequence
 
 from . import __version__
@@ -42,24 +42,40 @@ def _real(path: str | os.PathLike[str]) -> Path:
     return Path(os.path.realpath(os.path.expanduser(str(path))))
 
 
+def _specs(spec: str | Sequence[str]) -> list[str]:
+    return [os.path.expanduser(str(item)) for item in ([spec] if isinstance(spec, (str, os.PathLike)) else spec)]
+
+
 def _input_folders(spec: str | Sequence[str]) -> list[Path]:
     """Folders an input spec reads recursively: folders named, and the fixed part of a `**` glob."""
     folders = []
-    for item in [spec] if isinstance(spec, (str, os.PathLike)) else list(spec):
-        item = os.path.expanduser(str(item))
+    for item in _specs(spec):
         if os.path.isdir(item):
             folders.append(_real(item))
-        elif "**" in item:
+        elif "**" in item and not os.path.exists(item):
             fixed = item.split("**", 1)[0]
             folders.append(_real(fixed.rsplit("/", 1)[0] if "/" in fixed else "."))
     return folders
 
 
+def _glob_reads(spec: str | Sequence[str], out: Path) -> str | None:
+    """The first glob of `spec` that would match the shards a run writes into `out`, if any."""
+    for item in _specs(spec):
+        if os.path.exists(item) or not any(ch in item for ch in "*?[") or "**" in item:
+            continue
+        parts = Path(item).parts
+        fixed = next(i for i, part in enumerate(parts) if any(ch in part for ch in "*?["))
+        pattern = str(_real(Path(*parts[:fixed]) if fixed else ".").joinpath(*parts[fixed:]))
+        if any(PurePath(out, kind, f"part-00000-00000.{ext}").match(pattern)
+               for kind in DATA_DIRS for ext in ("jsonl", "parquet")):
+            return item
+    return None
+
+
 def check_output(root: Path, input_spec: str | Sequence[str], files: Iterable[Path]) -> None:
     """Refuse an output that overlaps the inputs or is not a folder; raise OutputError."""
     out = _real(root)
-    named = [Path(item) for item in ([input_spec] if isinstance(input_spec, (str, os.PathLike)) else input_spec)
-             if os.path.isfile(os.path.expanduser(str(item)))]
+    named = [Path(item) for item in _specs(input_spec) if os.path.isfile(item)]
     for path in [*named, *files]:
         real = _real(path)
         if real == out:
@@ -72,6 +88,10 @@ def check_output(root: Path, input_spec: str | Sequence[str], files: Iterable[Pa
             what = "is" if out == folder else "is inside"
             raise OutputError(f"--output {root} {what} the input folder {folder}: its outputs would be read "
                               f"as input next time; {_OUTPUT_HINT} outside the inputs")
+    pattern = _glob_reads(input_spec, out)
+    if pattern is not None:
+        raise OutputError(f"the input glob {pattern!r} would read the outputs of --output {root} back as input "
+                          f"next time; {_OUTPUT_HINT} the glob does not match")
     if root.exists() and not root.is_dir():
         raise OutputError(f"--output {root} is {'a file' if root.is_file() else 'not a folder'}; "
                           "the run directory must be a folder: give a new or empty folder, e.g. runs/NAME")

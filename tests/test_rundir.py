@@ -85,7 +85,8 @@ def test_a_project_folder_is_refused_untouched_even_with_overwrite(tmp_path):
         assert tree(project) == before
 
 
-@pytest.mark.parametrize("where", ["input file", "input folder", "inside input", "contains input", "symlink"])
+@pytest.mark.parametrize("where", ["input file", "input folder", "inside input", "contains input", "symlink",
+                                   "recursive glob", "glob that matches the shards"])
 def test_an_output_overlapping_the_input_is_refused(tmp_path, where):
     inputs = write_inputs(tmp_path / "data" / "in")
     before = tree(tmp_path / "data")
@@ -95,12 +96,23 @@ def test_an_output_overlapping_the_input_is_refused(tmp_path, where):
         "inside input": (inputs, inputs / "runs" / "r1"),
         "contains input": (inputs / "part0.jsonl", tmp_path / "data"),
         "symlink": (inputs, tmp_path / "link" / "r1"),
+        "recursive glob": (f"{tmp_path / 'data'}/**/*.jsonl", inputs / "r1"),
+        "glob that matches the shards": (f"{inputs}/*/*/*.jsonl", inputs / "r1"),
     }[where]
     if where == "symlink":
         (tmp_path / "link").symlink_to(inputs)
+    if where.startswith("glob"):
+        (inputs / "more" / "deeper").mkdir(parents=True)
+        (inputs / "more" / "deeper" / "x.jsonl").write_text("{}\n")
+        before = tree(tmp_path / "data")
     with pytest.raises(OutputError, match="input"):
         do_run(spec, out)
     assert tree(tmp_path / "data") == before  # nothing deleted, nothing added
+
+
+def test_a_glob_that_cannot_reach_the_outputs_is_fine(tmp_path):
+    inputs = write_inputs(tmp_path / "in")
+    assert do_run(f"{inputs}/*.jsonl", inputs / "filtered").counts["input"] == 14
 
 
 def test_overwrite_deletes_only_what_the_run_wrote(tmp_path):
@@ -250,15 +262,16 @@ class Fault:
         monkeypatch.setattr(module, name, fake)
 
 
-@pytest.mark.parametrize("target, err", [("replace", errno.ENOSPC), ("fsync", errno.ENOSPC),
-                                         ("open", errno.EACCES), ("open", errno.EROFS)])
-def test_an_oserror_at_any_write_is_one_line_and_the_run_recovers(tmp_path, monkeypatch, target, err):
+@pytest.mark.parametrize("target, err, fmt", [("replace", errno.ENOSPC, "jsonl"), ("fsync", errno.ENOSPC, "jsonl"),
+                                              ("open", errno.EACCES, "jsonl"), ("open", errno.EROFS, "jsonl"),
+                                              ("fsync", errno.ENOSPC, "parquet")])
+def test_an_oserror_at_any_write_is_one_line_and_the_run_recovers(tmp_path, monkeypatch, target, err, fmt):
     inputs = write_inputs(tmp_path / "in", files=2, n=4)
     straight = tmp_path / "straight"
-    do_run(inputs, straight, "max_records_per_shard=3", "output_format=jsonl")
+    do_run(inputs, straight, "max_records_per_shard=3", f"output_format={fmt}")
     with monkeypatch.context() as m:
         counter = Fault(m, target, err, tmp_path / "probe")
-        do_run(inputs, tmp_path / "probe", "max_records_per_shard=3")
+        do_run(inputs, tmp_path / "probe", "max_records_per_shard=3", f"output_format={fmt}")
         total = counter.calls
     assert total >= 5
     for at in range(1, total + 1):
@@ -267,7 +280,7 @@ def test_an_oserror_at_any_write_is_one_line_and_the_run_recovers(tmp_path, monk
         with monkeypatch.context() as m:
             Fault(m, target, err, out, at)
             with pytest.raises(OutputError) as caught:
-                do_run(inputs, out, "max_records_per_shard=3")
+                do_run(inputs, out, "max_records_per_shard=3", f"output_format={fmt}")
         message = str(caught.value)
         assert "\n" not in message and os.strerror(err) in message and ".tmp" not in message, message
         assert ("free space" in message) if err == errno.ENOSPC else True
@@ -278,7 +291,7 @@ def test_an_oserror_at_any_write_is_one_line_and_the_run_recovers(tmp_path, monk
             assert "writable file system" in message
         else:
             assert ("--resume" in message) == resume
-        do_run(inputs, out, "max_records_per_shard=3", resume=resume)
+        do_run(inputs, out, "max_records_per_shard=3", f"output_format={fmt}", resume=resume)
         assert outputs(out) == outputs(straight), (target, at)
         assert not (out / "_state").exists() and (out / "manifest.json").is_file()
 

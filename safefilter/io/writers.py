@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from ..atomic import fsync_file
 from .readers import InputRecord
 
 __all__ = ["ShardWriter", "unsafe_bytes", "unsafe_record", "invalid_row", "OUTPUT_KINDS"]
@@ -202,6 +203,7 @@ class ShardWriter:
                 self._parquet = None
             for tmp, final in self._files:
                 if tmp.exists():
+                    fsync_file(tmp)  # durable before the rename says it is finished (slice A)
                     os.replace(tmp, final)
 
     def abort(self) -> None:
