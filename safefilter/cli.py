@@ -66,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("path", help="a .jsonl, .jsonl.gz, .json, .traj or .parquet file")
     scan.add_argument("--pack", action="append", metavar="PATH",
                       help="rule pack file or folder (repeatable; default: the built-in packs)")
-    scan.add_argument("--output", "-o", metavar="FILE", help="write verdicts here instead of stdout")
+    scan.add_argument("--output", "-o", metavar="FILE", help="write verdicts here instead of stdout (missing parent folders are created)")
     scan.add_argument("--unsafe-only", action="store_true", help="print only records judged unsafe")
 
     rules = sub.add_parser("rules", help="list or test rule packs")

@@ -12,6 +12,7 @@ import json
 import os
 import socket
 import subprocess
+import time
 import sys
 from pathlib import Path
 
@@ -440,3 +441,26 @@ def test_sigkill_at_write_sites_then_resume_gives_the_uninterrupted_outputs(tmp_
         assert outputs(out) == outputs(tmp_path / "straight"), at
         assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")] and not (out / "_state").exists()
     capsys.readouterr()
+
+
+def test_two_real_runs_into_one_folder_the_second_is_refused(tmp_path, capsys):
+    from safefilter.resume import TEST_DELAY_ENV
+
+    inputs = write_inputs(tmp_path / "in", files=3, n=6)
+    out = tmp_path / "run"
+    args = ["run", "--input", str(inputs), "--output", str(out), "--set", f"rules.packs=[{MINI}]",
+            "--set", "batch_size=1", "--no-progress", "--config", str(ROOT / "configs" / "rules-only.yaml")]
+    first = subprocess.Popen([sys.executable, "-m", "safefilter", *args], cwd=ROOT,
+                             env={**os.environ, TEST_DELAY_ENV: "0.2"}, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while not (out / "_state" / "run.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        for extra in ([], ["--set", "overwrite=true"], ["--resume"]):
+            assert main([*args, *extra]) == 2
+            err = capsys.readouterr().err
+            assert f"in use by another safefilter run (pid {first.pid} on host" in err, err
+            assert len(err.strip().splitlines()) == 1
+    finally:
+        assert first.wait(timeout=60) == 0, first.stderr.read()
+    assert json.loads((out / "manifest.json").read_text())["counts"]["input"] == 21
