@@ -12,7 +12,7 @@ import re2
 
 from .errors import ConfigError
 from .hosts import HostAllowlist
-from .types import CATEGORIES, Finding, Severity, Verdict
+from .types import CATEGORIES, Finding, Incomplete, Severity, Verdict
 
 __all__ = ["Policy", "COMBINE_MODES"]
 
@@ -28,6 +28,7 @@ class Policy:
     allow_hosts: tuple[str, ...] = ()  # hosts, .suffixes, CIDRs; see safefilter.hosts
     allow_commands: tuple[str, ...] = ()  # RE2 patterns; a finding whose whole evidence matches one is dropped
     combine: str = "either"  # whose findings count: "rules", "classifier" or "either" (the ablation switch)
+    incomplete_is_unsafe: bool = True  # a record whose analysis a limit cut short is not called clean
     _allow_rx: object = field(default=None, init=False, repr=False, compare=False)
     _hosts: HostAllowlist = field(default_factory=lambda: HostAllowlist(()), init=False, repr=False, compare=False)
 
@@ -67,11 +68,23 @@ class Policy:
             return False
         return self.requested_is_unsafe or not finding.requested
 
-    def decide(self, findings: Sequence[Finding]) -> Verdict:
+    def decide(self, findings: Sequence[Finding], incomplete: Sequence[Incomplete] = ()) -> Verdict:
+        """The verdict on one record's findings; `incomplete` lists limits that cut its analysis short.
+
+        An agent that can push its payload past a limit (decoys before it, padding, one more layer
+        of encoding) must not pass as clean because the analyser stopped looking, so an incomplete
+        analysis makes the record unsafe unless `incomplete_is_unsafe` is off. Its categories are
+        then those of the findings, which may be none.
+        """
         kept = tuple(f for f in findings if not self.allowed(f))
         counting = [f for f in kept if self.counts(f)]
+        incomplete = tuple(incomplete)
         if not counting:
-            return Verdict(unsafe=False, findings=kept)
+            if incomplete and self.incomplete_is_unsafe:
+                return Verdict(unsafe=True, findings=kept, severity=Severity.MEDIUM,
+                               first_unsafe_message=min(i.message_index for i in incomplete),
+                               analysis_incomplete=incomplete)
+            return Verdict(unsafe=False, findings=kept, analysis_incomplete=incomplete)
         present = {f.category for f in counting}
         return Verdict(
             unsafe=True,
@@ -79,6 +92,7 @@ class Policy:
             categories=tuple(c for c in CATEGORIES if c in present),
             severity=max(f.severity for f in counting),
             first_unsafe_message=min(f.message_index for f in counting),
+            analysis_incomplete=incomplete,
         )
 
 

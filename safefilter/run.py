@@ -60,10 +60,11 @@ def build_scanner(config: dict[str, Any]) -> Scanner:
         allow_hosts=tuple(allow["hosts"]),
         allow_commands=tuple(allow["commands"]),
         combine=policy_cfg["combine"],
+        incomplete_is_unsafe=policy_cfg["incomplete_is_unsafe"],
     )
     norm = config["normalize"]
     limits = Limits(max_depth=norm["max_decode_depth"], max_derived=norm["max_derived_per_segment"],
-                    max_text=norm["max_text_chars"])
+                    max_text=norm["max_text_chars"], work_per_char=norm["work_per_char"])
     scanner = Scanner.from_rules(config["rules"]["packs"], policy=policy, limits=limits,
                                  include_experimental=config["rules"]["include_experimental"])
     if config["classifier"]["enabled"]:

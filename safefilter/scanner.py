@@ -12,11 +12,12 @@ from typing import Any, Iterable, Protocol, Sequence
 from .errors import DetectorError, RecordError, SafeFilterError
 from .faults import FailureBudget, is_system_fault
 from .normalize import Limits, Trajectory, derive, link_scripts
+from .normalize.budget import Budget
 from .policy import Policy
 from .rules.engine import RuleEngine
 from .rules.model import Rule, RulePack, load_packs
 from .schema import read_trajectory
-from .types import Finding, Segment, Verdict
+from .types import Finding, Incomplete, Segment, Verdict
 
 __all__ = ["Detector", "Scanner", "ScanResult", "record_id"]
 
@@ -31,10 +32,15 @@ class Detector(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """A trajectory with all its segments, original and derived, ready for detectors."""
+    """A trajectory with all its segments, original and derived, ready for detectors.
+
+    `incomplete` says where a limit (decode budget or depth, the record's work budget) cut the
+    analysis short; the policy then refuses to call the record clean unless told otherwise.
+    """
 
     trajectory: Trajectory
     segments: tuple[Segment, ...]
+    incomplete: tuple[Incomplete, ...] = ()
 
 
 class _DetectorFailed(Exception):
@@ -138,14 +144,17 @@ class Scanner:
     def prepare(self, record: dict[str, Any], rid: str) -> Prepared:
         """Validate and normalize one record; raises RecordError for malformed input."""
         trajectory = read_trajectory(record, rid)
+        # One work budget per record, a constant times its size: no record costs more than linear time.
+        budget = Budget.for_texts((s.text for s in trajectory.segments), self.limits.work_per_char,
+                                  self.limits.work_floor)
         segments: list[Segment] = []
         for seg in trajectory.segments:
             segments.append(seg)
-            segments.extend(derive(seg, self.limits))
+            segments.extend(derive(seg, self.limits, budget))
         for script in link_scripts(segments):
             segments.append(script)
-            segments.extend(derive(script, self.limits))
-        return Prepared(trajectory, tuple(segments))
+            segments.extend(derive(script, self.limits, budget))
+        return Prepared(trajectory, tuple(segments), tuple(budget.reasons))
 
     def scan_records(self, records: Sequence[tuple[dict[str, Any], str]]) -> list[ScanResult]:
         """Scan a batch of (record, id) pairs; a bad record gives an error result, never an exception.
@@ -185,7 +194,8 @@ class Scanner:
             if isinstance(outcome, _DetectorFailed):
                 results[i] = ScanResult(results[i].record_id, error=str(outcome), failed_detector=outcome.detector)
             else:
-                results[i] = ScanResult(results[i].record_id, verdict=self.policy.decide(outcome))
+                results[i] = ScanResult(results[i].record_id, verdict=self.policy.decide(
+                    outcome, incomplete=prepared[j].incomplete))
         return results
 
     def _detect(self, prepared: Sequence[Prepared]) -> list[list[Finding]]:

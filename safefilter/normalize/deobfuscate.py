@@ -17,10 +17,9 @@ import zlib
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-import re2
-
 from ..types import Segment
 from .budget import Budget
+from .linear_re import Match, Pattern
 
 __all__ = ["Limits", "derive", "normalize_text", "link_scripts"]
 
@@ -41,55 +40,57 @@ class Limits:
 # when it runs (see link_scripts), which keeps large source files off the expensive path.
 DERIVE_KINDS = frozenset(("shell", "code", "args"))
 
-# Every pattern here sees record text, so every one is RE2 (linear time, no backtracking). Where
-# the Python originals used lookaround or backreferences, the check is done in Python on each
-# match's neighbouring characters, which keeps the whole pass linear.
-_HEX_ESC = re2.compile(r"\\x([0-9a-fA-F]{2})")
-_OCT_ESC = re2.compile(r"(?:\\0?[0-7]{3}){2,}")
-_OCT_ONE = re2.compile(r"\\0?([0-7]{3})")
-_UNI_ESC = re2.compile(r"\\u([0-9a-fA-F]{4})")
-_URL_ESC = re2.compile(r"(?:%[0-9a-fA-F]{2}){3,}")
-_CHR_CALL = re2.compile(r"\b(?:chr|char)\(\s*(\d{1,3}|0x[0-9a-fA-F]{1,2})\s*\)")
-_FROM_CHARCODE = re2.compile(r"String\.fromCharCode\(([\d\s,]+)\)")
-_ECHO_SUBST = re2.compile(r"\$\(\s*(?:echo|printf)\s+(?:-[neE]+\s+)?([^()`]*)\)|`\s*(?:echo|printf)\s+(?:-[neE]+\s+)?([^`]*)`")
+# Every pattern here sees record text, so every one is RE2 (linear time, no backtracking), run
+# through linear_re's thin match loop. Where the Python originals used lookaround or
+# backreferences, the check is done in Python on each match's neighbouring characters, which
+# keeps the whole pass linear.
+_HEX_ESC = Pattern(r"\\x([0-9a-fA-F]{2})")
+_OCT_ESC = Pattern(r"(?:\\0?[0-7]{3}){2,}")
+_OCT_ONE = Pattern(r"\\0?([0-7]{3})")
+_UNI_ESC = Pattern(r"\\u([0-9a-fA-F]{4})")
+_URL_ESC = Pattern(r"(?:%[0-9a-fA-F]{2}){3,}")
+_CHR_CALL = Pattern(r"\b(?:chr|char)\(\s*(\d{1,3}|0x[0-9a-fA-F]{1,2})\s*\)")
+_FROM_CHARCODE = Pattern(r"String\.fromCharCode\(([\d\s,]+)\)")
+_ECHO_SUBST = Pattern(r"\$\(\s*(?:echo|printf)\s+(?:-[neE]+\s+)?([^()`]*)\)|`\s*(?:echo|printf)\s+(?:-[neE]+\s+)?([^`]*)`")
 # $(echo <base64> | base64 -d) used inline: the decoded word takes its place in the command
-_B64_SUBST = re2.compile(
+_B64_SUBST = Pattern(
     r"""\$\(\s*(?:echo|printf)\s+(?:-\w+\s+)?['"]?([A-Za-z0-9+/]{2,}={0,2})['"]?\s*\|\s*base64\s+(?:-d|--decode|-D)\s*\)"""
     r"""|`\s*(?:echo|printf)\s+(?:-\w+\s+)?['"]?([A-Za-z0-9+/]{2,}={0,2})['"]?\s*\|\s*base64\s+(?:-d|--decode|-D)\s*`"""
 )
 # a short token explicitly piped to a decoder is worth decoding even below min_token
-_B64_PIPED = re2.compile(r"""([A-Za-z0-9+/]{4,}={0,2})['"]?\s*\|\s*base64\s+(?:-d|--decode|-D)\b""")
-_IFS = re2.compile(r"\$\{IFS\}|\$IFS\b|\$\{IFS%\?\?\}")
-_EMPTY_EXPANSIONS = re2.compile(r"\$@|\$\{\}|\$\*")
-_CONCAT = re2.compile(r"""(['"])\s*\+\s*(['"])|(['"])\s*\.\s*(['"])""")
-_BACKSLASH = re2.compile(r"\\([A-Za-z0-9/.:_-])")  # a backslash before a plain character means nothing
+_B64_PIPED = Pattern(r"""([A-Za-z0-9+/]{4,}={0,2})['"]?\s*\|\s*base64\s+(?:-d|--decode|-D)\b""")
+_IFS = Pattern(r"\$\{IFS\}|\$IFS\b|\$\{IFS%\?\?\}")
+_EMPTY_EXPANSIONS = Pattern(r"\$@|\$\{\}|\$\*")
+_CONCAT = Pattern(r"""(['"])\s*\+\s*(['"])|(['"])\s*\.\s*(['"])""")
+_BACKSLASH = Pattern(r"\\([A-Za-z0-9/.:_-])")  # a backslash before a plain character means nothing
 _QUOTES = str.maketrans("", "", "'\"`")
-_EMPTY_LITERAL = re2.compile(r"""'\s*'|"\s*\"""")  # removed only between two word characters
-_CODE_SINK = re2.compile(r"system|popen|subprocess|exec|eval|spawn|connect|socket|urlopen|requests\.|run\(|call\(")
-_SHELL_ASSIGN = re2.compile(
+_EMPTY_LITERAL = Pattern(r"""'\s*'|"\s*\"""")  # removed only between two word characters
+_CODE_SINK = Pattern(r"system|popen|subprocess|exec|eval|spawn|connect|socket|urlopen|requests\.|run\(|call\(")
+_SHELL_ASSIGN = Pattern(
     r"(?:^|[\s;&|(])(?:export\s+|local\s+|readonly\s+|declare\s+(?:-\w+\s+)?)?"
     r"([A-Za-z_][A-Za-z0-9_]{0,40})=(?:'([^'\n]*)'|\"([^\"\n]*)\"|([^\s;&|)'\"]*))"
 )
-_CODE_ASSIGN = re2.compile(
+_CODE_ASSIGN = Pattern(
     r"(?:^|[\s;])([A-Za-z_][A-Za-z0-9_]{0,40})\s*=\s*(?:'([^'\n]*)'|\"([^\"\n]*)\"|(\d{1,6})\b)"
 )
-_TOKEN = re2.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")  # base64 (standard or url-safe) or hex candidates
+_TOKEN = Pattern(r"[A-Za-z0-9+/_-]{16,}={0,2}")  # base64 (standard or url-safe) or hex candidates
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 _PRINTABLE_BYTES = bytes(range(32, 127)) + b"\t\n\r"
 _NON_TEXT = {c: None for c in range(32)} | {127: None}
-_QUOTED = re2.compile(r"'([^'\n]{3,})'|\"([^\"\n]{3,})\"")
-_ROT13_HINT = re2.compile(r"(?i)rot_?13|tr\s+['\"]?a-z[a-z-]*['\"]?\s+['\"]?n-z")
-_REVERSE_HINT = re2.compile(r"\|\s*rev\b|\[::-1\]|\.reverse\(\)|\breverse\(")
+_LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_QUOTED = Pattern(r"'([^'\n]{3,})'|\"([^\"\n]{3,})\"")
+_ROT13_HINT = Pattern(r"(?i)rot_?13|tr\s+['\"]?a-z[a-z-]*['\"]?\s+['\"]?n-z")
+_REVERSE_HINT = Pattern(r"\|\s*rev\b|\[::-1\]|\.reverse\(\)|\breverse\(")
 # Where decoded text would be executed or decoded further: tokens nearest these are decoded first,
 # so decoys elsewhere in the text cannot spend the decode budget before the payload that runs.
-_SINK = re2.compile(
+_SINK = Pattern(
     r"base(?:64|32)\s+(?:-\w*d\w*|--decode)|b(?:64|32|16)decode|xxd\s+-r|openssl\s+(?:enc|base64)|"
     r"\beval\b|\b(?:ba|z|da|k)?sh\s+-\w*c|\bpython[0-9.]*\s+-\w*c|\b(?:perl|ruby|node)\s+-\w*e|"
     r"\bexec\s*\(|os\.system|subprocess|popen|\$\(|`|\|\s*(?:sudo\s+)?(?:ba|z|da)?sh\b|"
     r"fromhex|unhexlify|decompress|gunzip|zcat|\bsource\b"
 )
-_SHELL_REF = re2.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]{0,40})\}|\$([A-Za-z_][A-Za-z0-9_]{0,40})")
-_WORD = re2.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SHELL_REF = Pattern(r"\$\{([A-Za-z_][A-Za-z0-9_]{0,40})\}|\$([A-Za-z_][A-Za-z0-9_]{0,40})")
+_WORD = Pattern(r"[A-Za-z_][A-Za-z0-9_]*")
 _MAX_NAME = 41  # names longer than this are not variables we track (as in _SHELL_ASSIGN)
 _GZIP_OUT = 1 << 20  # most bytes one gzip payload may inflate to
 
@@ -109,8 +110,10 @@ def _decode_printable(raw: bytes, max_out: int = _GZIP_OUT) -> str | None:
         return None
     if len(raw.translate(None, _PRINTABLE_BYTES)) > 0.05 * len(raw):  # what is left is not text
         return None
+    if len(raw) - len(raw.translate(None, _LETTERS)) < 3:
+        return None
     text = raw.decode("ascii", "ignore")
-    if sum(c.isalpha() for c in text) < 3 or " " not in text and "/" not in text and "." not in text:
+    if " " not in text and "/" not in text and "." not in text:
         return None
     return text
 
@@ -124,26 +127,35 @@ def _b64_text(token: str) -> str | None:
     return text if text and len(text.translate(_NON_TEXT)) == len(text) else None
 
 
-def _decoded_substitution(m: "re2._Match") -> str:
+def _decoded_substitution(m: Match) -> str:
     decoded = _b64_text(m.group(1) or m.group(2))
     return decoded if decoded is not None else m.group(0)
 
 
-class _Capped:
-    """A replacement function that stops replacing once the output would grow past `cap` chars."""
+def _sub_capped(pattern: Pattern, replace: Callable[[Match], str | None], text: str,
+                cap: int) -> tuple[str, bool]:
+    """`pattern.sub` that stops, leaving the rest as it is, once the text would grow past `cap`.
 
-    def __init__(self, replace: Callable[["re2._Match"], str], size: int, cap: int) -> None:
-        self.replace, self.size, self.cap, self.hit = replace, size, cap, False
-
-    def __call__(self, m: "re2._Match") -> str:
-        original = m.group(0)
-        new = self.replace(m)
-        grown = self.size + len(new) - len(original)
-        if grown > self.cap:
-            self.hit = True
-            return original
-        self.size = grown
-        return new
+    Returns the new text and whether the cap stopped it (with references left unreplaced).
+    """
+    pieces: list[str] = []
+    last, size = 0, len(text)
+    for m in pattern.finditer(text):
+        new = replace(m)
+        if new is None:
+            continue
+        start, end = m.span()
+        size += len(new) - (end - start)
+        if size > cap:
+            pieces.append(text[last:])
+            return "".join(pieces), True
+        pieces.append(text[last:start])
+        pieces.append(new)
+        last = end
+    if not pieces:
+        return text, False
+    pieces.append(text[last:])
+    return "".join(pieces), False
 
 
 def _substitute_shell_vars(text: str, cap: int) -> tuple[str, bool]:
@@ -154,18 +166,15 @@ def _substitute_shell_vars(text: str, cap: int) -> tuple[str, bool]:
     if not assigned:
         return text, False
 
-    def lookup(m: "re2._Match") -> str:
-        return assigned.get(m.group(1) or m.group(2), m.group(0))
+    def lookup(m: Match) -> str | None:
+        return assigned.get(m.group(1) or m.group(2))  # type: ignore[arg-type]
 
-    hit = False
     for _ in range(3):  # values may reference each other
-        capped = _Capped(lookup, len(text), cap)
-        new = _SHELL_REF.sub(capped, text)
-        hit = hit or capped.hit
-        if new == text or capped.hit:
-            return new, hit
+        new, capped = _sub_capped(_SHELL_REF, lookup, text, cap)
+        if new == text or capped:
+            return new, capped
         text = new
-    return text, hit
+    return text, False
 
 
 def _substitute_code_vars(text: str, cap: int) -> tuple[str, bool]:
@@ -227,11 +236,11 @@ def _remove_empty_literals(t: str) -> str:
     return "".join(pieces)
 
 
-def _octal(m: "re2._Match") -> str:
-    return "".join(chr(int(o, 8)) for o in _OCT_ONE.findall(m.group(0)) if int(o, 8) < 256)
+def _octal(m: Match) -> str:
+    return "".join(chr(int(o, 8)) for o in (o.group(1) for o in _OCT_ONE.finditer(m.group(0))) if int(o, 8) < 256)
 
 
-def _char_codes(m: "re2._Match") -> str:
+def _char_codes(m: Match) -> str:
     return "'" + "".join(chr(int(n) % 0x110000) for n in m.group(1).split(",") if n.strip().isdigit()) + "'"
 
 
@@ -269,7 +278,7 @@ def _windows(text: str, window: int) -> Iterator[tuple[int, int]]:
 def _normalize_piece(text: str, kind: str) -> tuple[str, bool]:
     t = text
     capped = False
-    cap = 4 * len(text) + 65536  # variable substitution may grow the text this much, no more
+    cap = 2 * len(text) + 4096  # variable substitution may grow the text this much, no more
     if "\\\n" in t or "\\\r\n" in t:
         t = t.replace("\\\r\n", "").replace("\\\n", "")
     if "\\" in t:
@@ -318,22 +327,15 @@ _Candidate = tuple[int, int, int, int, str, str]
 _FAR = 1 << 62
 
 
+_SINK_STRIDE = 64  # sink positions are kept at this granularity: nearness, not exact places
+
+
 def _candidates(text: str, view: int, limits: Limits) -> list[_Candidate]:
     """Encoded payloads that may be in `text`, not yet decoded (finding them is one linear pass each)."""
-    sinks = [m.start() for m in _SINK.finditer(text)]
-
-    def distance(start: int, end: int) -> int:
-        if not sinks:
-            return _FAR
-        i = bisect.bisect_left(sinks, start)
-        after = sinks[i] - end if i < len(sinks) else _FAR
-        before = start - sinks[i - 1] if i else _FAR
-        return max(0, min(after, before)) // 16  # near is near: ties go to the original view, then text order
-
     found: list[_Candidate] = []
     for m in _TOKEN.finditer(text):
         start, end = m.span()
-        found.append((distance(start, end), view, start, end, m.group(0), "token"))
+        found.append((_FAR, view, start, end, m.group(0), "token"))
     # cheap substring checks first: most commands mention neither
     if "base64" in text:
         for m in _B64_PIPED.finditer(text):
@@ -343,7 +345,20 @@ def _candidates(text: str, view: int, limits: Limits) -> list[_Candidate]:
         found.append((0, view, 0, len(text), "", "rot13"))
     if ("rev" in text or "[::-1]" in text) and _REVERSE_HINT.search(text):
         found.append((0, view, 0, len(text), "", "reversed"))
-    return found
+    if len(found) < 2:
+        return found  # nothing to put in order
+    sinks = _SINK.starts(text, _SINK_STRIDE)
+    if not sinks:
+        return found
+
+    def distance(start: int, end: int) -> int:
+        i = bisect.bisect_left(sinks, start)
+        after = sinks[i] - end if i < len(sinks) else _FAR
+        before = start - sinks[i - 1] if i else _FAR
+        # near is near: within a bucket ties go to the original view, then to text order
+        return max(0, min(after, before)) // _SINK_STRIDE
+
+    return [(distance(s, e) if d == _FAR else d, v, s, e, tok, hint) for d, v, s, e, tok, hint in found]
 
 
 def _decode(candidate: _Candidate, text: str, budget: Budget) -> tuple[str, str] | None:
@@ -461,13 +476,13 @@ def _first_decodable(candidates: list[_Candidate], views: list[str], budget: Bud
     return None
 
 
-_RUNS_FILE = re2.compile(
+_RUNS_FILE = Pattern(
     r"(?:^|[\s;&|(])(?:sudo\s+|nohup\s+|exec\s+)*(?:(?:ba|z|da)?sh|source|\.|python[0-9.]*|perl|ruby|node|php)\s+"
     r"(?:-\S+\s+)*([^\s;&|]+)|(?:^|[;&|(]|\bthen|\bdo|sudo|nohup|exec)\s*([\w.~-]*/[^\s;&|)]+)",
 )
 _CODE_EXTS = (".py", ".pl", ".rb", ".js", ".php")
 # Files the system runs by itself: writing one is as good as running it.
-_AUTOSTART = re2.compile(
+_AUTOSTART = Pattern(
     r"(^|/)(etc/cron[^/]*/|var/spool/cron/|etc/crontab$|etc/systemd/|\.config/systemd/|lib/systemd/|etc/init\.d/|"
     r"etc/rc\.local$|etc/profile(\.d/|$)|\.bashrc$|\.bash_profile$|\.profile$|\.zshrc$|\.bash_login$|"
     r"etc/update-motd\.d/|etc/ld\.so\.preload$|\.ssh/rc$|etc/xdg/autostart/|\.config/autostart/)"
