@@ -458,8 +458,12 @@ class _Walker:
         """Expand a word-like node into words (several after brace expansion or splitting)."""
         if node is None or not self.sink.tick():
             return []
-        pieces = self.pieces(node, nest, quoted)
         start, end = self.span(node)
+        if node.type in ("word", "number"):  # the common case, without the general machinery
+            raw = self.src(node)
+            if "\\" not in raw and "{" not in raw:
+                return [Word(self.limit(raw), start, end, start)]
+        pieces = self.pieces(node, nest, quoted)
         text = self.limit("".join(p[0] for p in pieces))
         reason = next((p[2] for p in pieces if p[2]), None)
         inner = None
@@ -747,7 +751,7 @@ def _brace_options(body: str) -> list[str] | None:
         if lo.lstrip("-").isdigit() and hi.lstrip("-").isdigit() and len(lo) < 7 and len(hi) < 7:
             a, b = int(lo), int(hi)
             step = 1 if b >= a else -1
-            return [str(v) for v in range(a, b + step, step)][:256]
+            return [str(v) for v in range(a, b + step, step)[:256]]
         if len(lo) == 1 and len(hi) == 1 and lo.isalpha() and hi.isalpha():
             step = 1 if ord(hi) >= ord(lo) else -1
             return [chr(c) for c in range(ord(lo), ord(hi) + step, step)]
