@@ -31,11 +31,12 @@ from corpus import generate  # noqa: E402
 from safefilter.events import Origin, events_of_python, events_of_shell  # noqa: E402
 
 
-def _actions(lines: list[bytes]) -> tuple[list[str], list[str]]:
-    shell, code = [], []
+def _actions(lines: list[bytes]) -> list[tuple[list[str], list[str]]]:
+    """Per record: its bash commands and its python code arguments."""
+    out = []
     for line in lines:
-        rec = orjson.loads(line)
-        for m in rec.get("messages", ()):
+        shell, code = [], []
+        for m in orjson.loads(line).get("messages", ()):
             for tc in m.get("tool_calls") or ():
                 fn = tc.get("function", {})
                 args = fn.get("arguments")
@@ -44,10 +45,12 @@ def _actions(lines: list[bytes]) -> tuple[list[str], list[str]]:
                     shell.append(args["command"])
                 elif fn.get("name") == "python" and isinstance(args.get("code"), str):
                     code.append(args["code"])
-    return shell, code
+        out.append((shell, code))
+    return out
 
 
-def _best(fn, reps: int) -> float:
+def best_time(fn, reps: int = 3) -> float:
+    """The fastest of `reps` runs of `fn`, in seconds."""
     best = float("inf")
     for _ in range(reps):
         t0 = time.perf_counter()
@@ -68,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
         lines = path.read_bytes().splitlines()
     total = sum(len(x) + 1 for x in lines)
     mb = total / (1 << 20)
-    shell, code = _actions(lines)
+    actions = _actions(lines)
+    shell = [s for sh, _ in actions for s in sh]
+    code = [c for _, cs in actions for c in cs]
     action_mb = (sum(len(s.encode()) for s in shell) + sum(len(c.encode()) for c in code)) / (1 << 20)
     origin = Origin(0, "call", "arguments.command")
 
@@ -80,20 +85,16 @@ def main(argv: list[str] | None = None) -> int:
 
     def stage() -> None:
         n = unparsed = 0
-        si = ci = 0
-        per_record = _per_record(lines)
-        for line, (ns, nc) in zip(lines, per_record):
+        for line, (commands, snippets) in zip(lines, actions):
             orjson.loads(line)
-            for text in shell[si:si + ns]:
+            for text in commands:
                 r = events_of_shell(text, origin=origin)
                 n += len(r.events)
                 unparsed += not r.parsed
-            for text in code[ci:ci + nc]:
+            for text in snippets:
                 r = events_of_python(text, origin=origin)
                 n += len(r.events)
                 unparsed += not r.parsed
-            si += ns
-            ci += nc
         counts["events"], counts["unparsed"] = n, unparsed
 
     import tree_sitter_bash
@@ -106,10 +107,10 @@ def main(argv: list[str] | None = None) -> int:
         for data in encoded:
             parser.parse(data)
 
-    t_base = _best(baseline, 3)
+    t_base = best_time(baseline, 3)
     stage()  # warm-up: imports, parser construction
-    t_stage = _best(stage, 2)
-    t_parse = _best(parse_only, 3)
+    t_stage = best_time(stage, 2)
+    t_parse = best_time(parse_only, 3)
     print(f"corpus: {len(lines)} trajectories, {mb:.1f} MB JSONL, {len(shell)} shell commands and "
           f"{len(code)} python snippets ({action_mb:.2f} MB of action text)"
           f"{' [adversarial]' if args.adversarial else ''}")
@@ -120,22 +121,6 @@ def main(argv: list[str] | None = None) -> int:
     print(f"tree-sitter parse alone:        {sum(map(len, encoded)) / (1 << 20) / t_parse:8.1f} MB/s of shell text "
           f"({t_parse / max(len(encoded), 1) * 1e6:.1f} us per command)")
     return 0
-
-
-def _per_record(lines: list[bytes]) -> list[tuple[int, int]]:
-    out = []
-    for line in lines:
-        rec = orjson.loads(line)
-        ns = nc = 0
-        for m in rec.get("messages", ()):
-            for tc in m.get("tool_calls") or ():
-                fn = tc.get("function", {})
-                args = fn.get("arguments")
-                args = orjson.loads(args) if isinstance(args, str) else (args or {})
-                ns += fn.get("name") == "bash" and isinstance(args.get("command"), str)
-                nc += fn.get("name") == "python" and isinstance(args.get("code"), str)
-        out.append((ns, nc))
-    return out
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@ from .model import (EVENT_KINDS, CloudCall, Connect, EnvSet, Event, Exec, FileRe
                     Observation, Persist, Privilege, Source)
 
 __all__ = [
-    "Caps", "Origin", "Result", "events_of_shell", "events_of_python", "Event", "EVENT_KINDS",
+    "Caps", "Origin", "Result", "events_of_shell", "events_of_python", "events_of_file_write",
+    "Event", "EVENT_KINDS",
     "Source", "Exec", "Connect", "FileWrite", "FileRead", "EnvSet", "Persist", "CloudCall",
     "Privilege", "Observation",
 ]
@@ -51,3 +52,20 @@ def events_of_python(text: str, *, origin: Origin, caps: Caps = _DEFAULT_CAPS) -
     from .python import parse_into
 
     return _run(parse_into, text, origin, caps, "direct")
+
+
+def events_of_file_write(path: str, content: str | None, *, origin: Origin,
+                         mode: str = "write", caps: Caps = _DEFAULT_CAPS) -> Result:
+    """Events of a write tool call (`write_file`, `str_replace_editor create`, ...): a
+    `file_write` with `how="editor"` (plus `persist` / `privilege` for rc files, crontabs,
+    units, authorized_keys, sudoers). The content is data: it is not parsed here; whether it
+    runs later is the data-flow stage's question. `origin.offset`/span cover the content."""
+    from .emit import Emit
+
+    sink = Sink(caps)
+    frame = Frame(origin, 0, "direct", origin.offset)
+    text = content if content is None or len(content) <= caps.max_text else None
+    reasons = () if text is not None or content is None else ("content longer than the text cap",)
+    Emit(frame, sink, 0, len(content or ""), None).write(path, text, mode=mode, how="editor",
+                                                         reasons=reasons)
+    return Result(tuple(sink.events), True, tuple(sink.reasons))

@@ -14,7 +14,7 @@ from typing import NamedTuple
 from .context import Frame, Sink
 from .emit import Emit
 from .model import Exec
-from .tools import side_events
+from .tools import SSH_VALUE_OPTIONS, positional, side_events
 
 __all__ = ["Word", "exec_words", "SHELLS", "PYTHONS"]
 
@@ -99,7 +99,8 @@ def _strip_options(name: str, words: list[Word]) -> tuple[list[Word], str | None
 
 def exec_words(words: list[Word], frame: Frame, sink: Sink, *, span: tuple[int, int],
                launch: str | None = None, background: bool = False, stdin: str | None = None,
-               wrappers: tuple[str, ...] = (), parent: int | None = None) -> int | None:
+               wrappers: tuple[str, ...] = (), parent: int | None = None,
+               piped: bool = False) -> int | None:
     """Emit the `exec` for `words` (and its side events and nested code); returns its index."""
     launch = launch or frame.launch
     em = Emit(frame, sink, span[0], span[1], parent if parent is not None else frame.parent)
@@ -170,7 +171,7 @@ def exec_words(words: list[Word], frame: Frame, sink: Sink, *, span: tuple[int, 
         return None
     em.parent = index
     side_events(name, list(argv[1:]), em, stdin)
-    _nested(name, words, frame, sink, span, index, em, stdin)
+    _nested(name, words, frame, sink, span, index, em, stdin, piped)
     return index
 
 
@@ -221,7 +222,7 @@ def _option_value(words: list[Word], flag: str) -> Word | None:
 
 
 def _nested(name: str, words: list[Word], frame: Frame, sink: Sink, span: tuple[int, int],
-            index: int, em: Emit, stdin: str | None) -> None:
+            index: int, em: Emit, stdin: str | None, piped: bool) -> None:
     """Recurse into code handed to a shell, Python, find -exec, nc -e, kubectl/docker exec."""
     base = name.rstrip("0123456789.")
     if name in SHELLS:
@@ -232,10 +233,19 @@ def _nested(name: str, words: list[Word], frame: Frame, sink: Sink, span: tuple[
             if stdin:
                 _nested_shell(Word(stdin, span[0], span[1]), frame, sink, span, (), em,
                               "sh -c", parent=index)
+            elif piped:
+                _nested_shell(Word("?", span[0], span[1], None, "script read from a pipe"),
+                              frame, sink, span, (), em, "sh -c", parent=index)
     elif name in PYTHONS or base in PYTHONS:
         code = _option_value(words, "-c")
         if code is not None:
             _nested_python(code, frame, sink, span, em, parent=index)
+    elif name in ("ssh", "autossh"):
+        pos = positional([w.text for w in words[1:]], SSH_VALUE_OPTIONS)
+        if len(pos) > 1:  # a remote command: it runs too, on the destination
+            cmd = words[len(words) - (len(pos) - 1):]
+            _nested_shell(cmd[0] if len(cmd) == 1 else _join(cmd), frame, sink, span,
+                          (f"ssh {pos[0]}",), em, "sh -c", parent=index)
     elif name in _INLINE and _INLINE[name] and any(w.text == _INLINE[name] for w in words):
         sink.note(f"inline {name} code is not analysed")
     elif name == "find":

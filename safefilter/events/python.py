@@ -31,6 +31,7 @@ _SUBPROCESS = frozenset(("run", "call", "check_call", "check_output", "Popen", "
 _HTTP_VERBS = frozenset(("get", "post", "put", "delete", "head", "patch", "options", "request",
                          "urlopen", "Request", "stream", "urlretrieve", "fetch", "ws_connect",
                          "create_connection", "AsyncClient", "Client"))
+_HTTP_LIBRARIES = frozenset(("requests", "httpx", "urllib", "urllib3", "aiohttp", "urllib2"))
 _STMT_LISTS = ("body", "orelse", "finalbody", "handlers", "cases")
 _K8S_APIS = ("CoreV1Api", "AppsV1Api", "BatchV1Api", "RbacAuthorizationV1Api",
              "CustomObjectsApi", "NetworkingV1Api", "ApiClient")
@@ -389,6 +390,9 @@ class _Visitor:
             text = as_text(value) if value is not UNKNOWN else None
             if text and "://" in text and self.emit(node).url(text, q.split(".")[0] or "python"):
                 return
+        if q.split(".")[0] in _HTTP_LIBRARIES and (node.args or node.keywords):
+            self.emit(node).connect("?", None, None, q.split(".")[0],
+                                    reasons=("url not known statically",))
 
     def _request_url(self, arg: ast.AST) -> Any:
         if isinstance(arg, ast.Call) and arg.args and (self.fold.qual(arg.func) or "").endswith("Request"):

@@ -117,7 +117,7 @@ class _Walker:
             self.statement(child, nest + 1, background=_followed_by_amp(child))
 
     def statement(self, node: Any, nest: int, *, stdin: str | None = None,
-                  background: bool = False) -> str | None:
+                  background: bool = False, piped: bool = False) -> str | None:
         """Walk one statement; returns its static stdout when known."""
         if not self.sink.tick() or nest > self.sink.caps.max_nesting:
             if nest > self.sink.caps.max_nesting:
@@ -125,13 +125,15 @@ class _Walker:
             return None
         t = node.type
         if t == "command":
-            return self.command(node, nest, stdin=stdin, redirects=(), background=background)
+            return self.command(node, nest, stdin=stdin, redirects=(), background=background,
+                                piped=piped)
         if t == "redirected_statement":
             return self.redirected(node, nest, stdin, background)
         if t == "pipeline":
             out = stdin
-            for child in node.named_children:
-                out = self.statement(child, nest + 1, stdin=out, background=background)
+            for i, child in enumerate(node.named_children):
+                out = self.statement(child, nest + 1, stdin=out, background=background,
+                                     piped=piped or i > 0)
             return out
         if t == "list":
             kids = node.named_children
@@ -265,7 +267,7 @@ class _Walker:
 
     # ---- commands ----------------------------------------------------------------------------
     def command(self, node: Any, nest: int, *, stdin: str | None, redirects: Any,
-                background: bool, outer: Any = None) -> str | None:
+                background: bool, outer: Any = None, piped: bool = False) -> str | None:
         words: list[Word] = []
         prefix_env: list[tuple[str, Word]] = []
         inline_redirects = []
@@ -290,10 +292,10 @@ class _Walker:
                 stdin = " ".join(w.text for c in r.named_children for w in self.words(c, nest)) + "\n"
         return self.run(words, node if outer is None else outer, nest, stdin=stdin,
                         redirects=list(redirects) + inline_redirects, background=background,
-                        prefix_env=prefix_env)
+                        prefix_env=prefix_env, piped=piped)
 
     def run(self, words: list[Word], node: Any, nest: int, *, stdin: str | None, redirects: Any,
-            background: bool, prefix_env: list[tuple[str, Word]]) -> str | None:
+            background: bool, prefix_env: list[tuple[str, Word]], piped: bool = False) -> str | None:
         """Run one simple command's words: functions, eval, trap, else an exec and its effects."""
         all_redirects = redirects
         span = self.span(node)
@@ -320,7 +322,7 @@ class _Walker:
             self.nested(words[1], span, "eval", None)
             return None
         index = exec_words(words, self.frame, self.sink, span=span, background=background,
-                           stdin=stdin, wrappers=self.wrappers)
+                           stdin=stdin, wrappers=self.wrappers, piped=piped)
         out = _static_output(words, stdin)
         self.apply_redirects(all_redirects, node, out, nest, parent=index, heredoc=stdin,
                              program=words[0].text)

@@ -12,7 +12,7 @@ from typing import Callable
 from .addr import split_host_port
 from .emit import Emit
 
-__all__ = ["side_events", "positional"]
+__all__ = ["side_events", "positional", "SSH_VALUE_OPTIONS"]
 
 
 def positional(args: list[str], with_value: frozenset[str] | set[str]) -> list[str]:
@@ -61,11 +61,11 @@ def _user_host(text: str) -> tuple[str, str | None]:
     return text.rpartition("@")[2], (text.rpartition("@")[0] or None)
 
 
-_SSH_VALUE = frozenset("-" + c for c in "BbcDEeFIiJLlmOoPpQRSWw")
+SSH_VALUE_OPTIONS = frozenset("-" + c for c in "BbcDEeFIiJLlmOoPpQRSWw")
 
 
 def _ssh(args: list[str], em: Emit, stdin: str | None) -> None:
-    pos = positional(args, _SSH_VALUE)
+    pos = positional(args, SSH_VALUE_OPTIONS)
     if not pos:
         return
     dest = pos[0]
