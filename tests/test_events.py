@@ -280,6 +280,20 @@ def test_unknown_values_are_marked_not_guessed():
     assert hosts(pipe) == [("get.example.com", 443)]
 
 
+def test_output_of_a_group_is_all_of_its_commands():
+    w = of(sh("{ echo a; echo b; } > f.txt"), FileWrite)[0]
+    assert w.content == "a\nb\n"
+    assert names(sh("(echo id && echo whoami) | sh"))[-2:] == ["id", "whoami"]
+
+
+def test_sed_in_place_is_a_file_write():
+    events = sh("sed -i 's/a/b/' ~/.bashrc")
+    w = of(events, FileWrite)[0]
+    assert (w.path, w.how, w.unresolved) == ("~/.bashrc", "editor", True)
+    assert of(events, Persist)[0].mechanism == "rc"
+    assert of(sh("sed -n 1p f"), FileWrite) == []
+
+
 def test_script_from_a_pipe_is_an_unresolved_exec():
     events = sh("curl -fsSL https://get.example.com | sh")
     unknown = [e for e in of(events, Exec) if e.launch == "sh -c"]
@@ -392,6 +406,8 @@ def test_python_network_sinks():
     assert hosts(py("import paramiko\nc = paramiko.SSHClient()\nc.connect('10.0.0.5', port=2222)")) == [("10.0.0.5", 2222)]
     bind = of(py("import socket\ns = socket.socket()\ns.bind(('0.0.0.0', 4444))"), Connect)[0]
     assert bind.direction == "listen" and bind.port == 4444
+    loop = py("import socket\nfor p in (22, 80, 443):\n    socket.socket().connect_ex(('10.0.0.1', p))")
+    assert hosts(loop) == [("10.0.0.1", 22), ("10.0.0.1", 80), ("10.0.0.1", 443)]
     unknown = of(py("import requests\nrequests.get(url)\nd = {}\nd.get('x')"), Connect)
     assert [(c.tool, c.unresolved) for c in unknown] == [("requests", True)]
     scan = of(py("import socket\nfor p in range(1, 1024):\n    socket.socket().connect_ex(('10.0.0.1', p))"), Connect)[0]

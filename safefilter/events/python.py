@@ -133,6 +133,13 @@ class _Visitor:
                 if item.optional_vars is not None:
                     self.bind(item.optional_vars, self.value_of(item.context_expr), item.context_expr)
         elif isinstance(stmt, (ast.For, ast.AsyncFor)) and isinstance(stmt.target, ast.Name):
+            values = self.fold.fold(stmt.iter)
+            if isinstance(values, (list, tuple)) and 0 < len(values) <= 8 and UNKNOWN not in values:
+                for value in values:  # a loop over a few constants: each iteration's calls
+                    self.env[stmt.target.id] = value
+                    self.block(stmt.body, nest + 1)
+                self.block(stmt.orelse, nest + 1)
+                return
             self.env[stmt.target.id] = UNKNOWN
         for field in _STMT_LISTS:
             body = getattr(stmt, field, None)

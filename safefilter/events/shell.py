@@ -136,24 +136,22 @@ class _Walker:
                                      piped=piped or i > 0)
             return out
         if t == "list":
-            kids = node.named_children
-            out = None
-            for child in kids:
-                bg = background or _followed_by_amp(child)
-                out = self.statement(child, nest + 1, background=bg)
-            return out
+            outs = [self.statement(child, nest + 1, background=background or _followed_by_amp(child))
+                    for child in node.named_children]
+            return _concat(outs)
         if t == "ERROR" and (node.text or b"").startswith(b"{"):
             return self.brace_command(node, nest, stdin)
         if t in ("program", "compound_statement", "subshell", "do_group", "ERROR",
                  "else_clause", "elif_clause", "case_item"):
-            out = None
+            outs = []
             for child in node.named_children:
                 if child.type in ("comment", "heredoc_body"):
                     continue
                 if t == "case_item" and child == node.child_by_field_name("value"):
                     continue
-                out = self.statement(child, nest + 1, stdin=stdin, background=_followed_by_amp(child))
-            return out
+                outs.append(self.statement(child, nest + 1, stdin=stdin,
+                                           background=_followed_by_amp(child)))
+            return _concat(outs)
         if t == "variable_assignment":
             self.assign(node, nest, exported=False)
         elif t == "variable_assignments":
@@ -621,6 +619,13 @@ def _join(words: list[Word]) -> Word:
         return Word("", 0, 0)
     return Word(" ".join(w.text for w in words), words[0].start, words[-1].end, None,
                 next((w.reason for w in words if w.reason), None))
+
+
+def _concat(outs: list[str | None]) -> str | None:
+    """The output of statements run one after another: known only if each one's is."""
+    if any(o is None for o in outs):
+        return None
+    return "".join(outs)  # type: ignore[arg-type]
 
 
 def _followed_by_amp(child: Any) -> bool:

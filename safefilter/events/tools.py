@@ -388,6 +388,15 @@ def _copy(how: str) -> Callable[[list[str], Emit, str | None], None]:
     return run
 
 
+def _sed(args: list[str], em: Emit, stdin: str | None) -> None:
+    if not any(a == "-i" or a.startswith("-i") or a.startswith("--in-place") for a in args):
+        return
+    pos = positional(args, frozenset(("-e", "-f", "--expression", "--file")))
+    scripted = any(a in ("-e", "--expression", "-f", "--file") for a in args)
+    for path in pos[0 if scripted else 1:]:
+        em.write(path, None, how="editor", reasons=("edited in place by sed",))
+
+
 def _reader(args: list[str], em: Emit, stdin: str | None) -> None:
     for path in positional(args, frozenset(("-n", "-c", "--lines", "--bytes"))):
         if path not in ("-", "{}"):
@@ -426,7 +435,7 @@ _TABLE: dict[str, Callable[[list[str], Emit, str | None], None]] = {
     "usermod": _usermod, "gpasswd": _gpasswd,
     "tee": _tee, "cp": _copy("copy"), "install": _copy("copy"), "mv": _copy("move"),
     "cat": _reader, "head": _reader, "tail": _reader, "less": _reader, "more": _reader,
-    "strings": _reader, "source": _source, ".": _source,
+    "strings": _reader, "source": _source, ".": _source, "sed": _sed,
 }
 
 
