@@ -431,3 +431,33 @@ def test_roll_over_files_are_recognised_as_run_shards(tmp_path):
     assert [p.name for p in writer.paths] == ["part-00003-00001.parquet", "part-00003-00001_001.parquet"]
     assert all(rundir._SHARD.fullmatch(p.name) for p in writer.paths)
     assert temporaries and all(rundir._TEMPORARY.fullmatch(name) for name in temporaries)
+
+
+@pytest.mark.parametrize("text, expected", [
+    (b'[{"t": "\\ud83d\\ude00"}, {"t": "ok"}]', [{"t": "\U0001F600"}, {"t": "ok"}]),  # an escaped pair is one char
+    (b'[{"t": "a"}, {"t": "x\\ud800y"}, {"t": "c"}]', [{"t": "a"}, None, {"t": "c"}]),  # lone high: invalid row
+    (b'[{"t": "\\udc00"}, {"t": "c"}]', [None, {"t": "c"}]),  # lone low
+    (b'[{"t": "\\ud800\\ud800"}]', [None]),  # two highs are not a pair
+    (b'[{"t": "\\\\ud800"}]', [{"t": "\\ud800"}]),  # an escaped backslash, then text
+])
+def test_json_list_surrogate_escapes_are_never_garbled(tmp_path, text, expected):
+    path = tmp_path / "list.json"
+    path.write_bytes(text)
+    items = list(read_file(path))
+    assert [i.record if i.error is None else None for i in items] == expected
+    for item in items:
+        if item.error is not None:  # the invalid row keeps the string exactly, escaped
+            assert b"\\ud" in item.raw or b"\\udc" in item.raw
+
+
+def test_surrogate_guard_passes_pairs_split_at_any_chunk_boundary():
+    import io
+
+    from safefilter.io.readers import _SurrogateGuard
+
+    data = b'["' + b'\\ud83d\\ude00' * 50 + b'"]'
+    for size in (1, 2, 3, 5, 7, 11, 13, 64):
+        guard, out = _SurrogateGuard(io.BytesIO(data)), b""
+        while chunk := guard.read(size):
+            out += chunk
+        assert out == data

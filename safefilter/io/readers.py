@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 import orjson
+import re2
 
 from ..errors import InputError
 
@@ -232,27 +233,83 @@ def _read_json_list(source: str, fh) -> Iterator[InputRecord]:
     Floats come as float, not Decimal, so numbers round-trip exactly as orjson writes them. A
     syntax error ends the stream: the items before it are records, and one invalid row names the
     item where reading stopped (the parser cannot find item boundaries past a broken one).
+    The C backend garbles a lone UTF-16 surrogate escape (`"\\ud800"` becomes `"?"`): when the
+    text has one, the rest of the file is read with ijson's exact pure-Python backend instead.
     """
     import ijson
 
     index = 0
-    items = ijson.items(_Prefixed(b"[", fh), "item", use_float=True)
     try:
+        items = ijson.items(_Prefixed(b"[", _SurrogateGuard(fh)), "item", use_float=True)
         for index, item in enumerate(items, start=1):
-            try:
-                raw = orjson.dumps(item)
-            except TypeError as exc:  # e.g. a lone surrogate in a string
-                yield InputRecord(source, index, _loose_json(item), error=f"item cannot be written as JSON: {exc}")
-                continue
-            yield InputRecord(source, index, raw, item)
+            yield _list_item(source, index, item)
+        return
+    except _LoneSurrogate:
+        pass
     except (ijson.JSONError, ValueError) as exc:
-        reason = _first_line(exc)
-        yield InputRecord(source, index + 1, b"", error=(
-            f"JSON list is broken or truncated after item {index} ({reason}); "
-            + (f"items 1-{index} were read, the rest of the file could not be" if index else
-               "no item could be read")))
-    except (EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:
-        yield InputRecord(source, index + 1, b"", error=f"file could not be read past item {index}: {exc}")
+        yield _list_error(source, index, exc)
+        return
+    exact = ijson.get_backend("python")
+    with _open(source) as again:
+        _skip_space(again)
+        try:
+            for n, item in enumerate(exact.items(_Prefixed(b"[", again), "item", use_float=True), start=1):
+                if n > index:  # items 1..index were read before the surrogate and are already yielded
+                    index = n
+                    yield _list_item(source, n, item)
+        except (ijson.JSONError, ValueError) as exc:
+            yield _list_error(source, index, exc)
+
+
+def _list_item(source: str, index: int, item: Any) -> InputRecord:
+    try:
+        return InputRecord(source, index, orjson.dumps(item), item)
+    except TypeError as exc:  # e.g. a lone surrogate in a string
+        return InputRecord(source, index, _loose_json(item), error=f"item cannot be written as JSON: {exc}")
+
+
+def _list_error(source: str, index: int, exc: BaseException) -> InputRecord:
+    return InputRecord(source, index + 1, b"", error=(
+        f"JSON list is broken or truncated after item {index} ({_first_line(exc)}); "
+        + (f"items 1-{index} were read, the rest of the file could not be" if index else "no item could be read")))
+
+
+class _LoneSurrogate(Exception):
+    """The text has a UTF-16 surrogate escape that is not half of a pair."""
+
+
+_SURROGATE_ESCAPE = re2.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+class _SurrogateGuard:
+    """Passes a binary file through, raising _LoneSurrogate before it hands on text with a lone
+    surrogate escape. Bytes that cannot be judged yet (an escape whose other half may be in the
+    next chunk) are held back until they can. Linear in the bytes read."""
+
+    def __init__(self, fh) -> None:
+        self._fh, self._pending = fh, b""
+
+    def read(self, size: int = -1) -> bytes:
+        if size == 0:
+            return b""
+        while True:
+            data = self._fh.read(size)
+            buf, at_end = self._pending + data, not data
+            cut = len(buf) if at_end else max(0, len(buf) - 5)  # an escape cut by the boundary starts here
+            matches = iter(_SURROGATE_ESCAPE.finditer(buf))
+            for m in matches:
+                start = m.start()
+                if start + 12 > len(buf) and not at_end:  # its low half may be in the next chunk
+                    cut = min(cut, start)
+                    break
+                pair = _SURROGATE_ESCAPE.fullmatch(buf, start + 6, start + 12)
+                if buf[start + 3:start + 4] not in b"89abAB" or pair is None or \
+                        buf[start + 9:start + 10] not in b"cdefCDEF":
+                    raise _LoneSurrogate()
+                next(matches, None)  # the low half just checked
+            out, self._pending = buf[:cut], buf[cut:]
+            if out or at_end:
+                return out
 
 
 def _first_line(exc: BaseException) -> str:
