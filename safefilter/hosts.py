@@ -135,7 +135,7 @@ def _command_targets(words: list[str]) -> Iterator[Target]:
     tool = ""
     while i < n:
         word = words[i]
-        name = word.rsplit("/", 1)[-1].lower()
+        name = _command_name(word)
         if name in NETWORK_TOOLS:
             tool = name
             if name in _SSH_TOOLS:
@@ -148,6 +148,13 @@ def _command_targets(words: list[str]) -> Iterator[Target]:
             continue
         yield from _word_targets(word, positional=bool(tool))
         i += 1
+
+
+def _command_name(word: str) -> str:
+    """`nc` for `nc` or `/usr/bin/nc`; "" for a URL or address that merely ends in `/nc`."""
+    if "://" in word or "@" in word or ":" in word or word.lower().startswith(("/dev/tcp/", "/dev/udp/")):
+        return ""
+    return word.rsplit("/", 1)[-1].lower()
 
 
 def _ssh_targets(words: list[str], i: int) -> tuple[int, list[Target]]:

