@@ -461,3 +461,14 @@ def test_surrogate_guard_passes_pairs_split_at_any_chunk_boundary():
         while chunk := guard.read(size):
             out += chunk
         assert out == data
+
+
+def test_truncated_gzip_json_list_keeps_the_items_before_the_damage(tmp_path):
+    items = [traj(bash(f"echo {i}"), tool("y" * 300), rid=f"g{i}") for i in range(2000)]
+    whole = gzip.compress(json.dumps(items).encode())
+    path = tmp_path / "list.json.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    read = list(read_file(path))
+    good = [i for i in read if i.error is None]
+    assert good and [i.record["id"] for i in good] == [f"g{n}" for n in range(len(good))]
+    assert read[-1].error and read[-1].line == len(good) + 1 and len(read) == len(good) + 1

@@ -238,27 +238,26 @@ def _read_json_list(source: str, fh) -> Iterator[InputRecord]:
     """
     import ijson
 
-    index = 0
+    read = 0
     try:
-        items = ijson.items(_Prefixed(b"[", _SurrogateGuard(fh)), "item", use_float=True)
-        for index, item in enumerate(items, start=1):
-            yield _list_item(source, index, item)
-        return
-    except _LoneSurrogate:
-        pass
-    except (ijson.JSONError, ValueError) as exc:
-        yield _list_error(source, index, exc)
-        return
-    exact = ijson.get_backend("python")
-    with _open(source) as again:
-        _skip_space(again)
         try:
-            for n, item in enumerate(exact.items(_Prefixed(b"[", again), "item", use_float=True), start=1):
-                if n > index:  # items 1..index were read before the surrogate and are already yielded
-                    index = n
+            items = ijson.items(_Prefixed(b"[", _SurrogateGuard(fh)), "item", use_float=True)
+            for read, item in enumerate(items, start=1):
+                yield _list_item(source, read, item)
+            return
+        except _LoneSurrogate:
+            pass
+        with _open(source) as again:
+            _skip_space(again)
+            exact = ijson.get_backend("python").items(_Prefixed(b"[", again), "item", use_float=True)
+            for n, item in enumerate(exact, start=1):
+                if n > read:  # items 1..read came before the surrogate and are already yielded
+                    read = n
                     yield _list_item(source, n, item)
-        except (ijson.JSONError, ValueError) as exc:
-            yield _list_error(source, index, exc)
+    except (ijson.JSONError, ValueError) as exc:
+        yield _list_error(source, read, exc)
+    except (EOFError, zlib.error, OSError) as exc:  # a damaged .json.gz, an I/O error
+        yield InputRecord(source, read + 1, b"", error=f"file could not be read past item {read}: {exc}")
 
 
 def _list_item(source: str, index: int, item: Any) -> InputRecord:
