@@ -472,3 +472,9 @@ def test_truncated_gzip_json_list_keeps_the_items_before_the_damage(tmp_path):
     good = [i for i in read if i.error is None]
     assert good and [i.record["id"] for i in good] == [f"g{n}" for n in range(len(good))]
     assert read[-1].error and read[-1].line == len(good) + 1 and len(read) == len(good) + 1
+
+
+def test_folder_with_only_a_dangling_symlink_says_so(tmp_path):
+    (tmp_path / "gone.jsonl").symlink_to(tmp_path / "missing.jsonl")
+    with pytest.raises(InputError, match="has no .*gone.jsonl.*does not exist"):
+        expand_inputs(str(tmp_path))

@@ -63,7 +63,8 @@ def expand_inputs(spec: str | Sequence[str], *, warnings: list[str] | None = Non
                            + arrow_files)
             if not files:
                 raise InputError(f"input folder {item!r} has no {', '.join(INPUT_SUFFIXES)} files "
-                                 "and no dataset saved with datasets' save_to_disk")
+                                 "and no dataset saved with datasets' save_to_disk"
+                                 + (f" ({'; '.join(skipped)})" if skipped else ""))
             found.extend(files)
         elif os.path.isfile(item):
             found.append(Path(item))
