@@ -38,8 +38,8 @@ class Unresolved:
 #: A normalised target: a host name (lowercase, no trailing dot, ASCII), an IP, a network or Unresolved.
 Target = Union[str, IPAddress, IPNetwork, Unresolved]
 
-# Separators between words once quotes are folded. `=` and `,` split `--host=x` and `("x", 4444)`.
-_SEPARATORS = frozenset(" \t\r\n\f\v;&|()<>=,")
+# Separators between words once quotes are folded; `,` splits `("x", 4444)` and `-J a,b`.
+_SEPARATORS = frozenset(" \t\r\n\f\v;&|()<>,")
 _COMMAND_BREAKS = frozenset(";&|\n()")
 _QUOTES = frozenset("'\"\\")
 _DYNAMIC = ("$", "`")
@@ -55,6 +55,16 @@ NETWORK_TOOLS = frozenset(
 _SSH_TOOLS = frozenset(("ssh", "autossh"))
 _SSH_ARG_OPTIONS = frozenset("BbcDEeFIiJLlmOoPpQRSWw")
 _SSH_FORWARD_OPTIONS = frozenset("RLDW")
+_SSH_FORWARD_KEYS = frozenset(("localforward", "remoteforward", "dynamicforward"))
+# `-o Key=value` settings that name no host; any other key's value is read as a host.
+_SSH_HOSTLESS_KEYS = frozenset(
+    "user port identityfile identitiesonly stricthostkeychecking userknownhostsfile globalknownhostsfile "
+    "serveraliveinterval serveralivecountmax exitonforwardfailure batchmode connecttimeout connectionattempts "
+    "loglevel compression passwordauthentication pubkeyauthentication preferredauthentications controlmaster "
+    "controlpath controlpersist requesttty forwardagent forwardx11 sendenv setenv gatewayports tcpkeepalive "
+    "hostkeyalgorithms pubkeyacceptedkeytypes pubkeyacceptedalgorithms ciphers macs kexalgorithms "
+    "updatehostkeys visualhostkey addkeystoagent".split()
+)
 _SOCAT_ADDRESS_TYPES = frozenset(
     "tcp tcp4 tcp6 udp udp4 udp6 tcp-connect tcp-listen udp-connect udp-listen openssl openssl-connect "
     "openssl-listen socks socks4 socks4a socks5 proxy proxy-connect exec system sctp sctp-connect".split()
@@ -176,12 +186,25 @@ def _ssh_targets(words: list[str], i: int) -> tuple[int, list[Target]]:
                     found.extend(_forward_spec_targets(value))
                 elif flag == "J":
                     found.extend(_word_targets(value, positional=True))
+                elif flag == "o":
+                    found.extend(_ssh_setting_targets(value))
                 break
             i += 1
             continue
         found.extend(_word_targets(word, positional=True))  # the destination
         return i + 1, found
     return i, found
+
+
+def _ssh_setting_targets(setting: str) -> list[Target]:
+    """Hosts in one `-o Key=value` (ProxyJump=..., HostName=..., RemoteForward=...)."""
+    key, _, value = setting.partition("=")
+    key = key.lower()
+    if not value or key in _SSH_HOSTLESS_KEYS:
+        return []
+    if key in _SSH_FORWARD_KEYS:
+        return _forward_spec_targets(value)
+    return _word_targets(value, positional=True)
 
 
 def _forward_spec_targets(spec: str) -> list[Target]:
@@ -217,6 +240,10 @@ def _split_colons(text: str) -> list[str]:
 
 def _word_targets(word: str, *, positional: bool) -> list[Target]:
     """Targets named by one word; `positional` when the word is an argument of a network tool."""
+    scheme = word.find("://")
+    eq = word.rfind("=", 0, scheme if scheme >= 0 else len(word))
+    if eq >= 0:
+        word = word[eq + 1:]  # `--host=x`, `HOST=x`, `host=x` in code: the value is what may be a host
     if not word or word.startswith("-") and "://" not in word:
         return []
     if any(d in word for d in _DYNAMIC):

