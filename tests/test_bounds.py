@@ -211,3 +211,11 @@ def test_config_switch_reaches_the_policy():
     config["normalize"]["work_per_char"] = 4
     scanner = build_scanner(config)
     assert scanner.policy.incomplete_is_unsafe is False and scanner.limits.work_per_char == 4
+
+
+def test_many_constants_far_from_any_sink_are_not_incomplete(strict):
+    """Test vectors in code: more decodable constants than the budget, none of them run."""
+    vectors = "\n".join(f"VECTOR_{i} = '{b64(f'expected output line number {i} of the suite')}'" for i in range(150))
+    code = vectors + "\n\n" + "\n" * 3 + "def test_vectors():\n" + "    assert len(VECTORS) == 150\n" * 10
+    verdict = strict.scan(traj(call("python", {"code": code})))
+    assert not verdict.unsafe and not verdict.analysis_incomplete

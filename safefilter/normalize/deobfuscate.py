@@ -345,8 +345,8 @@ def _candidates(text: str, view: int, limits: Limits) -> list[_Candidate]:
         found.append((0, view, 0, len(text), "", "rot13"))
     if ("rev" in text or "[::-1]" in text) and _REVERSE_HINT.search(text):
         found.append((0, view, 0, len(text), "", "reversed"))
-    if len(found) < 2:
-        return found  # nothing to put in order
+    if not found:
+        return found
     sinks = _SINK.starts(text, _SINK_STRIDE)
     if not sinks:
         return found
@@ -435,7 +435,9 @@ def _derive_into(seg: Segment, limits: Limits, out: list[Segment], depth: int, b
     seen: set[str] = set()
     for k, candidate in enumerate(candidates):
         if len(out) >= limits.max_derived:
-            if _first_decodable(candidates[k:], views, budget, seen) is not None:
+            # Left undecoded: only what flows into a sink makes the analysis incomplete (sinks are
+            # decoded first, so a payload that runs cannot hide behind harmless constants).
+            if _first_decodable([c for c in candidates[k:] if c[0] == 0], views, budget, seen) is not None:
                 budget.note("decode_budget", seg)
             return
         _, v, start, end, token, _ = candidate
