@@ -229,3 +229,13 @@ def test_a_shape_key_that_is_not_a_list(extra, ok):
             validate_record(record)
         with pytest.raises(RecordError, match="must be a list"):
             extract(record, "r")
+
+
+@pytest.mark.parametrize("role", ["Assistant", "model", "gpt", "agent"])
+def test_actions_under_any_other_role_are_the_agents(role, scanner):
+    record = traj({"role": role, "content": "", "tool_calls": [
+        {"id": "c1", "type": "function", "function": {"name": "bash", "arguments": {"command": TUNNEL}}}]})
+    assert ("shell", TUNNEL) in [(s.kind, s.text) for s in extract(record, "r").segments]
+    assert scanner.scan(record).unsafe
+    # tool output under its usual role names stays an observation
+    assert extract(traj({"role": "Tool", "tool_call_id": "c1", "content": TUNNEL}), "r").segments[0].kind == "observation"

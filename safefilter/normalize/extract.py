@@ -48,6 +48,9 @@ class Trajectory:
 SHAPES = (("messages", "chat"), ("trajectory", "swe_agent"), ("steps", "steps"))
 #: Roles whose turns after the agent's may be tool output coming back (plain-chat agents).
 USER_ROLES = frozenset(("user", "human"))
+#: Roles of tool output. Any role that is neither this nor a task role is read as the agent's turn,
+#: so actions under an unexpected role name are scanned rather than skipped.
+TOOL_ROLES = frozenset(("tool", "function", "ipython", "observation", "environment", "tool_result", "tool_response"))
 
 
 def detect_formats(record: dict[str, Any]) -> tuple[str, ...]:
@@ -166,7 +169,7 @@ def _chat_segments(record: dict[str, Any], task_parts: list[str]) -> Iterator[Se
     agent_spoke = False
     for index, message in enumerate(record["messages"]):
         _check_message(message)
-        role = message["role"]
+        role = message["role"].lower()
         content = message.get("content")
         if role in TASK_ROLES:
             answers_agent = agent_spoke and role in USER_ROLES
@@ -180,13 +183,13 @@ def _chat_segments(record: dict[str, Any], task_parts: list[str]) -> Iterator[Se
             for seg in _tool_parts(content, index, step):
                 step += 1
                 yield seg
-        elif role in ("tool", "function", "ipython"):
+        elif role in TOOL_ROLES:
             awaiting_output = False
             call_id = message.get("tool_call_id")
             call_id = str(call_id) if call_id is not None else None
             for text, field in _content_texts(content):
                 yield Segment("observation", text, index, field, call_id, step=step)
-        elif role == "assistant":
+        else:  # the assistant, or a role we do not know (`model`, `gpt`, `Assistant`): read as the agent's
             agent_spoke = True
             first_step = step
             for seg in _fenced_blocks(content, index, step):
