@@ -129,12 +129,15 @@ def run(config: dict[str, Any], *, overrides: Sequence[str] = (), command: Seque
                            resume=resume, from_manifest=from_manifest)
     root = Path(config["output"])
     refuse_foreign(root)  # before anything is written into a folder that is not a run directory
+    if resume and not RunState(root).complete() and not (root / STATE_DIR / "run.json").exists():
+        RunState(root).saved_run()  # raises: nothing to resume here, said before taking any lock
+    notes: list[str] = []  # a stale lock taken over: said once the run is under way, not before an error
     try:
         root.mkdir(parents=True, exist_ok=True)
-        with RunLock(root):
+        with RunLock(root, warn=notes.append):
             try:
                 return _run_locked(root, config, overrides=overrides, command=command, config_file=config_file,
-                                   resume=resume, from_manifest=from_manifest, scan_with=scan_with)
+                                   resume=resume, from_manifest=from_manifest, scan_with=scan_with, notes=notes)
             except BaseException:
                 remove_temporaries(root)
                 raise
@@ -147,8 +150,8 @@ def run(config: dict[str, Any], *, overrides: Sequence[str] = (), command: Seque
 
 def _run_locked(root: Path, config: dict[str, Any], *, overrides: Sequence[str], command: Sequence[str],
                 config_file: str | Path | None, resume: bool, from_manifest: dict[str, Any] | None,
-                scan_with: Any) -> RunSummary:
-    """The run itself, with RUN_DIR's lock held."""
+                scan_with: Any, notes: Sequence[str] = ()) -> RunSummary:
+    """The run itself, with RUN_DIR's lock held; `notes` are warnings to print once it is under way."""
     started = time.time()
     state = RunState(root)
     if resume:
@@ -180,6 +183,8 @@ def _run_locked(root: Path, config: dict[str, Any], *, overrides: Sequence[str],
         state.begin(config, files, overrides=overrides, command=command, detectors=detectors)
     if scanner is None:
         scanner = scan_with(config, files, set(finished))
+    for note in notes:
+        print(f"safefilter: warning: {note}", file=sys.stderr)
     fmt = config["output_format"]
     counts: Counter[str] = Counter()
     per_category: Counter[str] = Counter()

@@ -167,10 +167,13 @@ def _listed_outputs(root: Path, record: Any) -> Iterator[Path]:
 
 
 def _names(folder: Path, pattern: re.Pattern[str]) -> Iterator[Path]:
-    if folder.is_dir():
-        for name in os.listdir(folder):
-            if pattern.fullmatch(name):
-                yield folder / name
+    try:
+        names = os.listdir(folder)
+    except OSError:  # missing or unreadable: nothing of the run's to find there
+        return
+    for name in names:
+        if pattern.fullmatch(name):
+            yield folder / name
 
 
 def run_files(root: Path, *, with_temporaries: bool = True) -> list[Path]:
@@ -207,7 +210,10 @@ def remove_temporaries(root: Path) -> list[Path]:
     """Delete the run's temporaries (call with the lock held); returns what was removed."""
     removed = []
     for path in temporaries(root):
-        path.unlink(missing_ok=True)
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:  # cleaning up after a failure must not hide that failure; --resume retries
+            continue
         removed.append(path)
     if (root / ".dataset.tmp").is_dir():
         shutil.rmtree(root / ".dataset.tmp", ignore_errors=True)

@@ -207,6 +207,10 @@ def test_a_stale_lock_is_taken_over_with_a_warning(tmp_path, capsys):
     out = tmp_path / "run"
     out.mkdir()
     (out / LOCK_NAME).write_text(json.dumps({"pid": _dead_pid(), "host": socket.gethostname(), "started": "x"}))
+    (out / MARKER_NAME).write_text("{}")  # a run killed right after it marked the folder
+    assert main(["run", "--resume", "--output", str(out)]) == 2  # nothing to resume: one line, no warning first
+    err = capsys.readouterr().err
+    assert "no interrupted run" in err and len(err.strip().splitlines()) == 1
     assert do_run(inputs, out).counts["input"] == 14
     assert "taking over the stale lock" in capsys.readouterr().err
     assert not (out / LOCK_NAME).exists()
