@@ -497,6 +497,17 @@ def test_brace_bomb_and_doubling_stay_small():
     assert all(len(" ".join(e.argv)) <= caps.max_value for e in of(py(py_bomb), Exec))
 
 
+def test_characters_above_the_bmp_never_reach_the_parser():
+    # tree-sitter-bash 0.25 reads out of bounds on `{` then a 4-byte UTF-8 character
+    # (upstream tree-sitter-bash#337): a segfault here would take the whole process down.
+    for i in range(400):
+        events_of_shell("{" + chr(0x10000 + i * 2711 % 0xFFFFF) + " x" * (i % 5), origin=ORIGIN)
+    text = 'echo "{ \U0001F389 done" > "out \U0001F600.txt"'
+    w = of(sh(text), FileWrite)[0]
+    assert (w.path, w.content) == ("out \U0001F600.txt", "{ \U0001F389 done\n")
+    assert text[w.source.start:w.source.end] == text
+
+
 def test_corpus_lines_all_give_results():
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
     from shell_corpus import commands

@@ -16,7 +16,7 @@ from .emit import Emit
 from .model import Exec
 from .tools import SSH_VALUE_OPTIONS, positional, side_events
 
-__all__ = ["Word", "exec_words", "SHELLS", "PYTHONS"]
+__all__ = ["Word", "exec_words", "join_words", "SHELLS", "PYTHONS"]
 
 
 class Word(NamedTuple):
@@ -124,11 +124,9 @@ def exec_words(words: list[Word], frame: Frame, sink: Sink, *, span: tuple[int, 
                     if "=" in w.text and not w.text.startswith("-"):
                         k, _, v = w.text.partition("=")
                         em.env(k, v, exported=True, scope="command")
-            if head == "screen":
-                rest = [w for w in rest if not w.text.startswith("-")] if rest and rest[0].text.startswith("-") else rest
             if head == "watch" and rest:
                 chain.append(head)
-                return _nested_shell(_join(rest), frame, sink, span, tuple(chain), em, "sh -c")
+                return _nested_shell(join_words(rest), frame, sink, span, tuple(chain), em, "sh -c")
             if head == "xargs":
                 if stdin is not None and rest:
                     return _xargs(words[1:len(words) - len(rest)], rest, stdin, frame, sink, span,
@@ -148,7 +146,7 @@ def exec_words(words: list[Word], frame: Frame, sink: Sink, *, span: tuple[int, 
             if not cmd:
                 break
             chain.append("tmux")
-            return _nested_shell(cmd[0] if len(cmd) == 1 else _join(cmd), frame, sink, span,
+            return _nested_shell(cmd[0] if len(cmd) == 1 else join_words(cmd), frame, sink, span,
                                  tuple(chain), em, "sh -c")
         else:
             break
@@ -195,7 +193,7 @@ def _xargs(options: list[Word], command: list[Word], stdin: str, frame: Frame, s
     return first
 
 
-def _join(words: list[Word]) -> Word:
+def join_words(words: list[Word]) -> Word:
     """Several words as one command string (`watch ls -l`): verbatim only if contiguous."""
     text = " ".join(w.text for w in words)
     return Word(text, words[0].start, words[-1].end, None,
@@ -244,7 +242,7 @@ def _nested(name: str, words: list[Word], frame: Frame, sink: Sink, span: tuple[
         pos = positional([w.text for w in words[1:]], SSH_VALUE_OPTIONS)
         if len(pos) > 1:  # a remote command: it runs too, on the destination
             cmd = words[len(words) - (len(pos) - 1):]
-            _nested_shell(cmd[0] if len(cmd) == 1 else _join(cmd), frame, sink, span,
+            _nested_shell(cmd[0] if len(cmd) == 1 else join_words(cmd), frame, sink, span,
                           (f"ssh {pos[0]}",), em, "sh -c", parent=index)
     elif name in _INLINE and _INLINE[name] and any(w.text == _INLINE[name] for w in words):
         sink.note(f"inline {name} code is not analysed")

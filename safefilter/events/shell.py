@@ -18,7 +18,7 @@ import base64
 import binascii
 from typing import Any
 
-from .argv import PYTHONS, Word, exec_words
+from .argv import PYTHONS, Word, exec_words, join_words
 from .context import Frame, Sink
 from .emit import Emit
 from .model import Exec
@@ -76,26 +76,31 @@ def parse_into(text: str, frame: Frame, sink: Sink, *, wrappers: tuple[str, ...]
     if len(text) > sink.caps.max_text:
         sink.note(f"text longer than {sink.caps.max_text} characters is not parsed")
         return False
-    data = text.encode("utf-8", "surrogatepass")
+    # tree-sitter-bash 0.25 can read out of bounds (SIGSEGV, the whole process) on a `{` followed
+    # later by a 4-byte UTF-8 character (upstream issue tree-sitter-bash#337). The parser never
+    # sees one: each character above U+FFFF is replaced by U+FFFD, which keeps every character
+    # offset; values are read from the original text.
+    safe = text if text.isascii() else "".join(c if c < "\U00010000" else "\ufffd" for c in text)
+    data = safe.encode("utf-8", "surrogatepass")
     tree = _parser().parse(data)
     reason = syntax_error(tree.root_node, sink)
     if reason:
         sink.note(reason)
         return False
-    _Walker(text, data, frame, sink, wrappers).block(tree.root_node, 0)
+    _Walker(text, safe, frame, sink, wrappers).block(tree.root_node, 0)
     return True
 
 
 class _Walker:
     """Evaluates one text's tree; variables live in `vars` (str, list for arrays, None unknown)."""
 
-    def __init__(self, text: str, data: bytes, frame: Frame, sink: Sink,
+    def __init__(self, text: str, parsed: str, frame: Frame, sink: Sink,
                  wrappers: tuple[str, ...]) -> None:
-        self.text, self.data, self.frame, self.sink = text, data, frame, sink
+        self.text, self.frame, self.sink = text, frame, sink
         self.wrappers = wrappers
         self.vars: dict[str, Any] = {}
         self.functions: dict[str, Any] = {}
-        self.b2c: list[int] | None = None if text.isascii() else _byte_to_char(text)
+        self.b2c: list[int] | None = None if parsed.isascii() else _byte_to_char(parsed)
         self.calls = 0
 
     # ---- positions -------------------------------------------------------------------------
@@ -106,7 +111,11 @@ class _Walker:
         return self.pos(node.start_byte), self.pos(node.end_byte)
 
     def src(self, node: Any) -> str:
-        return self.data[node.start_byte:node.end_byte].decode("utf-8", "replace")
+        return self.slice(node.start_byte, node.end_byte)
+
+    def slice(self, start_byte: int, end_byte: int) -> str:
+        """The original characters between two byte offsets of the parsed text."""
+        return self.text[self.pos(start_byte):self.pos(end_byte)]
 
     def limit(self, value: str) -> str:
         return value[: self.sink.caps.max_value]
@@ -256,11 +265,11 @@ class _Walker:
         for child in body.named_children:
             if child.type == "heredoc_content":
                 continue
-            parts.append(self.data[cursor:child.start_byte].decode("utf-8", "replace"))
+            parts.append(self.slice(cursor, child.start_byte))
             ws = self.words(child, nest, quoted=True)
             parts.append("".join(w.text for w in ws))
             cursor = child.end_byte
-        parts.append(self.data[cursor:body.end_byte].decode("utf-8", "replace"))
+        parts.append(self.slice(cursor, body.end_byte))
         return self.limit("".join(parts))
 
     # ---- commands ----------------------------------------------------------------------------
@@ -313,8 +322,8 @@ class _Walker:
             index = self.sink.add(Exec(self.frame.source(*span), tuple(w.text for w in words),
                                        "eval", "eval", self.frame.launch, self.wrappers, None,  # type: ignore[arg-type]
                                        background, self.frame.depth, self.frame.parent))
-            code = words[1] if len(words) == 2 else _join(words[1:])
-            self.nested(code, span, "eval", index)
+            if len(words) > 1:
+                self.nested(words[1] if len(words) == 2 else join_words(words[1:]), span, "eval", index)
             return None
         if head == "trap" and len(words) >= 3:
             self.nested(words[1], span, "eval", None)
@@ -324,12 +333,11 @@ class _Walker:
         out = _static_output(words, stdin)
         self.apply_redirects(all_redirects, node, out, nest, parent=index, heredoc=stdin,
                              program=words[0].text)
-        if index is not None:
-            name = self.sink.events[index]
-            if isinstance(name, Exec) and (name.name in PYTHONS or name.name.rstrip("0123456789.") in PYTHONS):
-                if stdin and all(w.text in ("-",) or w.text.startswith("-") and w.text != "-c"
-                                 for w in words[1:]) and "-c" not in [w.text for w in words]:
-                    self.nested(Word(stdin, span[0], span[1]), span, "python -c", index, python=True)
+        if index is not None and stdin:  # `python3 - <<EOF` / `echo code | python3`
+            ev = self.sink.events[index]
+            if isinstance(ev, Exec) and ev.name.rstrip("0123456789.") in PYTHONS \
+                    and ev.script is None and "-c" not in ev.argv and "-m" not in ev.argv:
+                self.nested(Word(stdin, span[0], span[1]), span, "python -c", index, python=True)
         return out
 
     def brace_command(self, node: Any, nest: int, stdin: str | None) -> str | None:
@@ -612,13 +620,6 @@ class _Unset:
 
 
 _UNSET = _Unset()
-
-
-def _join(words: list[Word]) -> Word:
-    if not words:
-        return Word("", 0, 0)
-    return Word(" ".join(w.text for w in words), words[0].start, words[-1].end, None,
-                next((w.reason for w in words if w.reason), None))
 
 
 def _concat(outs: list[str | None]) -> str | None:
