@@ -31,7 +31,9 @@ STATE_DIR = "_state"
 # Not a feature: tests set this to slow each batch down so they can kill a run partway.
 TEST_DELAY_ENV = "SAFEFILTER_TEST_BATCH_DELAY"
 # Settings that change where and how a run executes but not its outputs (the state lives in `output`).
-EXECUTION_KEYS = ("output", "progress", "overwrite", "executor", "ray")
+# `limits` only decides when a run stops: a run stopped by too many detector failures resumes with a
+# raised limits.max_detector_failure_share.
+EXECUTION_KEYS = ("output", "progress", "overwrite", "executor", "ray", "limits")
 
 
 def run_fingerprint(config: dict[str, Any]) -> str:

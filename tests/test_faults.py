@@ -297,6 +297,19 @@ def test_cli_run_with_a_detector_raising_on_every_record_stops(tmp_path, monkeyp
         assert json.loads((out / "manifest.json").read_text())["counts"]["invalid"] == 30
 
 
+def test_a_run_stopped_by_detector_failures_resumes_with_a_raised_share(tmp_path, monkeypatch, capsys):
+    _patch_build(monkeypatch, RaisingDetector(ValueError("broken detector")))
+    data, out = tmp_path / "in.jsonl", tmp_path / "run"
+    _write_records(data, 30)
+    args = ["--input", str(data), "--output", str(out), "--executor", "local", "--set", "batch_size=8"]
+    assert _cli_run(tmp_path, args) == 2
+    capsys.readouterr()
+    code = _cli_run(tmp_path, [*args, "--resume", "--set", "limits.max_detector_failure_share=1"])
+    assert code == 0, capsys.readouterr().err
+    counts = json.loads((out / "manifest.json").read_text())["counts"]
+    assert counts["input"] == counts["invalid"] == 30
+
+
 # ---------------------------------------------------------------------- duplicate ids: gate by position
 def test_an_unsafe_record_sharing_an_id_with_a_flagged_one_is_still_classified(tiny):
     scanner = safefilter.run.build_scanner(_config(tiny, thresholds=ALWAYS, gate="undecided"))
