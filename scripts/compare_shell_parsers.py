@@ -11,7 +11,6 @@ best of a few repetitions. bashlex is optional (GPL-3.0, never a dependency of t
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -14,11 +14,10 @@ the grammar reports as ERROR, and the `<>` redirection operator it does not know
 """
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 
 from .argv import PYTHONS, Word, exec_words, join_words
+from .shellstrings import ansi_c, arith, brace_expand, static_output, unescape
 from .context import Frame, Sink
 from .emit import Emit
 from .model import Exec
@@ -330,7 +329,7 @@ class _Walker:
             return None
         index = exec_words(words, self.frame, self.sink, span=span, background=background,
                            stdin=stdin, wrappers=self.wrappers, piped=piped)
-        out = _static_output(words, stdin)
+        out = static_output(words, stdin)
         self.apply_redirects(all_redirects, node, out, nest, parent=index, heredoc=stdin,
                              program=words[0].text)
         if index is not None and stdin:  # `python3 - <<EOF` / `echo code | python3`
@@ -345,7 +344,7 @@ class _Walker:
         text = self.src(node)
         close = text.find("}")
         start, end = self.span(node)
-        words = [Word(w, start, end) for w in _brace_expand(text[:close + 1], self.sink.caps.max_words)]
+        words = [Word(w, start, end) for w in brace_expand(text[:close + 1], self.sink.caps.max_words)]
         kids = node.named_children
         if kids and kids[0].type == "command":
             for arg in kids[0].children_by_field_name("argument"):
@@ -486,7 +485,7 @@ class _Walker:
             return [Word(self.limit(f), start, end, None, reason) for f in fields]
         literal_braces = all(not (set(p[0]) & {"{", "}", ","}) for p in pieces if not p[4])
         if "{" in text and "}" in text and literal_braces:
-            expanded = _brace_expand(text, self.sink.caps.max_words)
+            expanded = brace_expand(text, self.sink.caps.max_words)
             if len(expanded) > 1:
                 return [Word(w, start, end, None, reason) for w in expanded]
         return [Word(text, start, end, inner, reason)]
@@ -501,28 +500,24 @@ class _Walker:
                 return self.pieces(node.named_children[0], nest + 1, quoted)
             raw = self.src(node)
             if "\\" in raw:
-                return [(_unescape(raw), False, None, None, True)]
+                return [(unescape(raw), False, None, None, True)]
             return [(raw, False, None, node.start_byte, True)]
         if t == "raw_string":
             raw = self.src(node)
             return [(raw[1:-1], False, None, node.start_byte + 1, False)]
         if t == "ansi_c_string":
-            return [(_ansi_c(self.src(node)[2:-1]), False, None, None, False)]
+            return [(ansi_c(self.src(node)[2:-1]), False, None, None, False)]
         if t in ("string", "translated_string"):
             out: list[tuple[str, bool, str | None, int | None, bool]] = []
-            cursor = node.start_byte + (2 if t == "translated_string" else 1)
-            end = node.end_byte - 1
-            kids = [c for c in node.named_children]
+            kids = node.named_children
             if len(kids) == 1 and kids[0].type == "string_content" and "\\" not in self.src(kids[0]):
                 return [(self.src(kids[0]), False, None, kids[0].start_byte, False)]
             for child in kids:
                 if child.type == "string_content":
-                    out.append((_unescape(self.src(child), '"\\$`\n'), False, None, None, False))
+                    out.append((unescape(self.src(child), '"\\$`\n'), False, None, None, False))
                 else:
                     for text, _split, reason, _v, _lit in self.pieces(child, nest + 1, True):
                         out.append((text, False, reason, None, False))
-                cursor = child.end_byte
-            del cursor, end
             if not out:
                 out.append(("", False, None, None, False))
             return out
@@ -546,7 +541,7 @@ class _Walker:
                 return [(self.src(node), False, "command substitution output", None, False)]
             return [(out_text.rstrip("\n"), not quoted, None, None, False)]
         if t == "arithmetic_expansion":
-            value = _arith(self.src(node)[3:-2])
+            value = arith(self.src(node)[3:-2])
             if value is None:
                 return [(self.src(node), False, "arithmetic expansion", None, False)]
             return [(value, False, None, None, False)]
@@ -661,223 +656,3 @@ def _split_fields(pieces: list[tuple[str, bool, str | None, int | None, bool]]) 
     if "".join(current):
         fields.append("".join(current))
     return fields
-
-
-def _unescape(raw: str, escapable: str | None = None) -> str:
-    """Drop backslashes as bash does: before any character when unquoted (`escapable` None),
-    only before the `escapable` characters inside double quotes; backslash-newline joins lines."""
-    out: list[str] = []
-    i = 0
-    while i < len(raw):
-        ch = raw[i]
-        if ch == "\\" and i + 1 < len(raw) and (escapable is None or raw[i + 1] in escapable):
-            if raw[i + 1] != "\n":
-                out.append(raw[i + 1])
-            i += 2
-            continue
-        out.append(ch)
-        i += 1
-    return "".join(out)
-
-
-_C_ESC = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b",
-          "f": "\f", "v": "\v", "\\": "\\", "'": "'", '"': '"', "?": "?"}
-
-
-def _ansi_c(raw: str) -> str:
-    """Decode the escapes of `$'...'` (and of `echo -e`): \\xHH, \\NNN, \\uXXXX, \\n, ..."""
-    out: list[str] = []
-    i = 0
-    n = len(raw)
-    while i < n:
-        ch = raw[i]
-        if ch != "\\" or i + 1 >= n:
-            out.append(ch)
-            i += 1
-            continue
-        nxt = raw[i + 1]
-        if nxt in _C_ESC:
-            out.append(_C_ESC[nxt])
-            i += 2
-        elif nxt == "x":
-            j = i + 2
-            while j < n and j < i + 4 and raw[j] in "0123456789abcdefABCDEF":
-                j += 1
-            out.append(chr(int(raw[i + 2:j], 16)) if j > i + 2 else "\\x")
-            i = j
-        elif nxt in ("u", "U"):
-            width = 4 if nxt == "u" else 8
-            j = i + 2
-            while j < n and j < i + 2 + width and raw[j] in "0123456789abcdefABCDEF":
-                j += 1
-            try:
-                out.append(chr(int(raw[i + 2:j], 16)) if j > i + 2 else "\\" + nxt)
-            except ValueError:
-                out.append("?")
-            i = j
-        elif nxt in "01234567":
-            j = i + 1
-            while j < n and j < i + 4 and raw[j] in "01234567":
-                j += 1
-            out.append(chr(int(raw[i + 1:j], 8) & 0xFF))
-            i = j
-        else:
-            out.append("\\" + nxt)
-            i += 2
-    return "".join(out)
-
-
-def _brace_expand(text: str, cap: int) -> list[str]:
-    """Bash brace expansion (`a{b,c}d`, `{1..5}`, nested), at most `cap` words."""
-    depth, start = 0, -1
-    for i, ch in enumerate(text):
-        if ch == "{":
-            if depth == 0:
-                start = i
-            depth += 1
-        elif ch == "}" and depth:
-            depth -= 1
-            if depth == 0:
-                body = text[start + 1:i]
-                options = _brace_options(body)
-                if options is None:
-                    continue
-                head, tail = text[:start], text[i + 1:]
-                out: list[str] = []
-                for opt in options:
-                    for rest in _brace_expand(opt + tail, cap):
-                        out.append(head + rest)
-                        if len(out) >= cap:
-                            return out
-                return out
-    return [text]
-
-
-def _brace_options(body: str) -> list[str] | None:
-    if ".." in body and "," not in body:
-        lo, _, hi = body.partition("..")
-        if lo.lstrip("-").isdigit() and hi.lstrip("-").isdigit() and len(lo) < 7 and len(hi) < 7:
-            a, b = int(lo), int(hi)
-            step = 1 if b >= a else -1
-            return [str(v) for v in range(a, b + step, step)[:256]]
-        if len(lo) == 1 and len(hi) == 1 and lo.isalpha() and hi.isalpha():
-            step = 1 if ord(hi) >= ord(lo) else -1
-            return [chr(c) for c in range(ord(lo), ord(hi) + step, step)]
-        return None
-    parts, depth, cur = [], 0, []
-    for ch in body:
-        if ch == "," and depth == 0:
-            parts.append("".join(cur))
-            cur = []
-            continue
-        depth += ch == "{"
-        depth -= ch == "}"
-        cur.append(ch)
-    parts.append("".join(cur))
-    return parts if len(parts) > 1 else None
-
-
-def _arith(expr: str) -> str | None:
-    expr = expr.strip()
-    if expr.isdigit():
-        return expr
-    allowed = set("0123456789+-*/%() ")
-    if expr and set(expr) <= allowed and len(expr) <= 64 and "**" not in expr:
-        try:
-            value = eval(compile(expr.replace("/", "//"), "<arith>", "eval"), {"__builtins__": {}}, {})  # noqa: S307 - digits and operators only
-        except Exception:
-            return None
-        return str(value) if isinstance(value, int) and abs(value) < 1 << 63 else None
-    return None
-
-
-def _static_output(words: list[Word], stdin: str | None) -> str | None:
-    """What a command prints, for the few that are pure string functions; else None."""
-    if any(w.reason for w in words):
-        return None
-    name = words[0].text.rpartition("/")[2]
-    args = [w.text for w in words[1:]]
-    if name == "echo":
-        newline, escapes = True, False
-        while args and args[0].startswith("-") and set(args[0][1:]) <= set("neE") and len(args[0]) > 1:
-            newline = newline and "n" not in args[0]
-            escapes = "e" in args[0] or escapes
-            args = args[1:]
-        text = " ".join(args)
-        return (_ansi_c(text) if escapes else text) + ("\n" if newline else "")
-    if name == "printf" and args:
-        fmt, rest = _ansi_c(args[0]), args[1:]
-        if "%" not in fmt:
-            return fmt
-        out, guard = [], 0
-        while True:
-            piece, rest = _format_once(fmt, rest)
-            out.append(piece)
-            guard += 1
-            if not rest or guard > 64:
-                break
-        return "".join(out)
-    if name == "cat" and (not args or args == ["-"]):
-        return stdin
-    if stdin is None:
-        return None
-    if name == "base64" and any(a in ("-d", "--decode", "-D") for a in args):
-        try:
-            raw = base64.b64decode("".join(stdin.split()) + "==", validate=False)
-        except (binascii.Error, ValueError):
-            return None
-        return raw.decode("utf-8", "replace")
-    if name == "rev":
-        return "\n".join(line[::-1] for line in stdin.split("\n"))
-    if name == "xxd" and "-r" in args:
-        try:
-            return bytes.fromhex("".join(stdin.split())).decode("utf-8", "replace")
-        except ValueError:
-            return None
-    if name == "tr" and len(args) == 2 and not args[0].startswith("-"):
-        src, dst = _tr_set(args[0]), _tr_set(args[1])
-        if src and dst:
-            dst = dst + dst[-1] * (len(src) - len(dst))
-            return stdin.translate(str.maketrans(src, dst[:len(src)]))
-    return None
-
-
-def _tr_set(spec: str) -> str:
-    out: list[str] = []
-    i = 0
-    while i < len(spec):
-        if i + 2 < len(spec) and spec[i + 1] == "-":
-            a, b = ord(spec[i]), ord(spec[i + 2])
-            if a <= b and b - a < 256:
-                out.extend(chr(c) for c in range(a, b + 1))
-            i += 3
-        else:
-            out.append(spec[i])
-            i += 1
-    return "".join(out)
-
-
-def _format_once(fmt: str, args: list[str]) -> tuple[str, list[str]]:
-    out: list[str] = []
-    i = 0
-    while i < len(fmt):
-        ch = fmt[i]
-        if ch == "%" and i + 1 < len(fmt):
-            j = i + 1
-            while j < len(fmt) and fmt[j] in "-+ #0123456789.":
-                j += 1
-            conv = fmt[j] if j < len(fmt) else ""
-            if conv == "%":
-                out.append("%")
-            elif conv in "sbdiqcxXo":
-                value = args[0] if args else ""
-                args = args[1:]
-                out.append(_ansi_c(value) if conv == "b" else value)
-            else:
-                out.append(fmt[i:j + 1])
-            i = j + 1
-            continue
-        out.append(ch)
-        i += 1
-    return "".join(out), args
-
