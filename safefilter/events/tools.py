@@ -120,7 +120,31 @@ def _fetcher(table: frozenset[str], out_opts: tuple[str, ...]) -> Callable[[list
         out = _option(args, out_opts)
         if out and out != "-":
             em.write(out, None, how="download")
+        for path in _uploads(args):
+            em.read(path)  # sent to the destination: the read half of an exfiltration
     return run
+
+
+_UPLOAD_OPTS = frozenset(("-d", "--data", "--data-binary", "--data-raw", "--data-urlencode", "-F",
+                          "--form", "-T", "--upload-file", "--post-file", "--body-file"))
+
+
+def _uploads(args: list[str]) -> list[str]:
+    """Files a client sends: `-d @f`, `-F x=@f`, `-T f`, `--post-file=f`."""
+    out = []
+    for i, a in enumerate(args):
+        key, eq, value = a.partition("=") if a.startswith("--") else (a, "", "")
+        if not eq:
+            value = args[i + 1] if key in _UPLOAD_OPTS and i + 1 < len(args) else ""
+        if key not in _UPLOAD_OPTS or not value:
+            continue
+        if key in ("-T", "--upload-file", "--post-file", "--body-file"):
+            out.append(value)
+        elif "@" in value:
+            path = value.partition("@")[2].split(";", 1)[0]
+            if path and path != "-":
+                out.append(path)
+    return out
 
 
 _NC_VALUE = frozenset(("-p", "-s", "-w", "-i", "-e", "-c", "-x", "-X", "-q", "-O", "-I", "-T",
