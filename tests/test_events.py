@@ -276,6 +276,10 @@ def test_loop_over_constants_unrolls_and_big_loops_stay_unresolved():
     sweep = sh("for i in $(seq 1 254); do ping -c1 10.0.0.$i; done")
     ping = of(sweep, Exec)[1]
     assert ping.name == "ping" and ping.unresolved and "$i unknown" in ping.reasons
+    target = of(sweep, Connect)[0]
+    assert target.raw_host == "10.0.0.$i" and target.unresolved
+    hosts_loop = sh('hosts=(10.0.0.1 10.0.0.2); for h in "${hosts[@]}"; do ssh "$h" uptime; done')
+    assert hosts(hosts_loop) == [("10.0.0.1", 22), ("10.0.0.2", 22)]
 
 
 def test_unknown_values_are_marked_not_guessed():

@@ -168,6 +168,7 @@ def exec_words(words: list[Word], frame: Frame, sink: Sink, *, span: tuple[int, 
     if index is None:
         return None
     em.parent = index
+    em.unknown = tuple((w.text, w.reason) for w in words[1:] if w.reason)
     side_events(name, list(argv[1:]), em, stdin)
     _nested(name, words, frame, sink, span, index, em, stdin, piped)
     return index

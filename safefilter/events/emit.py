@@ -16,10 +16,18 @@ __all__ = ["Emit"]
 class Emit:
     """Builds events for the span (`start`, `end`, local to the frame's text) into the sink."""
 
-    __slots__ = ("frame", "sink", "start", "end", "parent")
+    __slots__ = ("frame", "sink", "start", "end", "parent", "unknown")
 
     def __init__(self, frame: Frame, sink: Sink, start: int, end: int, parent: int | None) -> None:
         self.frame, self.sink, self.start, self.end, self.parent = frame, sink, start, end, parent
+        self.unknown: tuple[tuple[str, str], ...] = ()  # (argument as written, why unresolved)
+
+    def _why(self, value: str | None, reasons: tuple[str, ...]) -> tuple[str, ...]:
+        """`reasons` plus those of any unresolved argument the value was read from."""
+        if value and self.unknown:
+            extra = tuple(why for text, why in self.unknown if value in text and why not in reasons)
+            return reasons + extra
+        return reasons
 
     def _src(self):
         return self.frame.source(self.start, self.end)
@@ -32,7 +40,7 @@ class Emit:
             return
         self.sink.add(Connect(self._src(), host, port, scheme, tool, raw_host, port_range,
                               "listen" if listen else "out", url, self.frame.depth, self.parent,
-                              reasons))
+                              self._why(url or raw_host, reasons)))
 
     def url(self, text: str, tool: str, *, default_scheme: str | None = None) -> bool:
         """A URL, or with `default_scheme` a bare `host[:port][/path]`; True if one was seen."""
@@ -50,7 +58,7 @@ class Emit:
     def write(self, path: str, content: str | None, *, mode: str = "write", how: str = "redirect",
               reasons: tuple[str, ...] = ()) -> None:
         self.sink.add(FileWrite(self._src(), path, content, mode, how, self.frame.depth,
-                                self.parent, reasons))  # type: ignore[arg-type]
+                                self.parent, self._why(path, reasons)))  # type: ignore[arg-type]
         mechanism = persist_mechanism(path)
         if mechanism:
             self.persist(mechanism, path, mode, content=content)
@@ -58,7 +66,8 @@ class Emit:
             self.privilege("sudoers", path)
 
     def read(self, path: str, how: str = "command") -> None:
-        self.sink.add(FileRead(self._src(), path, how, self.frame.depth, self.parent))  # type: ignore[arg-type]
+        self.sink.add(FileRead(self._src(), path, how, self.frame.depth, self.parent,  # type: ignore[arg-type]
+                               self._why(path, ())))
 
     def persist(self, mechanism: str, target: str, detail: str = "", *,
                 content: str | None = None) -> None:
@@ -71,6 +80,8 @@ class Emit:
     def cloud(self, provider: str, service: str, operation: str,
               parameters: tuple[tuple[str, str], ...], tool: str,
               reasons: tuple[str, ...] = ()) -> None:
+        for _, value in parameters:
+            reasons = self._why(value, reasons)
         self.sink.add(CloudCall(self._src(), provider, service, operation, parameters, tool,  # type: ignore[arg-type]
                                 self.frame.depth, self.parent, reasons))
 

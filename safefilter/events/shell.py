@@ -516,8 +516,11 @@ class _Walker:
                 if child.type == "string_content":
                     out.append((unescape(self.src(child), '"\\$`\n'), False, None, None, False))
                 else:
-                    for text, _split, reason, _v, _lit in self.pieces(child, nest + 1, True):
-                        out.append((text, False, reason, None, False))
+                    # "${arr[@]}" and "$@" still expand to one word per element
+                    each = child.type in ("expansion", "simple_expansion") and self.src(child) in (
+                        "$@", "${@}") or (child.type == "expansion" and self.src(child).endswith("[@]}"))
+                    for text, split, reason, _v, _lit in self.pieces(child, nest + 1, not each):
+                        out.append((text, split and each, reason, None, False))
             if not out:
                 out.append(("", False, None, None, False))
             return out
