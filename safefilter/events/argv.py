@@ -240,6 +240,12 @@ def _nested(name: str, words: list[Word], frame: Frame, sink: Sink, span: tuple[
         if code is not None:
             _nested_python(code, frame, sink, span, em, parent=index)
     elif name in ("ssh", "autossh"):
+        for i, w in enumerate(words[:-1]):
+            value = words[i + 1].text
+            if w.text == "-o" and value.lower().startswith("proxycommand"):
+                command = value.split("=", 1)[1] if "=" in value else value.partition(" ")[2]
+                _nested_shell(Word(command, span[0], span[1], None, words[i + 1].reason), frame, sink,
+                              span, ("ssh ProxyCommand",), em, "sh -c", parent=index)
         pos = positional([w.text for w in words[1:]], SSH_VALUE_OPTIONS)
         if len(pos) > 1:  # a remote command: it runs too, on the destination
             cmd = words[len(words) - (len(pos) - 1):]
@@ -263,6 +269,11 @@ def _nested(name: str, words: list[Word], frame: Frame, sink: Sink, span: tuple[
         code = _option_value(words, "-c") or _long(words, "--sh-exec")
         if code is not None:
             _nested_shell(code, frame, sink, span, (name,), em, "sh -c", parent=index)
+    elif name in ("kubectl", "oc") and len(words) > 2 and words[1].text in ("run", "debug") \
+            and "--" in [w.text for w in words]:
+        inner = words[[w.text for w in words].index("--") + 1:]
+        if inner:  # the pod's command
+            exec_words(inner, frame, sink, span=span, wrappers=(f"{name} {words[1].text}",), parent=index)
     elif name in ("kubectl", "oc", "docker", "podman") and len(words) > 2 and words[1].text == "exec":
         if "--" in [w.text for w in words]:
             cut = [w.text for w in words].index("--")

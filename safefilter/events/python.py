@@ -226,9 +226,9 @@ class _Visitor:
         elif q.startswith("http.client.HTTP") or fn in ("HTTPConnection", "HTTPSConnection"):
             self.host_port(node, "https" if "HTTPS" in q else "http", q or fn)
         elif q in ("ftplib.FTP", "ftplib.FTP_TLS", "smtplib.SMTP", "smtplib.SMTP_SSL",
-                   "telnetlib.Telnet", "paramiko.Transport"):
+                   "telnetlib.Telnet", "paramiko.Transport", "asyncio.open_connection"):
             self.host_port(node, {"ftplib": "ftp", "smtplib": "smtp", "telnetlib": "telnet",
-                                  "paramiko": "ssh"}[mod.split(".")[0]], q)
+                                  "paramiko": "ssh", "asyncio": "tcp"}[mod.split(".")[0]], q)
         elif fn in _HTTP_VERBS:
             self.http(node, fn, q)
         elif q in ("shutil.copy", "shutil.copy2", "shutil.copyfile", "shutil.move", "os.rename",

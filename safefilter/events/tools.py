@@ -228,6 +228,11 @@ def _dns(args: list[str], em: Emit, stdin: str | None) -> None:
 
 def _git(args: list[str], em: Emit, stdin: str | None) -> None:
     pos = positional(args, frozenset(("-C", "-c", "-b", "--branch", "--depth", "-o", "--origin")))
+    if len(pos) >= 3 and pos[0] == "config" and pos[1].startswith("alias."):
+        # an alias is code that runs when invoked (`!cmd` in a shell): keep it for data flow
+        scope = "~/.gitconfig" if ("--global" in args or "--system" in args) else ".git/config"
+        em.write(scope, f"[alias]\n\t{pos[1][6:]} = {pos[2]}\n", mode="append", how="editor")
+        return
     if pos and pos[0] in ("clone", "fetch", "pull", "push", "ls-remote", "submodule"):
         for a in pos[1:]:
             if not em.url(a, "git") and "@" in a and ":" in a.partition("@")[2]:
