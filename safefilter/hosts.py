@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from .errors import ConfigError
 
-__all__ = ["HostAllowlist", "Unresolved", "Target", "network_targets", "strip_shell_comments"]
+__all__ = ["HostAllowlist", "Unresolved", "Target", "named_hosts", "network_targets", "strip_shell_comments"]
 
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
@@ -74,6 +74,9 @@ _FILE_SUFFIXES = frozenset(
     "gz tgz tar bz2 xz zst txt json jsonl yaml yml toml ini cfg conf log csv tsv whl deb rpm lock pem crt "
     "pid bak tmp png jpg jpeg gif svg ipynb parquet pyc pyi cpp hpp".split()
 )
+# Dotted words in a task's prose ending like these are file names (some are also top-level domains).
+_SOURCE_SUFFIXES = frozenset("py js ts tsx jsx sh bash md rst rs go rb java kt scala swift c h cc cpp php pl r sql "
+                             "html css scss env ps1 bat".split())
 _LOCAL_NAMES = frozenset(("localhost", "ip6-localhost", "ip6-loopback", "*", ""))
 
 
@@ -138,6 +141,24 @@ def network_targets(text: str) -> list[Target]:
 def _iter_targets(text: str) -> Iterator[Target]:
     for words in _commands(strip_shell_comments(text)):
         yield from _command_targets(words)
+
+
+def named_hosts(prose: str) -> list[Target]:
+    """Hosts a task names in prose: IPs, CIDRs, dotted names, URLs, `user@host`, `host:port`.
+
+    No shell reading (no comments, no tool arguments), and names that end like source files
+    (`dates.py`) are not hosts; unreadable forms are left out, since they name nothing.
+    """
+    found: list[Target] = []
+    for words in _commands(prose):
+        for word in words:
+            for target in _word_targets(word, positional=False):
+                if isinstance(target, Unresolved):
+                    continue
+                if isinstance(target, str) and target.rsplit(".", 1)[-1] in _SOURCE_SUFFIXES:
+                    continue
+                found.append(target)
+    return found
 
 
 def _command_targets(words: list[str]) -> Iterator[Target]:
@@ -426,6 +447,19 @@ class HostAllowlist:
         self.networks: list[IPNetwork] = []
         for entry in entries:
             self._add(entry)
+
+    @classmethod
+    def of_targets(cls, targets: Iterable[Target]) -> "HostAllowlist":
+        """An allowlist of already parsed targets (the hosts a task names)."""
+        allow = cls(())
+        for target in targets:
+            if isinstance(target, str):
+                allow.hosts.add(target)
+            elif isinstance(target, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
+                allow.networks.append(target)
+            elif not isinstance(target, Unresolved):
+                allow.ips.add(target)
+        return allow
 
     def __bool__(self) -> bool:
         return bool(self.hosts or self.suffixes or self.ips or self.networks)

@@ -14,6 +14,7 @@ from .faults import FailureBudget, is_system_fault
 from .normalize import Limits, Trajectory, derive, link_scripts
 from .normalize.budget import Budget
 from .policy import Policy
+from .requested import scope_to_named_hosts
 from .rules.engine import RuleEngine
 from .rules.model import Rule, RulePack, load_packs
 from .schema import read_trajectory
@@ -97,7 +98,7 @@ class RuleDetector:
         return frozenset(self.engine.rules[i].category for i in self.engine.requested_rules(task))
 
     def detect_batch(self, items: Sequence[Prepared]) -> list[list[Finding]]:
-        return [self.engine.match(item.segments, item.trajectory.task) for item in items]
+        return [self.engine.match(item.segments, item.trajectory.request) for item in items]
 
 
 def record_id(record: Any, source: str, line: int) -> str:
@@ -211,7 +212,8 @@ class Scanner:
                 _raise_if_system_fault(detector.name, exc)
                 raise _DetectorFailed(detector.name, exc) from exc
             for j, findings in enumerate(found):
-                results[j].extend(findings)
+                # a request excuses the hosts it names, not others (before the classifier's gate sees them)
+                results[j].extend(scope_to_named_hosts(findings, prepared[j].trajectory.request))
         return results
 
     def _classify(self, detector: Any, prepared: Sequence[Prepared],
@@ -227,7 +229,7 @@ class Scanner:
             return found
         for j, item in enumerate(prepared):
             if found[j]:
-                asked = rules.requested_categories(item.trajectory.task)
+                asked = rules.requested_categories(item.trajectory.request)
                 if asked:
                     found[j] = [replace(f, requested=True) if f.category in asked else f for f in found[j]]
         return found

@@ -14,6 +14,7 @@ from typing import Any, Iterator
 import orjson
 
 from ..errors import RecordError
+from ..requested import affirmed
 from ..types import Segment
 
 __all__ = ["ShapeError", "Trajectory", "detect_format", "detect_formats", "extract"]
@@ -36,12 +37,17 @@ FENCE_LANGS = frozenset(("bash", "sh", "shell", "console", "zsh", "python", "py"
 
 @dataclass(frozen=True, slots=True)
 class Trajectory:
-    """A record reduced to what detection needs: its id, the task text and the segments."""
+    """A record reduced to what detection needs: its id, the task text and the segments.
+
+    `request` is the task without its negated clauses (see `safefilter.requested`): what the
+    task asks for, and the only text `requested` is decided from. `task` is kept as stated.
+    """
 
     id: str
     format: str
     task: str
     segments: tuple[Segment, ...]
+    request: str = ""
 
 
 #: The top-level list that names each trajectory shape.
@@ -119,7 +125,8 @@ def extract(record: dict[str, Any], record_id: str) -> Trajectory:
         offset = max((seg.step for seg in segments), default=-1) + 1
         for seg in _READERS[fmt](record, task_parts):
             segments.append(seg._replace(step=seg.step + offset) if offset else seg)
-    return Trajectory(record_id, "+".join(formats), "\n".join(task_parts), tuple(segments))
+    task = "\n".join(task_parts)
+    return Trajectory(record_id, "+".join(formats), task, tuple(segments), affirmed(task))
 
 
 # --- OpenAI / Anthropic chat -------------------------------------------------------------------
