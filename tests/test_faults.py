@@ -76,11 +76,12 @@ DAMAGE = {
 
 
 @pytest.mark.parametrize("damage", sorted(DAMAGE))
-def test_a_broken_model_fails_when_the_scanner_is_built(tiny, tmp_path, damage):
+def test_a_broken_model_fails_when_the_detector_is_readied(tiny, tmp_path, damage):
+    """What build_scanner (through Scanner.ready) checks before the first record; the CLI tests cover the link."""
     name, content = DAMAGE[damage]
     model = _damaged(tiny, tmp_path, name, content)
     with pytest.raises(ModelLoadError, match=str(model)):
-        safefilter.run.build_scanner(_config(model))
+        ClassifierDetector(model, device="cpu").ready()
 
 
 def test_weights_that_load_but_cannot_compute_fail_the_test_inference(tiny, tmp_path, monkeypatch):
@@ -107,18 +108,26 @@ def test_an_unknown_device_is_a_detector_error():
     assert pick_device("cpu").type == "cpu"
 
 
-def test_a_failed_load_is_not_retried(tmp_path, tiny, monkeypatch):
+def test_a_failed_load_is_not_retried(tmp_path, tiny, monkeypatch, rules):
     model = _damaged(tiny, tmp_path, "labels.json", "[")
     loads = []
     real = detector_module.load_classifier
     monkeypatch.setattr(detector_module, "load_classifier", lambda *a, **k: loads.append(1) or real(*a, **k))
     det = ClassifierDetector(model, device="cpu")
-    scanner = Scanner([RuleDetector(Scanner.from_rules().detectors[0].engine.rules), det], Policy())
+    scanner = _scanner_with(rules, det)
     records = [(traj(bash(f"ls {i}"), rid=f"r{i}"), f"r{i}") for i in range(3)]
     for _ in range(3):  # every batch: the same error, raised out of the scan, never a per-record invalid
         with pytest.raises(ModelLoadError):
             scanner.scan_records(records)
     assert len(loads) == 1
+
+
+def test_the_datasets_adapter_fails_when_built_with_a_broken_model(tiny, tmp_path):
+    from safefilter.hf import SafetyColumns
+
+    model = _damaged(tiny, tmp_path, "thresholds.json", json.dumps({"tunneling": -1}))
+    with pytest.raises(ModelLoadError, match="thresholds.json"):
+        SafetyColumns({"classifier": {"enabled": True, "model": str(model)}})
 
 
 def test_cli_run_with_a_corrupt_model_exits_2_with_one_line_and_writes_nothing(tiny, tmp_path, capsys):
@@ -181,34 +190,38 @@ class RaisingDetector:
         return [[] for _ in items]
 
 
-def _scanner_with(detector) -> Scanner:
-    scanner = Scanner.from_rules()
-    scanner.detectors.append(detector)
-    return scanner
+@pytest.fixture(scope="module")
+def rules() -> RuleDetector:
+    """The built-in rules, compiled once for this module."""
+    return Scanner.from_rules().detectors[0]
 
 
-def test_a_detector_raising_on_one_record_sets_only_that_record_aside():
-    scanner = _scanner_with(RaisingDetector(ValueError("odd token"), {"r1"}))
+def _scanner_with(rules: RuleDetector, *detectors) -> Scanner:
+    return Scanner([rules, *detectors], Policy())
+
+
+def test_a_detector_raising_on_one_record_sets_only_that_record_aside(rules):
+    scanner = _scanner_with(rules, RaisingDetector(ValueError("odd token"), {"r1"}))
     results = scanner.scan_records([(traj(bash(f"ls {i}"), rid=f"r{i}"), f"r{i}") for i in range(3)])
     assert [r.verdict is not None for r in results] == [True, False, True]
     assert results[1].failed_detector == "raising" and "odd token" in results[1].error
 
 
-def test_an_unreadable_record_is_not_a_detector_failure():
-    [result] = Scanner.from_rules().scan_records([({"messages": "nope"}, "x")])
+def test_an_unreadable_record_is_not_a_detector_failure(rules):
+    [result] = _scanner_with(rules).scan_records([({"messages": "nope"}, "x")])
     assert result.error and result.failed_detector is None
 
 
 @pytest.mark.parametrize("exc,says", [(MemoryError(), "out of memory"), (DetectorError("model gone"), "model gone"),
                                       (RuntimeError("CUDA error: device-side assert triggered"), "classifier.device=cpu")])
-def test_system_faults_stop_the_scan_as_one_detector_error(exc, says):
-    scanner = _scanner_with(RaisingDetector(exc, {"r1"}))
+def test_system_faults_stop_the_scan_as_one_detector_error(exc, says, rules):
+    scanner = _scanner_with(rules, RaisingDetector(exc, {"r1"}))
     with pytest.raises(DetectorError, match=says):
         scanner.scan_records([(traj(bash(f"ls {i}"), rid=f"r{i}"), f"r{i}") for i in range(3)])
 
 
-def test_a_normalizer_bug_on_one_record_sets_it_aside(monkeypatch):
-    scanner = Scanner.from_rules()
+def test_a_normalizer_bug_on_one_record_sets_it_aside(monkeypatch, rules):
+    scanner = _scanner_with(rules)
     real = scanner.prepare
 
     def prepare(record, rid):
@@ -238,8 +251,8 @@ def test_failure_budget_allows_a_few_then_stops():
     FailureBudget(max_share=1.0, min_failures=1).add(5, ["x"] * 5)  # 1: never stops
 
 
-def test_failed_detector_survives_the_ray_serialisation():
-    scanner = _scanner_with(RaisingDetector(ValueError("odd"), {"in.jsonl:2"}))
+def test_failed_detector_survives_the_ray_serialisation(rules):
+    scanner = _scanner_with(rules, RaisingDetector(ValueError("odd"), {"in.jsonl:2"}))
     items = [InputRecord("in.jsonl", n, json.dumps(traj(bash("ls"), rid="")).encode()) for n in (1, 2)]
     batch = {"label": ["in.jsonl"], "items": [pickle.dumps(items)]}
     results = pickle.loads(_scan_with(scanner, batch)["results"][0])
