@@ -484,6 +484,13 @@ def test_python_data_is_not_exec_or_connect(code):
     assert of(events, Exec) == [] and of(events, Connect) == []
 
 
+def test_python_function_bodies_not_called_are_marked():
+    defined = of(py("import os\ndef helper():\n    os.system('nmap 10.0.0.0/24')"), Exec)[0]
+    assert defined.name == "nmap" and "in helper(), which this code does not call" in defined.reasons
+    called = of(py("import os\ndef helper():\n    os.system('nmap 10.0.0.0/24')\nhelper()"), Exec)[0]
+    assert not called.unresolved
+
+
 def test_python_that_does_not_parse_returns_a_reason():
     result = events_of_python("def broken(:\n    pass", origin=ORIGIN)
     assert not result.parsed and result.events == () and "syntax" in result.reasons[0]

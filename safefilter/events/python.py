@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ast
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterator
 
 from .addr import split_host_port
@@ -69,8 +69,26 @@ def parse_into(text: str, frame: Frame, sink: Sink) -> bool:
     except (ValueError, RecursionError, MemoryError, OverflowError) as e:
         sink.note(f"python did not parse: {type(e).__name__}")
         return False
-    _Visitor(text, frame, sink).block(tree.body, 0)
+    visitor = _Visitor(text, frame, sink)
+    visitor.referenced = _referenced_names(tree, sink)
+    visitor.block(tree.body, 0)
     return True
+
+
+def _referenced_names(tree: ast.AST, sink: Sink) -> frozenset[str]:
+    """Names used anywhere (called, passed, decorated into a framework): a function that is
+    none of these is defined but not run by this code."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if not sink.tick():
+            break
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            names.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            names.add(node.attr)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.decorator_list:
+            names.add(node.name)
+    return frozenset(names)
 
 
 class _Visitor:
@@ -84,6 +102,7 @@ class _Visitor:
         for line in self.lines:
             self.starts.append(self.starts[-1] + len(line) + 1)
         self.consumed: set[int] = set()
+        self.referenced: frozenset[str] = frozenset()
 
     # ---- positions ---------------------------------------------------------------------------
     def _char(self, lineno: int, col: int) -> int:
@@ -144,6 +163,14 @@ class _Visitor:
                 self.block(stmt.orelse, nest + 1)
                 return
             self.env[stmt.target.id] = UNKNOWN
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name not in self.referenced:
+            first = len(self.sink.events)
+            self.block(stmt.body, nest + 1)
+            why = f"in {stmt.name}(), which this code does not call"
+            for i in range(first, len(self.sink.events)):
+                event = self.sink.events[i]
+                self.sink.events[i] = replace(event, reasons=event.reasons + (why,))  # type: ignore[arg-type]
+            return
         for field in _STMT_LISTS:
             body = getattr(stmt, field, None)
             if isinstance(body, list):
