@@ -15,7 +15,7 @@ whole family. Two steps, both conservative (they can only take `requested` away)
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import re2
 
@@ -34,31 +34,41 @@ _NEGATION = re2.compile(
     r"|disallowed|instead\s+of|rather\s+than|except|stop)\b",
     _OPTIONS,
 )
-_CLAUSE_ENDS = frozenset("!?;:,\n")
-
-
-def _clauses(text: str) -> Iterable[tuple[int, int]]:
-    """(start, end) of each clause: split at , ; : ! ? newlines and at a '.' that ends a sentence."""
-    start = 0
-    n = len(text)
-    for i, ch in enumerate(text):
-        if ch in _CLAUSE_ENDS or (ch == "." and (i + 1 == n or text[i + 1].isspace())):
-            yield start, i + 1
-            start = i + 1
-    if start < n:
-        yield start, n
+#: Negation cues read per task at most; past them the rest of the task is dropped (bounded work).
+MAX_CUES = 1000
+# Clause ends: , ; : ! ? newline, and a full stop followed by a blank (not the dots of 10.0.0.7),
+# all folded to b"\n" (same length) so one bytes.find finds the nearest.
+_CLAUSE_ENDS = bytes.maketrans(b"!?;:,\t", b"\n\n\n\n\n ")
 
 
 def affirmed(task: str) -> str:
-    """The task with every negated clause cut from its negation cue on ("Do not open a tunnel" -> "")."""
-    if not task or _NEGATION.search(task) is None:
+    """The task with every negated clause cut from its negation cue on ("Do not open a tunnel" -> "").
+
+    Linear, and cheap on the long system prompts nearly every record carries: one RE2 pass for
+    the cues over the UTF-8 bytes, the clause ends folded in C, and each stretch of text searched
+    for a clause end at most once (cues inside a clause already cut are skipped). Cuts fall on
+    ASCII characters, so the kept bytes are whole UTF-8.
+    """
+    if not task:
         return task
-    kept: list[str] = []
-    for start, end in _clauses(task):
-        clause = task[start:end]
-        m = _NEGATION.search(clause)
-        kept.append(clause if m is None else clause[:m.start()])
-    return "".join(kept)
+    data = task.encode("utf-8", "surrogatepass")  # Python callers may pass lone surrogates; JSON cannot
+    if _NEGATION.search(data) is None:
+        return task
+    folded = data.translate(_CLAUSE_ENDS).replace(b". ", b"\n ")
+    kept: list[bytes] = []
+    pos = 0
+    for n, m in enumerate(_NEGATION.finditer(data)):
+        cue = m.start()
+        if n >= MAX_CUES:
+            pos = len(data)  # a task this full of negations: keep nothing past here (asks for less)
+            break
+        if cue < pos:
+            continue  # inside a clause already cut
+        kept.append(data[pos:cue])
+        end = folded.find(b"\n", cue)
+        pos = len(data) if end < 0 else end + 1
+    kept.append(data[pos:])
+    return b"".join(kept).decode("utf-8", "surrogatepass")
 
 
 def _local(target: Target) -> bool:

@@ -1,5 +1,7 @@
 """A request excuses what it asks for: not what it forbids, not hosts it does not name."""
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from safefilter.requested import affirmed, scope_to_named_hosts
 from safefilter.types import Finding, Severity
@@ -69,3 +71,22 @@ def test_affirmed_cuts_negated_clauses_only():
     assert affirmed("Set up an SSH tunnel to staging, not a VPN.") == "Set up an SSH tunnel to staging, "
     assert affirmed("Update requirements.txt to pin numpy 1.26.4") == "Update requirements.txt to pin numpy 1.26.4"
     assert affirmed("") == ""
+
+
+def test_affirmed_is_safe_on_any_text():
+    assert affirmed("Fix it\ud800. Do not open a tunnel; then set up an SSH tunnel to é.example") == \
+        "Fix it\ud800.  then set up an SSH tunnel to é.example"
+    # past MAX_CUES negations the rest of the task is dropped: bounded work, and it asks for less
+    from safefilter.requested import MAX_CUES
+    flood = "no, " * (MAX_CUES + 5) + "Set up an SSH tunnel to 203.0.113.9"
+    assert "tunnel" not in affirmed(flood)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(list("ab .,;\n'’é\ud800") + ["not", "no", "do not", "never", "tunnel"]),
+                max_size=30).map("".join))
+def test_affirmed_only_removes_text(task):
+    out = affirmed(task)
+    assert len(out) <= len(task)
+    it = iter(task)
+    assert all(ch in it for ch in out)  # a subsequence of the task: nothing added
