@@ -195,7 +195,8 @@ def _xargs(options: list[Word], command: list[Word], stdin: str, frame: Frame, s
 
 
 def join_words(words: list[Word]) -> Word:
-    """Several words as one command string (`watch ls -l`): verbatim only if contiguous."""
+    """Several words as one command string (`watch ls -l`, `eval a b`); its events get the span
+    of the words, not inner offsets (the joined text is not a slice of the input)."""
     text = " ".join(w.text for w in words)
     return Word(text, words[0].start, words[-1].end, None,
                 next((w.reason for w in words if w.reason), None))
@@ -213,6 +214,7 @@ def _script_of(name: str, argv: tuple[str, ...]) -> str | None:
 
 
 def _option_value(words: list[Word], flag: str) -> Word | None:
+    """The word after `flag`, also when it ends a flag group (`bash -lc 'cmd'`)."""
     for i, w in enumerate(words[1:], start=1):
         if w.text == flag or (len(w.text) > 2 and w.text.startswith("-") and not w.text.startswith("--")
                               and w.text.endswith(flag[1:]) and flag != "-e"):
