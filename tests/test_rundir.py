@@ -368,8 +368,10 @@ def test_resume_repairs_leftovers_of_a_crash(tmp_path, monkeypatch):
         path.parent.mkdir(exist_ok=True)
         path.write_text("half")
     (out / "cards" / "clean.md").write_text("half a card")
+    (out / "_state" / "input-00000.json").write_text('{"input": "trunc')  # a damaged record: that file is redone
     summary = do_run(inputs, out, resume=True)
     assert summary.counts["input"] == 14
+    assert outputs(out) == outputs(do_run(inputs, tmp_path / "straight").output)
     assert not any(p.exists() for p in leftovers)
     assert (out / "cards" / "clean.md").read_text().startswith("---\n")
     assert not (out / "_state").exists()
