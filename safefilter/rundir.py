@@ -117,6 +117,11 @@ def refuse_foreign(root: Path) -> None:
         entries = _foreign_entries(root)
         if entries:
             shown = ", ".join(entries[:5]) + (", ..." if len(entries) > 5 else "")
+            manifest = _json(root / "manifest.json")
+            if isinstance(manifest, dict) and "run_fingerprint" in manifest:
+                raise OutputError(f"--output {root} looks like a run directory written by an older safefilter "
+                                  f"(manifest.json, no {MARKER_NAME}); nothing was changed: delete it yourself or "
+                                  "choose another --output")
             raise OutputError(f"--output {root} is not empty ({shown}) and is not a safefilter run directory "
                               f"(no {MARKER_NAME}); nothing was changed: {_OUTPUT_HINT}")
 

@@ -86,6 +86,16 @@ def test_a_project_folder_is_refused_untouched_even_with_overwrite(tmp_path):
         assert tree(project) == before
 
 
+def test_a_run_directory_of_an_older_safefilter_is_named_as_such_and_kept(tmp_path):
+    inputs = write_inputs(tmp_path / "in")
+    do_run(inputs, tmp_path / "old")
+    (tmp_path / "old" / MARKER_NAME).unlink()  # as written before the marker existed
+    before = tree(tmp_path / "old")
+    with pytest.raises(OutputError, match="older safefilter.*delete it yourself or choose another --output"):
+        do_run(inputs, tmp_path / "old", "overwrite=true")
+    assert tree(tmp_path / "old") == before
+
+
 @pytest.mark.parametrize("where", ["input file", "input folder", "inside input", "contains input", "symlink",
                                    "recursive glob", "glob that matches the shards"])
 def test_an_output_overlapping_the_input_is_refused(tmp_path, where):
