@@ -480,3 +480,24 @@ def test_two_real_runs_into_one_folder_the_second_is_refused(tmp_path, capsys):
     finally:
         assert first.wait(timeout=60) == 0, first.stderr.read()
     assert json.loads((out / "manifest.json").read_text())["counts"]["input"] == 21
+
+
+@pytest.mark.parametrize("err", [errno.EACCES, errno.EROFS])
+def test_a_read_only_output_folder_is_one_line(tmp_path, monkeypatch, capsys, err):
+    inputs = write_inputs(tmp_path / "in")
+    out = tmp_path / "ro"
+    out.mkdir()
+    original = os.open
+
+    def read_only(path, flags, *args, **kwargs):  # what a chmod 555 folder or a read-only mount does (tests run as root)
+        if str(path).startswith(str(out)) and flags & (os.O_CREAT | os.O_WRONLY | os.O_RDWR):
+            raise OSError(err, os.strerror(err), str(path))
+        return original(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", read_only)
+    code = main(["run", "--input", str(inputs), "--output", str(out), "--set", f"rules.packs=[{MINI}]",
+                 "--no-progress", "--config", str(ROOT / "configs" / "rules-only.yaml")])
+    err_text = capsys.readouterr().err
+    assert code == 2 and len(err_text.strip().splitlines()) == 1, err_text
+    assert err_text.startswith(f"safefilter: error: cannot write {out / LOCK_NAME}: {os.strerror(err)}")
+    assert list(out.iterdir()) == []
