@@ -75,6 +75,12 @@ _CODE_ASSIGN = Pattern(
 )
 _TOKEN = Pattern(r"[A-Za-z0-9+/_-]{16,}={0,2}")  # base64 (standard or url-safe) or hex candidates
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+_BASE32 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+_BASE64_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-"
+_NOT_BASE64 = str.maketrans("", "", _BASE64_CHARS)
+# base64 wrapped over lines inside quotes (`base64 -w 76` output pasted into a command)
+_WRAPPED = Pattern(r"'([A-Za-z0-9+/=]{4,}(?:\s+[A-Za-z0-9+/=]{4,})+)\s*'"
+                   r'|"([A-Za-z0-9+/=]{4,}(?:\s+[A-Za-z0-9+/=]{4,})+)\s*"')
 _PRINTABLE_BYTES = bytes(range(32, 127)) + b"\t\n\r"
 _NON_TEXT = {c: None for c in range(32)} | {127: None}
 _LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -113,9 +119,15 @@ def _decode_printable(raw: bytes, max_out: int = _GZIP_OUT) -> str | None:
     if len(raw) - len(raw.translate(None, _LETTERS)) < 3:
         return None
     text = raw.decode("ascii", "ignore")
-    if " " not in text and "/" not in text and "." not in text:
+    if " " not in text and "/" not in text and "." not in text and not _is_encoded(text):
         return None
     return text
+
+
+def _is_encoded(text: str) -> bool:
+    """True for text that is itself one base64 token (base64 of base64 is decoded again)."""
+    core = text.strip()
+    return len(core) >= 16 and not core.translate(_NOT_BASE64)
 
 
 def _b64_text(token: str) -> str | None:
@@ -322,11 +334,10 @@ def _normalize_piece(text: str, kind: str) -> tuple[str, bool]:
     return t, capped
 
 
-# A candidate payload: (distance to the nearest sink, view number, start, end, token or None, hint)
+# A candidate payload: (distance to the nearest sink in strides, view number, start, end, token or "",
+# hint: token | piped | rot13 | reversed). Sorting candidates puts what flows into a sink first.
 _Candidate = tuple[int, int, int, int, str, str]
 _FAR = 1 << 62
-
-
 _SINK_STRIDE = 64  # sink positions are kept at this granularity: nearness, not exact places
 
 
@@ -335,8 +346,15 @@ def _candidates(text: str, view: int, limits: Limits) -> list[_Candidate]:
     found: list[_Candidate] = []
     for m in _TOKEN.finditer(text):
         start, end = m.span()
-        found.append((_FAR, view, start, end, m.group(0), "token"))
+        if end - start >= limits.min_token:
+            found.append((_FAR, view, start, end, m.group(0), "token"))
     # cheap substring checks first: most commands mention neither
+    if "\n" in text and ("base64" in text or "b64decode" in text):
+        for m in _WRAPPED.finditer(text):
+            group = 1 if m.group(1) is not None else 2
+            joined = "".join(m.group(group).split())  # type: ignore[union-attr]
+            if len(joined) >= limits.min_token:
+                found.append((_FAR, view, m.start(group), m.end(group), joined, "token"))
     if "base64" in text:
         for m in _B64_PIPED.finditer(text):
             if len(m.group(1)) < limits.min_token:  # longer tokens were found above
@@ -378,6 +396,13 @@ def _decode(candidate: _Candidate, text: str, budget: Budget) -> tuple[str, str]
         if decoded is not None:
             return decoded, "hex"
     core = token.rstrip("=")
+    if _BASE32.issuperset(core):  # upper case and 2-7 only: base32 (`base32 -d`) before base64
+        try:
+            decoded = _decode_printable(base64.b32decode(core + "=" * (-len(core) % 8)), budget.remaining)
+        except (binascii.Error, ValueError):
+            decoded = None
+        if decoded is not None:
+            return decoded, "base32"
     if ("+" in core or "/" in core) and ("-" in core or "_" in core):
         return None  # mixes both alphabets: a path or an identifier, not base64
     padded = core + "=" * (-len(core) % 4)
@@ -482,6 +507,12 @@ _RUNS_FILE = Pattern(
     r"(?:^|[\s;&|(])(?:sudo\s+|nohup\s+|exec\s+)*(?:(?:ba|z|da)?sh|source|\.|python[0-9.]*|perl|ruby|node|php)\s+"
     r"(?:-\S+\s+)*([^\s;&|]+)|(?:^|[;&|(]|\bthen|\bdo|sudo|nohup|exec)\s*([\w.~-]*/[^\s;&|)]+)",
 )
+# A written file decoded into another (`base64 -d blob.txt > job.sh`, `cat blob | base64 -d > x`):
+# the output is treated as written with the decoded text, so running it is seen for what it is.
+_DECODES_TO_FILE = Pattern(
+    r"(?:\bcat\s+([^\s;&|<>]+)\s*\|\s*)?\bbase64\s+(?:-d|--decode|-D)(?:\s+-\w+)*\s*(?:<\s*)?([^\s;&|<>]+)?"
+    r"\s*>\s*([^\s;&|<>]+)"
+)
 _CODE_EXTS = (".py", ".pl", ".rb", ".js", ".php")
 # Files the system runs by itself: writing one is as good as running it.
 _AUTOSTART = Pattern(
@@ -509,14 +540,17 @@ def link_scripts(segments: list[Segment]) -> list[Segment]:
                 out.append(seg._replace(kind="shell", decoded_from=f"script:{seg.path}",
                                    start=seg.start, end=seg.start + len(seg.text)))
         elif seg.kind == "shell" and written:
+            if "base64" in seg.text:
+                _decoded_writes(seg, written)
             for m in _RUNS_FILE.finditer(seg.text):
                 target = (m.group(1) or m.group(2) or "").rsplit("/", 1)[-1]
                 script = written.get(target)
                 if script is None:
                     continue
                 kind = "code" if script.path and script.path.endswith(_CODE_EXTS) else "shell"
-                linked = script._replace(kind=kind, decoded_from=f"script:{script.path}", step=seg.step,
-                                         start=script.start, end=script.start + len(script.text))
+                how = f"script:{script.path}" + (f">{script.decoded_from}" if script.decoded_from else "")
+                linked = script._replace(kind=kind, decoded_from=how, step=seg.step, start=script.start,
+                                         end=script.end if script.decoded_from else script.start + len(script.text))
                 seen = runs.setdefault(id(script), [])
                 if not seen:
                     seen.append(linked)
@@ -525,3 +559,21 @@ def link_scripts(segments: list[Segment]) -> list[Segment]:
                     seen[1:] = [linked]
     out.extend(linked for first, *last in runs.values() for linked in last)
     return out
+
+
+def _decoded_writes(seg: Segment, written: dict[str, Segment]) -> None:
+    """Files a command makes by base64-decoding a written file, added to `written` as decoded text."""
+    for m in _DECODES_TO_FILE.finditer(seg.text):
+        source = (m.group(1) or m.group(2) or "").rsplit("/", 1)[-1]
+        blob = written.get(source)
+        if blob is None or blob.decoded_from:
+            continue
+        try:
+            decoded = _decode_printable(base64.b64decode("".join(blob.text.split()), validate=True))
+        except (binascii.Error, ValueError):
+            continue
+        if decoded is None:
+            continue
+        target = m.group(3) or ""
+        written[target.rsplit("/", 1)[-1]] = blob._replace(
+            text=decoded, path=target, decoded_from="base64", end=blob.start + len(blob.text))
