@@ -563,7 +563,7 @@ _PY_ATOMS = ["import os", "import subprocess as s", "os.system(", "s.run(", "[",
              "boto3.client('ec2')", ".run_instances(", "__import__('os')", "lambda:", "def f():",
              "99999", "'x' * 99999", ":", "=", "é", "\\"]
 
-_PROPERTY = settings(max_examples=120, deadline=None,
+_PROPERTY = settings(max_examples=120, deadline=None, derandomize=True,  # same examples in CI as here
                      suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 _CAPS = Caps(max_events=40, max_depth=3, max_text=4000, max_nodes=20000)
 
