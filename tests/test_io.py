@@ -478,3 +478,10 @@ def test_folder_with_only_a_dangling_symlink_says_so(tmp_path):
     (tmp_path / "gone.jsonl").symlink_to(tmp_path / "missing.jsonl")
     with pytest.raises(InputError, match="has no .*gone.jsonl.*does not exist"):
         expand_inputs(str(tmp_path))
+
+
+def test_deeply_nested_json_list_item_is_one_invalid_row(tmp_path):
+    deep = b'{"id": "deep", "x": ' + b"[" * 3000 + b"]" * 3000 + b"}"
+    (tmp_path / "in.json").write_bytes(b'[{"id": "a"}, ' + deep + b', {"id": "b"}]')
+    items = list(read_file(tmp_path / "in.json"))
+    assert [i.error is None for i in items] == [True, False, True] and items[1].line == 2

@@ -414,7 +414,7 @@ def _loose_json(value: Any) -> bytes:
     """`value` as JSON for an invalid/ row, whatever it holds (unknown types as text); b"" if even that fails."""
     try:
         return json.dumps(value, default=str).encode()
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):  # RecursionError: nested deeper than Python recurses
         return b""
 
 
