@@ -485,3 +485,15 @@ def test_deeply_nested_json_list_item_is_one_invalid_row(tmp_path):
     (tmp_path / "in.json").write_bytes(b'[{"id": "a"}, ' + deep + b', {"id": "b"}]')
     items = list(read_file(tmp_path / "in.json"))
     assert [i.error is None for i in items] == [True, False, True] and items[1].line == 2
+
+
+@pytest.mark.parametrize("depth", [50, 500])
+def test_parquet_output_of_a_deeply_nested_value_reads_back(tmp_path, depth):
+    value = []
+    for _ in range(depth):
+        value = [value]
+    writer = ShardWriter(tmp_path / "part-0.parquet", "parquet")
+    writer.write_row({"id": "x", "metadata": value})
+    writer.close()
+    (row,) = pq.read_table(writer.paths[0]).to_pylist()  # pyarrow refuses schemas nested past 100 levels
+    assert json.loads(row["metadata"]) == value

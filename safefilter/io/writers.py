@@ -6,6 +6,7 @@ exact bytes that were read; unsafe records are the input record with a `safety` 
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -134,7 +135,7 @@ class ShardWriter:
                 self._flush_parquet()
 
     def write_row(self, row: dict[str, Any]) -> None:
-        self.write_bytes(orjson.dumps(row), row)
+        self.write_bytes(orjson.dumps(row) if self.fmt == "jsonl" else b"", row)  # Parquet takes the row itself
 
     def write_unsafe(self, item: InputRecord, safety: dict[str, Any], record_id: str) -> None:
         """Write an unsafe record: the input plus `safety` (see `unsafe_record` for the id and kept fields)."""
@@ -263,8 +264,10 @@ def _table(rows: list[dict[str, Any]], json_columns: set[str] = frozenset()) -> 
 
     if not json_columns:
         try:
-            return pa.Table.from_pylist(rows), set()
-        except (pa.ArrowException, TypeError, ValueError, OverflowError):
+            table = pa.Table.from_pylist(rows)
+            if all(_depth(t) <= _MAX_DEPTH for t in table.schema.types):
+                return table, set()
+        except (pa.ArrowException, TypeError, ValueError, OverflowError, RecursionError):
             pass
     columns = list(dict.fromkeys(k for row in rows for k in row))
     data, encoded = {}, set()
@@ -272,11 +275,38 @@ def _table(rows: list[dict[str, Any]], json_columns: set[str] = frozenset()) -> 
         values = [row.get(col) for row in rows]
         if col not in json_columns:
             try:
-                data[col] = pa.array(values)
-                continue
-            except (pa.ArrowException, TypeError, ValueError, OverflowError):
+                array = pa.array(values)
+                if _depth(array.type) <= _MAX_DEPTH:
+                    data[col] = array
+                    continue
+            except (pa.ArrowException, TypeError, ValueError, OverflowError, RecursionError):
                 pass
-        data[col] = pa.array([None if v is None else orjson.dumps(v, default=str).decode() for v in values],
-                             pa.string())
+        data[col] = pa.array([None if v is None else _json_text(v) for v in values], pa.string())
         encoded.add(col)
     return pa.table(data), encoded
+
+
+# pyarrow will not read back a Parquet schema nested deeper than 100 levels (a list takes 2 or 3):
+# deeper columns are stored as JSON text
+_MAX_DEPTH = 30
+
+
+def _depth(t: Any) -> int:
+    """How deeply an Arrow type nests (0 for a scalar)."""
+    import pyarrow.types as pt
+
+    if pt.is_struct(t):
+        return 1 + max((_depth(t.field(i).type) for i in range(t.num_fields)), default=0)
+    if pt.is_map(t):
+        return 1 + max(_depth(t.key_type), _depth(t.item_type))
+    if pt.is_list(t) or pt.is_large_list(t) or pt.is_fixed_size_list(t):
+        return 1 + _depth(t.value_type)
+    return 0
+
+
+def _json_text(value: Any) -> str:
+    """`value` as JSON text; orjson stops at 255 levels, the standard library goes deeper."""
+    try:
+        return orjson.dumps(value, default=str).decode()
+    except TypeError:
+        return json.dumps(value, default=str)
