@@ -693,3 +693,17 @@ def test_invalid_rows_are_in_input_order_whatever_the_batch_size(tmp_path):
     assert outputs[0] == outputs[1] == outputs[2]
     rows = [json.loads(x) for x in (tmp_path / "run1").glob("invalid/*.jsonl").__next__().read_text().splitlines()]
     assert [r["line"] for r in rows] == sorted(r["line"] for r in rows) and len(rows) == 16
+
+
+@pytest.mark.parametrize("depth", [50, 500])
+def test_parquet_output_of_a_nested_value_can_be_read_back(tmp_path, depth):
+    """A record with a list nested 50 deep once went to a Parquet shard pyarrow could not read back
+    ("Parquet schema too deeply nested ... limit is 100"): the record was in no readable output."""
+    import pyarrow.parquet as pq
+
+    line = b'{"id": "x", "messages": [{"role": "user", "content": "hi"}], "metadata": ' + b"[" * depth + b"]" * depth + b"}"
+    (tmp_path / "in.jsonl").write_bytes(line + b"\n")
+    config = write_config(tmp_path / "c.yaml", str(tmp_path / "in.jsonl"), tmp_path / "run", output_format="parquet")
+    assert cli(["run", "--config", str(config)])[0] == 0
+    readable = sum(pq.read_table(p).num_rows for kind in ("clean", "unsafe") for p in (tmp_path / "run" / kind).glob("*.parquet"))
+    assert readable + len(list((tmp_path / "run" / "invalid").glob("*"))) == 1
