@@ -227,10 +227,18 @@ def _skip_space(fh) -> bytes:
     return first
 
 
+# Items nested deeper than this are invalid rows, as a JSONL line nested deeper than orjson's limit is.
+MAX_LIST_ITEM_DEPTH = 1024
+
+
 def _read_json_list(source: str, fh) -> Iterator[InputRecord]:
     """Items of a top-level JSON list as records numbered 1, 2, ...; `[` is already read.
 
     ijson parses incrementally (its C backend when built), so memory holds one item at a time.
+    Items are built from ijson's flat event stream with a depth bound: its own item builder keeps a
+    path string per level, so memory grows with the square of the nesting (measured: 30,000
+    levels, 200 KB of brackets, took 2 GB), and an item deeper than MAX_LIST_ITEM_DEPTH is skipped
+    as one invalid row while the items after it are still read.
     Floats come as float, not Decimal, so numbers round-trip exactly as orjson writes them. A
     syntax error ends the stream: the items before it are records, and one invalid row names the
     item where reading stopped (the parser cannot find item boundaries past a broken one).
@@ -242,16 +250,16 @@ def _read_json_list(source: str, fh) -> Iterator[InputRecord]:
     read = 0
     try:
         try:
-            items = ijson.items(_Prefixed(b"[", _SurrogateGuard(fh)), "item", use_float=True)
-            for read, item in enumerate(items, start=1):
+            events = ijson.basic_parse(_Prefixed(b"[", _SurrogateGuard(fh)), use_float=True)
+            for read, item in enumerate(_bounded_items(events), start=1):
                 yield _list_item(source, read, item)
             return
         except _LoneSurrogate:
             pass
         with _open(source) as again:
             _skip_space(again)
-            exact = ijson.get_backend("python").items(_Prefixed(b"[", again), "item", use_float=True)
-            for n, item in enumerate(exact, start=1):
+            exact = ijson.get_backend("python").basic_parse(_Prefixed(b"[", again), use_float=True)
+            for n, item in enumerate(_bounded_items(exact), start=1):
                 if n > read:  # items 1..read came before the surrogate and are already yielded
                     read = n
                     yield _list_item(source, n, item)
@@ -261,7 +269,56 @@ def _read_json_list(source: str, fh) -> Iterator[InputRecord]:
         yield InputRecord(source, read + 1, b"", error=f"file could not be read past item {read}: {exc}")
 
 
+class _TooDeep:
+    """Stands for a list item nested deeper than MAX_LIST_ITEM_DEPTH (never built)."""
+
+
+_TOO_DEEP = _TooDeep()
+_OPENS = frozenset(("start_map", "start_array"))
+_CLOSES = frozenset(("end_map", "end_array"))
+
+
+def _bounded_items(events: Iterator[tuple[str, Any]]) -> Iterator[Any]:
+    """The items of the top-level list that `events` (ijson basic_parse) describe; too deep ones as _TOO_DEEP."""
+    from ijson.common import ObjectBuilder
+
+    depth = 0  # 1 inside the top-level list
+    builder: ObjectBuilder | None = None
+    for event, value in events:
+        if event in _OPENS:
+            depth += 1
+            if depth == 1:
+                continue
+            if depth == 2:
+                builder = ObjectBuilder()
+            if depth > MAX_LIST_ITEM_DEPTH + 1:
+                builder = None
+        elif event in _CLOSES:
+            depth -= 1
+            if depth == 0:
+                for _ in events:  # the parser reports text after the list as an error
+                    pass
+                return
+            if depth == 1:
+                if builder is None:
+                    yield _TOO_DEEP
+                else:
+                    builder.event(event, value)
+                    yield builder.value
+                builder = None
+                continue
+        elif depth == 1:  # a scalar item
+            yield value
+            continue
+        if builder is not None:
+            builder.event(event, value)
+
+
 def _list_item(source: str, index: int, item: Any) -> InputRecord:
+    if item is _TOO_DEEP:
+        return InputRecord(source, index, b"", error=(
+            f"item is nested more than {MAX_LIST_ITEM_DEPTH} levels deep; it was skipped, the items after it "
+            "were read"))
     try:
         return InputRecord(source, index, orjson.dumps(item), item)
     except TypeError as exc:  # e.g. a lone surrogate in a string
