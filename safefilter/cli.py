@@ -167,16 +167,20 @@ def _scanner(packs: Sequence[str] | None):
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
-    from .io import read_file
+    from .io import expand_inputs, read_file
     from .scanner import record_id
 
-    scanner = _scanner(args.pack)
+    files = expand_inputs(args.path)
+    if len(files) != 1:
+        raise SafeFilterError(f"scan reads one file; {args.path} names {len(files)}: use `safefilter run --input "
+                              f"{args.path} --output RUN_DIR` for many")
+    scanner = _scanner(args.pack).ready()
     if args.output:
         Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
     tally: Counter[str] = Counter()
     try:
-        for item in read_file(Path(args.path)):
+        for item in read_file(files[0]):
             if item.error is not None:
                 row = {"source": item.source, "line": item.line, "invalid": item.error}
                 tally["invalid"] += 1

@@ -76,7 +76,7 @@ def apply_override(config: dict[str, Any], assignment: str) -> str:
     try:
         value = yaml.safe_load(text) if text.strip() else ""
     except yaml.YAMLError as exc:
-        raise ConfigError(f"override {key}: value {text!r} is not valid YAML: {exc}") from None
+        raise ConfigError(f"override {key}: value {text!r} is not valid YAML: {yaml_problem(exc)}") from None
     node = config
     parts = key.split(".")
     for part in parts[:-1]:
@@ -121,6 +121,14 @@ def resolve_config(raw: dict[str, Any], overrides: Sequence[str] = ()) -> tuple[
     return config, applied
 
 
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """The YAML parser's complaint on one line, with where it is (its message draws a caret diagram)."""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return f"{problem}{where}"
+
+
 def load_config(path: str | Path | None, overrides: Sequence[str] = ()) -> tuple[dict[str, Any], list[str]]:
     """Read a YAML config file (or none) and resolve it with overrides."""
     raw: dict[str, Any] = {}
@@ -132,7 +140,7 @@ def load_config(path: str | Path | None, overrides: Sequence[str] = ()) -> tuple
         try:
             raw = yaml.safe_load(text) or {}
         except yaml.YAMLError as exc:
-            raise ConfigError(f"config {path} is not valid YAML: {exc}") from None
+            raise ConfigError(f"config {path} is not valid YAML: {yaml_problem(exc)}") from None
     return resolve_config(raw, overrides)
 
 

@@ -286,6 +286,8 @@ def save_run_dataset(root: str | os.PathLike[str]) -> Path:
         for kind in ("clean", "unsafe", "invalid"):
             shards = sorted(p for p in (root / kind).glob("part-*") if p.suffix in (".jsonl", ".parquet"))
             features = _infer_features(shards, kind)
+            if not features:  # an empty output: datasets cannot write a split without columns
+                features = _empty_features(kind)
             if not shards:
                 splits[kind] = Dataset.from_dict({name: [] for name in features}, features=features)
                 continue
@@ -339,6 +341,16 @@ def _infer_features(shards: list[Path], kind: str) -> "Features":
         else:
             features[name] = scalar.get(frozenset(kinds - {"null"}), Json())
     return Features(features)
+
+
+def _empty_features(kind: str) -> "Features":
+    """Columns of a split the run wrote nothing to: the id, and the safety object for unsafe."""
+    from datasets import Features, Value
+
+    columns: dict[str, Any] = {"id": Value("string")}
+    if kind == "unsafe":
+        columns["safety"] = safety_features()
+    return Features(columns)
 
 
 def _kind_of(value: Any) -> str:

@@ -90,9 +90,10 @@ class _Outputs:
     """The three output kinds of one shard of one input file."""
 
     def __init__(self, root: Path, fmt: str, shard: str) -> None:
-        suffix = "parquet" if fmt == "parquet" else "jsonl"
-        self.writers = {kind: ShardWriter(root / kind / f"part-{shard}.{suffix}",
-                                          fmt if kind != "invalid" else "jsonl") for kind in OUTPUT_KINDS}
+        # invalid/ rows are always JSONL (their `raw` is whatever could be read), named as such
+        formats = {kind: fmt if kind != "invalid" else "jsonl" for kind in OUTPUT_KINDS}
+        self.writers = {kind: ShardWriter(root / kind / f"part-{shard}.{'parquet' if formats[kind] == 'parquet' else 'jsonl'}",
+                                          formats[kind]) for kind in OUTPUT_KINDS}
 
     def close(self) -> None:
         for w in self.writers.values():

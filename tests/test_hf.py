@@ -149,3 +149,18 @@ def test_run_writes_a_datasetdict_on_request(tmp_path):
     assert "safety" not in parts["clean"].column_names
     assert {r["id"] for r in parts["clean"] if r["id"]} <= set(LABELS) | {"broken-good-01"}
     assert all(row["error"] for row in parts["invalid"])
+
+
+def test_dataset_output_of_a_run_with_an_empty_output_loads(tmp_path):
+    """An all-clean run has no unsafe/ shards: dataset_output used to end in datasets' SchemaInferenceError."""
+    import datasets
+
+    from safefilter.cli import main
+
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "a", "messages": [{"role": "user", "content": "hi"}]}) + "\n")
+    assert main(["run", "--config", "configs/rules-only.yaml", "--input", str(src), "--output",
+                 str(tmp_path / "run"), "--set", "dataset_output=true", "--no-progress"]) == 0
+    splits = datasets.load_from_disk(str(tmp_path / "run" / "dataset"))
+    assert (splits["clean"].num_rows, splits["unsafe"].num_rows, splits["invalid"].num_rows) == (1, 0, 0)
+    assert "safety" in splits["unsafe"].column_names

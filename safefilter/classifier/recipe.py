@@ -14,7 +14,7 @@ from typing import Any, Sequence
 
 import yaml
 
-from ..config import apply_override
+from ..config import apply_override, yaml_problem
 from ..errors import ConfigError
 
 __all__ = ["TRAIN_DEFAULTS", "load_recipe", "minilm_dir", "make_training_data", "train_from_recipe"]
@@ -64,7 +64,7 @@ def load_recipe(path: str | Path | None, overrides: Sequence[str] = ()) -> dict[
         except OSError as exc:
             raise ConfigError(f"cannot read train config {path}: {exc.strerror}") from None
         except yaml.YAMLError as exc:
-            raise ConfigError(f"train config {path} is not valid YAML: {exc}") from None
+            raise ConfigError(f"train config {path} is not valid YAML: {yaml_problem(exc)}") from None
     if not isinstance(raw, dict):
         raise ConfigError("train config must be a YAML mapping")
     recipe = _merge(TRAIN_DEFAULTS, raw)

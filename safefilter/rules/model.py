@@ -135,7 +135,9 @@ def load_pack(path: str | Path) -> RulePack:
     try:
         doc = yaml.safe_load(raw)
     except yaml.YAMLError as exc:
-        raise RuleError(f"rule pack is not valid YAML: {exc}", path=str(path)) from None
+        from ..config import yaml_problem
+
+        raise RuleError(f"rule pack is not valid YAML: {yaml_problem(exc)}", path=str(path)) from None
     errors = sorted(_validator().iter_errors(doc), key=lambda e: list(e.absolute_path))
     if errors:
         err = jsonschema.exceptions.best_match(errors)
