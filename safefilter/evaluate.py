@@ -19,7 +19,7 @@ from .errors import SafeFilterError
 from .io import read_file
 from .policy import COMBINE_MODES, Policy
 from .scanner import Scanner, record_id
-from .types import CATEGORIES, Finding
+from .types import CATEGORIES, Finding, Incomplete
 
 __all__ = ["evaluate", "read_labels", "scores", "write_report"]
 
@@ -52,8 +52,10 @@ def scores(tp: int, fp: int, fn: int, tn: int | None = None) -> dict[str, float 
     return out
 
 
-def _judge(findings: Sequence[Finding], policy: Policy, mode: str) -> tuple[bool, set[str]]:
-    verdict = dataclasses.replace(policy, combine=mode).decide(findings)
+def _judge(findings: Sequence[Finding], policy: Policy, mode: str,
+           incomplete: Sequence[Incomplete] = ()) -> tuple[bool, set[str]]:
+    """The verdict a run would give: analysis cut short by a limit counts as in `safefilter run`."""
+    verdict = dataclasses.replace(policy, combine=mode).decide(findings, incomplete=tuple(incomplete))
     return verdict.unsafe, set(verdict.categories)
 
 
@@ -99,6 +101,7 @@ def evaluate(scanner: Scanner, records: Iterable[tuple[dict[str, Any], str]], la
     clf.threshold_override, clf.gate = {c: 0.0 for c in thresholds}, "all"
     ids: list[str] = []
     found: list[list[Finding]] = []
+    cut_short: list[tuple[Incomplete, ...]] = []
     errors: dict[str, str] = {}
     try:
         batch: list[tuple[dict[str, Any], str]] = []
@@ -112,6 +115,7 @@ def evaluate(scanner: Scanner, records: Iterable[tuple[dict[str, Any], str]], la
                     else:
                         ids.append(result.record_id)
                         found.append(list(result.verdict.findings))
+                        cut_short.append(result.verdict.analysis_incomplete)
                 batch = []
     finally:
         clf.threshold_override, clf.gate = saved
@@ -132,7 +136,7 @@ def evaluate(scanner: Scanner, records: Iterable[tuple[dict[str, Any], str]], la
                 per_traj_scores[row, c] = max(per_traj_scores[row, c], f.score or 0.0)
         clf_f = [f for f in clf_all if (f.score or 0.0) >= thresholds.get(f.category, 0.5)]
         for mode in COMBINE_MODES:
-            judged[mode].append(_judge(rule_f + clf_f, policy, mode))
+            judged[mode].append(_judge(rule_f + clf_f, policy, mode, cut_short[j]))
 
     report: dict[str, Any] = {
         "records": len(ids) + len(errors), "labeled": len(keep), "unreadable": errors,

@@ -35,7 +35,8 @@ __all__ = ["SAFETY_COLUMNS", "SafetyColumns", "add_safety_columns", "split_safet
            "save_run_dataset"]
 
 #: Columns `SafetyColumns` adds (before any prefix), in order.
-SAFETY_COLUMNS = ("unsafe", "categories", "severity", "first_unsafe_message", "findings", "error")
+SAFETY_COLUMNS = ("unsafe", "categories", "severity", "first_unsafe_message", "findings", "analysis_incomplete",
+                  "error")
 
 _SCANNERS: dict[str, Scanner] = {}  # one scanner per config per process
 
@@ -123,7 +124,7 @@ class SafetyColumns:
 
         types = {"unsafe": Value("bool"), "categories": [Value("string")], "severity": Value("string"),
                  "first_unsafe_message": Value("int64"), "findings": [finding_features()],
-                 "error": Value("string")}
+                 "analysis_incomplete": [incomplete_features()], "error": Value("string")}
         return Features({**(base or {}), **{self.prefix + name: types[name] for name in SAFETY_COLUMNS}})
 
     def __call__(self, batch: Mapping[str, Sequence[Any]], indices: Sequence[int] | None = None
@@ -179,10 +180,11 @@ def _row_columns(result: ScanResult) -> tuple[Any, ...]:
     """One row's values, in SAFETY_COLUMNS order."""
     verdict = result.verdict
     if verdict is None:
-        return None, [], None, None, [], result.error
+        return None, [], None, None, [], [], result.error
     findings = [{k: v for k, v in f.to_dict().items() if k in FINDING_FIELDS} for f in verdict.findings]
     severity = verdict.severity.label if verdict.severity else None
-    return verdict.unsafe, list(verdict.categories), severity, verdict.first_unsafe_message, findings, None
+    cut_short = [i.to_dict() for i in verdict.analysis_incomplete]
+    return verdict.unsafe, list(verdict.categories), severity, verdict.first_unsafe_message, findings, cut_short, None
 
 
 #: Fields of one finding, as in the contract's `safety.findings` (and `Finding.to_dict`).
@@ -201,12 +203,20 @@ def finding_features() -> dict[str, Any]:
     return {name: types.get(name, string) for name in FINDING_FIELDS}
 
 
+def incomplete_features() -> dict[str, Any]:
+    """The `datasets` struct of one `analysis_incomplete` entry (a limit that cut analysis short)."""
+    from datasets import Value
+
+    return {"reason": Value("string"), "message_index": Value("int64"), "field": Value("string")}
+
+
 def safety_features() -> dict[str, Any]:
-    """The `datasets` struct of the contract's `safety` object."""
+    """The `datasets` struct of the contract's `safety` object (`analysis_incomplete` empty unless a limit hit)."""
     from datasets import Value
 
     return {"unsafe": Value("bool"), "categories": [Value("string")], "severity": Value("string"),
-            "first_unsafe_message": Value("int64"), "findings": [finding_features()]}
+            "first_unsafe_message": Value("int64"), "findings": [finding_features()],
+            "analysis_incomplete": [incomplete_features()]}
 
 
 def _fingerprint(config: dict[str, Any], scanner: Scanner) -> str:

@@ -124,6 +124,24 @@ def test_eval_reports_each_detector_and_writes_plots(tiny, tmp_path):
     assert all(p.stat().st_size > 1000 for p in written if p.suffix == ".png") and len(written) == 5
 
 
+def test_eval_judges_analysis_cut_short_as_the_run_does(tiny):
+    """A record whose payload is one encoding layer past the decoder is unsafe in `run`; eval agrees."""
+    import base64
+
+    text = "uname -a"
+    for _ in range(5):
+        text = "echo " + base64.b64encode(text.encode()).decode() + " | base64 -d | sh"
+    config = _config(tiny)
+    config["policy"]["disabled_rules"] = ["ra-decode-exec"]  # no finding left: only the limit makes it unsafe
+    scanner = build_scanner(config)
+    verdict = scanner.scan(traj(bash(text), rid="deep"))
+    assert verdict.unsafe and not [f for f in verdict.findings if f.detector == "rule"]
+    assert verdict.analysis_incomplete
+    report = evaluate(scanner, [(traj(bash(text), rid="deep"), "deep")],
+                      {"deep": {"unsafe": True, "categories": []}})
+    assert report["detectors"]["rules"]["overall"]["tp"] == 1
+
+
 def test_train_recipe_student_roundtrip(tmp_path):
     from safefilter.classifier.recipe import load_recipe, train_from_recipe
 

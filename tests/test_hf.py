@@ -164,3 +164,33 @@ def test_dataset_output_of_a_run_with_an_empty_output_loads(tmp_path):
     splits = datasets.load_from_disk(str(tmp_path / "run" / "dataset"))
     assert (splits["clean"].num_rows, splits["unsafe"].num_rows, splits["invalid"].num_rows) == (1, 0, 0)
     assert "safety" in splits["unsafe"].column_names
+
+
+def _cut_short_record(rid: str = "deep") -> dict:
+    """A trajectory whose payload sits one encoding layer deeper than the decoder goes."""
+    import base64
+
+    text = "uname -a"
+    for _ in range(5):
+        text = "echo " + base64.b64encode(text.encode()).decode() + " | base64 -d | sh"
+    return traj(bash(text), rid=rid)
+
+
+def test_analysis_cut_short_is_a_column_and_survives_dataset_output(tmp_path):
+    """The datasets step names the limit that cut a record short, and a run's dataset/ keeps it."""
+    ds = datasets.Dataset.from_list([_cut_short_record(), traj(bash("ls"), rid="plain")])
+    scored = add_safety_columns(ds)
+    by_id = {row["id"]: row for row in scored}
+    assert by_id["deep"]["unsafe"] is True
+    assert "decode_depth" in {i["reason"] for i in by_id["deep"]["analysis_incomplete"]}
+    assert by_id["plain"]["analysis_incomplete"] == []
+
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps(_cut_short_record()) + "\n")
+    from safefilter.cli import main
+
+    assert main(["run", "--config", "configs/rules-only.yaml", "--input", str(src), "--output",
+                 str(tmp_path / "run"), "--set", "dataset_output=true", "--no-progress"]) == 0
+    unsafe = datasets.load_from_disk(str(tmp_path / "run" / "dataset"))["unsafe"]
+    assert unsafe.num_rows == 1
+    assert "decode_depth" in {i["reason"] for i in unsafe[0]["safety"]["analysis_incomplete"]}
