@@ -156,6 +156,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(f"input {c['input']}  clean {c['clean']}  unsafe {c['unsafe']}  invalid {c['invalid']}")
     for category, n in c["categories"].items():
         print(f"  {category:22s} {n}")
+    if c.get("analysis_incomplete"):
+        print(f"  {'analysis cut short':22s} {c['analysis_incomplete']}  (a limit was reached: safety.analysis_incomplete)")
     print(f"run directory: {summary.output}  (manifest: {summary.manifest_path})")
     return 0
 

@@ -253,6 +253,7 @@ def _run_locked(root: Path, config: dict[str, Any], *, overrides: Sequence[str],
             state.finish_file(file_index, path, shard=shards[-1], warnings=file_warnings)
     counts_out = {k: counts[k] for k in ("input", *OUTPUT_KINDS)}
     counts_out["requested_findings"] = counts["requested_findings"]
+    counts_out["analysis_incomplete"] = counts["analysis_incomplete"]  # records a limit cut short (any output)
     counts_out["categories"] = {c: per_category[c] for c in sorted(per_category)}
     counts_out["rules"] = dict(sorted(per_rule.items()))
     if counts_out["input"] != counts_out["clean"] + counts_out["unsafe"] + counts_out["invalid"]:
@@ -303,6 +304,7 @@ def _flush(scanner: Scanner, batch: list[InputRecord], label: str, outputs: _Out
             continue
         verdict = result.verdict
         counts["requested_findings"] += sum(f.requested for f in verdict.findings)
+        counts["analysis_incomplete"] += bool(verdict.analysis_incomplete)
         if verdict.unsafe:
             outputs.writers["unsafe"].write_unsafe(item, verdict.safety_object(), result.record_id)
             counts["unsafe"] += 1

@@ -191,6 +191,8 @@ def test_analysis_cut_short_is_a_column_and_survives_dataset_output(tmp_path):
 
     assert main(["run", "--config", "configs/rules-only.yaml", "--input", str(src), "--output",
                  str(tmp_path / "run"), "--set", "dataset_output=true", "--no-progress"]) == 0
+    counts = json.loads((tmp_path / "run" / "manifest.json").read_text())["counts"]
+    assert counts["analysis_incomplete"] == 1 and counts["unsafe"] == 1
     unsafe = datasets.load_from_disk(str(tmp_path / "run" / "dataset"))["unsafe"]
     assert unsafe.num_rows == 1
     assert "decode_depth" in {i["reason"] for i in unsafe[0]["safety"]["analysis_incomplete"]}
