@@ -158,6 +158,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"  {category:22s} {n}")
     if c.get("analysis_incomplete"):
         print(f"  {'analysis cut short':22s} {c['analysis_incomplete']}  (a limit was reached: safety.analysis_incomplete)")
+    for warning in summary.warnings[:5]:
+        print(f"safefilter: warning: {warning}", file=sys.stderr)
+    if len(summary.warnings) > 5:
+        print(f"safefilter: warning: ... {len(summary.warnings) - 5} more in manifest.json (warnings)", file=sys.stderr)
     print(f"run directory: {summary.output}  (manifest: {summary.manifest_path})")
     return 0
 

@@ -44,6 +44,7 @@ class RunSummary:
     counts: dict[str, Any] = field(default_factory=dict)
     manifest_path: Path | None = None
     already_complete: bool = False  # --resume of a finished run: nothing was done
+    warnings: list[str] = field(default_factory=list)  # as in manifest.json: skipped inputs, roll-overs, ...
 
 
 def build_scanner(config: dict[str, Any]) -> Scanner:
@@ -268,7 +269,7 @@ def _run_locked(root: Path, config: dict[str, Any], *, overrides: Sequence[str],
     write_cards(root, manifest)
     manifest_path = write_manifest(root, manifest)  # last: a manifest means a finished run
     state.clear()
-    return RunSummary(root, counts_out, manifest_path)
+    return RunSummary(root, counts_out, manifest_path, warnings=list(warnings))
 
 
 def source_labels(files: Sequence[Path]) -> list[str]:

@@ -497,3 +497,17 @@ def test_parquet_output_of_a_deeply_nested_value_reads_back(tmp_path, depth):
     writer.close()
     (row,) = pq.read_table(writer.paths[0]).to_pylist()  # pyarrow refuses schemas nested past 100 levels
     assert json.loads(row["metadata"]) == value
+
+
+def test_the_cli_shows_a_runs_warnings(tmp_path, capsys):
+    """A skipped dangling symlink is in manifest.json and on the terminal, not only in the file."""
+    from safefilter.cli import main
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.jsonl").write_text(json.dumps(traj(bash("ls"), rid="a")) + "\n")
+    (folder / "b.jsonl").symlink_to(tmp_path / "nowhere.jsonl")
+    assert main(["run", "--config", "configs/rules-only.yaml", "--input", str(folder), "--output",
+                 str(tmp_path / "run"), "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert "safefilter: warning:" in err and "b.jsonl" in err
