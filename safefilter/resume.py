@@ -99,16 +99,19 @@ class RunState:
         self.dir = self.root / STATE_DIR
 
     def begin(self, config: dict[str, Any], files: Sequence[Path], *, overrides: Sequence[str],
-              command: Sequence[str], detectors: dict[str, Any] | None = None) -> None:
+              command: Sequence[str], detectors: dict[str, Any] | None = None,
+              input_warnings: Sequence[str] = ()) -> None:
         """Record a new run before any output is written (forgetting any earlier state here).
 
-        `detectors` holds the rule packs' and the model's hashes, which `--resume` compares.
+        `detectors` holds the rule packs' and the model's hashes, which `--resume` compares;
+        `input_warnings` (inputs the spec skipped, with why) reach the manifest of a resumed run too.
         """
         self.clear()
         self.dir.mkdir(parents=True, exist_ok=True)
         _write_json_atomic(self.dir / "run.json", {
             "fingerprint": run_fingerprint(config), "config": config, "overrides": list(overrides),
-            "command": list(command), "inputs": [str(p) for p in files], "detectors": detectors})
+            "command": list(command), "inputs": [str(p) for p in files], "detectors": detectors,
+            "input_warnings": list(input_warnings)})
 
     def complete(self) -> bool:
         """Whether the run here finished: manifest.json written and no state left to resume."""

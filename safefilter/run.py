@@ -156,14 +156,16 @@ def _run_locked(root: Path, config: dict[str, Any], *, overrides: Sequence[str],
     """The run itself, with RUN_DIR's lock held; `notes` are warnings to print once it is under way."""
     started = time.time()
     state = RunState(root)
+    input_warnings: list[str] = []  # e.g. paths the input spec skipped, with why
     if resume:
         claim(root, overwrite=False, resume=True)  # checks only: a run directory
         if state.complete():
             manifest_path = root / "manifest.json"
             return RunSummary(root, read_manifest(manifest_path)["counts"], manifest_path, already_complete=True)
-        files = [Path(p) for p in state.saved_run()["inputs"]]
-    input_warnings: list[str] = []  # e.g. paths the input spec skipped, with why
-    if not resume:
+        saved = state.saved_run()
+        files = [Path(p) for p in saved["inputs"]]
+        input_warnings = [str(w) for w in saved.get("input_warnings") or []]
+    else:
         files = expand_inputs(config["input"], warnings=input_warnings)
     check_output(root, config["input"], files)
     if scan_with is None:
@@ -182,7 +184,8 @@ def _run_locked(root: Path, config: dict[str, Any], *, overrides: Sequence[str],
         files, finished = state.resume(config, detectors)
     else:  # only now, with a scanner built, is an earlier run here cleared (overwrite)
         claim(root, overwrite=config["overwrite"], resume=False, dataset_output=config["dataset_output"])
-        state.begin(config, files, overrides=overrides, command=command, detectors=detectors)
+        state.begin(config, files, overrides=overrides, command=command, detectors=detectors,
+                    input_warnings=input_warnings)
     if scanner is None:
         scanner = scan_with(config, files, set(finished))
     for note in notes:

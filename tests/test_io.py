@@ -511,3 +511,26 @@ def test_the_cli_shows_a_runs_warnings(tmp_path, capsys):
                  str(tmp_path / "run"), "--no-progress"]) == 0
     err = capsys.readouterr().err
     assert "safefilter: warning:" in err and "b.jsonl" in err
+
+
+def test_input_warnings_survive_resume(tmp_path, monkeypatch):
+    """An interrupted run resumed later still reports the inputs its spec skipped."""
+    import safefilter.run as run_module
+    from safefilter.cli import main
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.jsonl").write_text(json.dumps(traj(bash("ls"), rid="a")) + "\n")
+    (folder / "b.jsonl").symlink_to(tmp_path / "nowhere.jsonl")
+
+    def interrupt() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_module, "pause_for_tests", interrupt)
+    args = ["run", "--config", "configs/rules-only.yaml", "--input", str(folder), "--output", str(tmp_path / "run"),
+            "--no-progress"]
+    assert main(args) == 130
+    monkeypatch.undo()
+    assert main([*args, "--resume"]) == 0
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["timing"]["resumed"] and any("b.jsonl" in w for w in manifest["warnings"])
