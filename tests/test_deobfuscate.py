@@ -1,5 +1,6 @@
 """Disguises are seen through, findings point at the encoded original, and all of it is bounded."""
 import base64
+import re
 import gzip
 from pathlib import Path
 
@@ -161,3 +162,33 @@ def test_inline_base64_substitution_is_decoded_in_place():
     assert any("xmrig -o pool" in t for t in derived_texts("`echo eG1yaWc= | base64 --decode` -o pool"))
     short = derive(Segment("shell", "echo eG1yaWc= | base64 -d | sh", 2, "f", start=0, end=30))
     assert [s.text for s in short if s.decoded_from == "base64"] == ["xmrig"]
+
+
+# ---- words that were never there (issue 8): prefixes and escapes are separators -----------------
+
+@pytest.mark.parametrize("text, kind, never", [
+    ('print(f"RPC failed")', "code", "frpc"),
+    ('import subprocess\nlog(f"RPC failed: {err}")', "code", "frpc"),
+    ("python3 -c 'print(f\"RPC failed\")'", "shell", "frpc"),
+    ("python3 -c 'x = rb\"Map data\"'", "shell", "rbmap"),
+    ('print("\\nMap saved")', "code", "nmap"),
+    ('import subprocess\nprint("done\\tMap saved")', "code", "tmap"),
+    ('echo -e "\\nMap saved to out.png"', "shell", "nmap"),
+    ("python3 -c 'print(\"\\nMap saved\")'", "shell", "nmap"),
+])
+def test_prefixes_and_escapes_do_not_join_the_next_word(text, kind, never):
+    views = [normalize_text(text, kind)] + derived_texts(text, kind)
+    words = {w for v in views for w in re.findall(r"[a-z0-9]+", v.lower())}
+    assert never not in words, views
+
+
+@pytest.mark.parametrize("disguised, word", [
+    ("n''map -p 22 10.0.0.0/24", "nmap"),
+    ('x"m"rig -o pool', "xmrig"),
+    ('"\\x6e\\x6d\\x61\\x70" -sS 10.0.0.1', "nmap"),
+    ("n\\m\\a\\p -sS 10.0.0.1", "nmap"),
+    ('r"m" -rf /tmp/x', "rm"),        # a split word that starts with a prefix letter still folds
+    ('b"as"h -i', "bash"),
+])
+def test_real_obfuscation_still_folds(disguised, word):
+    assert word in normalize_text(disguised, "shell").split(), normalize_text(disguised, "shell")

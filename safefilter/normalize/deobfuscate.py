@@ -82,6 +82,17 @@ _NOT_BASE64 = str.maketrans("", "", _BASE64_CHARS)
 _WRAPPED = Pattern(r"'([A-Za-z0-9+/=]{4,}(?:\s+[A-Za-z0-9+/=]{4,})+)\s*'"
                    r'|"([A-Za-z0-9+/=]{4,}(?:\s+[A-Za-z0-9+/=]{4,})+)\s*"')
 _PRINTABLE_BYTES = bytes(range(32, 127)) + b"\t\n\r"
+# A Python string prefix glued to its literal (`f"..."`, `rb'...'`): syntax, not a letter, so it
+# must not join the next word (`print(f"RPC failed")` read as `fRPC`). In shell text the same
+# shape can be a split word (`r"m" -rf`), so there it counts as a prefix only where Python puts
+# one (after `(`, `,`, `=`, ...) or when the literal holds a space or `{`, which a split command
+# word cannot.
+_STR_PREFIX = Pattern(r"""(?i:^|[^a-z0-9_$\\])((?i:rb|br|fr|rf|[fbur]))("[^"\n]*"|'[^'\n]*')""")
+_PY_BEFORE_PREFIX = frozenset("(,=[{:+%")
+# A quoted literal; inside one, `\n` `\t` `\r` are white space (Python) or a literal backslash
+# (bash), never the letter after it (`print("\nMap saved")` must not read as `nMap`).
+_QUOTED_ESC = Pattern(r""""(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'""")
+_WS_ESC = Pattern(r"\\\\|\\[ntr]")
 _NON_TEXT = {c: None for c in range(32)} | {127: None}
 _LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _QUOTED = Pattern(r"'([^'\n]{3,})'|\"([^\"\n]{3,})\"")
@@ -248,6 +259,42 @@ def _remove_empty_literals(t: str) -> str:
     return "".join(pieces)
 
 
+def _escapes_as_spaces(t: str) -> str:
+    """`\\n`, `\\t`, `\\r` inside quoted literals become spaces (see _QUOTED_ESC)."""
+    def literal(m: Match) -> str:
+        body = m.group(0)
+        if "\\n" not in body and "\\t" not in body and "\\r" not in body:
+            return body
+        return _WS_ESC.sub(lambda e: e.group(0) if e.group(0) == "\\\\" else " ", body)
+    return _QUOTED_ESC.sub(literal, t)
+
+
+def _prefixes_as_spaces(t: str, kind: str) -> str:
+    """Python string prefixes become spaces (see _STR_PREFIX); split shell words are kept."""
+    pieces: list[str] = []
+    last, n = 0, len(t)
+    for m in _STR_PREFIX.finditer(t):
+        start, end = m.span(1)
+        literal = m.group(2) or ""
+        after = m.end(2)
+        if after < n and _is_word(t[after]):
+            continue  # `r"m"ig`: a word split by quotes, not a prefixed literal
+        if kind != "code":
+            k = start - 1
+            while k >= 0 and start - k <= 16 and t[k] in " \t":
+                k -= 1
+            before = t[k] if k >= 0 else ""
+            if before not in _PY_BEFORE_PREFIX and not any(c in literal for c in " \t{"):
+                continue
+        pieces.append(t[last:start])
+        pieces.append(" " * (end - start))
+        last = end
+    if not pieces:
+        return t
+    pieces.append(t[last:])
+    return "".join(pieces)
+
+
 def _octal(m: Match) -> str:
     return "".join(chr(int(o, 8)) for o in (o.group(1) for o in _OCT_ONE.finditer(m.group(0))) if int(o, 8) < 256)
 
@@ -293,6 +340,8 @@ def _normalize_piece(text: str, kind: str) -> tuple[str, bool]:
     cap = 2 * len(text) + 4096  # variable substitution may grow the text this much, no more
     if "\\\n" in t or "\\\r\n" in t:
         t = t.replace("\\\r\n", "").replace("\\\n", "")
+    if "\\" in t and ("'" in t or '"' in t):
+        t = _escapes_as_spaces(t)
     if "\\" in t:
         t = _HEX_ESC.sub(lambda m: chr(int(m.group(1), 16)), t)
         t = _UNI_ESC.sub(lambda m: chr(int(m.group(1), 16)), t)
@@ -320,6 +369,7 @@ def _normalize_piece(text: str, kind: str) -> tuple[str, bool]:
     if "$" in t:
         t = _EMPTY_EXPANSIONS.sub("", t)
     if "'" in t or '"' in t or "`" in t:
+        t = _prefixes_as_spaces(t, kind)
         if "+" in t or "." in t:
             t = _CONCAT.sub("", t)
         if kind != "code":
