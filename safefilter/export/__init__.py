@@ -1,0 +1,78 @@
+"""Safety-training exports of a finished run: `steps`, `prefixes` and `trajectories` datasets.
+
+    export_run("runs/r7", "steps", "exports/steps")     # Parquet shards + dataset_info.json + card
+
+Each is a Hugging Face dataset split into train/validation/test by a hash of the record id.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any, Mapping
+
+from ..errors import ConfigError
+from .card import render_export_card
+from .labels import counting_policy, split_of
+from .rows import ExportOptions, features_of, prefix_row, steps_rows, trajectory_row
+from .runrecords import read_manifest_of, read_run
+from .sampling import sample_benign
+from .writer import write_dataset
+
+__all__ = ["FORMATS", "ExportOptions", "ExportResult", "export_run", "options_from_config"]
+
+FORMATS = ("steps", "prefixes", "trajectories")
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportResult:
+    output: Path
+    sizes: dict[str, int]
+    warnings: list[str]
+
+
+def options_from_config(section: Mapping[str, Any] | None) -> ExportOptions:
+    """ExportOptions from a config's `exports:` section (unknown keys are the schema's business)."""
+    names = {f.name for f in dataclasses.fields(ExportOptions)}
+    return ExportOptions(**{k: v for k, v in (section or {}).items() if k in names})
+
+
+def export_run(run_dir: str | Path, fmt: str, output: str | Path, *, options: ExportOptions | None = None,
+               overwrite: bool = False, save_to_disk: bool = False) -> ExportResult:
+    """Write the `fmt` export of the run in `run_dir` to `output`."""
+    if fmt not in FORMATS:
+        raise ConfigError(f"export format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    options = options or ExportOptions()
+    if not options.splits or any(v < 0 for v in options.splits.values()) or sum(options.splits.values()) <= 0:
+        raise ConfigError(f"exports.splits must give non-negative shares that add up to more than 0, got {options.splits}")
+    manifest = read_manifest_of(run_dir)
+    policy = counting_policy(manifest.get("config") or {})
+    warnings: list[str] = []
+    outputs = ("unsafe", "clean") if fmt == "steps" or (fmt == "trajectories" and options.include_clean) \
+        else ("unsafe",)
+    rows: list[dict[str, Any]] = []
+    no_prefix = 0
+    for item in read_run(run_dir, outputs=outputs, warnings=warnings):
+        if fmt == "steps":
+            rows.extend(steps_rows(item, policy, options))
+        elif fmt == "prefixes":
+            row = prefix_row(item, policy, options)
+            if row is None:
+                no_prefix += 1
+            else:
+                rows.append(row)
+        else:
+            rows.append(trajectory_row(item, policy))
+    if fmt == "steps":
+        rows = sample_benign(rows, options.benign_ratio)
+    notes = list(warnings)
+    if no_prefix:
+        notes.append(f"{no_prefix} unsafe records have no prefix row: no counted finding points at an action "
+                     "(analysis cut short, or findings only in text the agent did not run)")
+    splits: dict[str, list[dict[str, Any]]] = {name: [] for name in options.splits}
+    for row in rows:
+        splits[split_of(row.get("record_id", row["id"]), options.splits)].append(row)
+    card = render_export_card(fmt, sizes={k: len(v) for k, v in splits.items() if v}, manifest=manifest,
+                              options=dataclasses.asdict(options), notes=notes)
+    sizes = write_dataset(Path(output), splits, features_of(fmt), card, overwrite=overwrite,
+                          save_to_disk=save_to_disk)
+    return ExportResult(Path(output), sizes, warnings)
