@@ -6,12 +6,13 @@ pack without reading engine code.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import jsonschema
 import re2
@@ -20,7 +21,8 @@ import yaml
 from ..errors import RuleError
 from ..types import CATEGORIES, Severity
 
-__all__ = ["Condition", "Rule", "RulePack", "load_pack", "load_packs", "builtin_pack_paths", "DEFAULT_APPLIES_TO"]
+__all__ = ["Condition", "FieldTest", "EventCondition", "Rule", "RulePack", "load_pack", "load_packs",
+           "builtin_pack_paths", "split_rules", "DEFAULT_APPLIES_TO", "MODIFIERS"]
 
 DEFAULT_APPLIES_TO: tuple[str, ...] = ("shell", "code", "file", "args")
 
@@ -34,6 +36,50 @@ class Condition:
     all: tuple[str, ...] = ()
     not_: tuple[str, ...] = ()
     not_anywhere: tuple[str, ...] = ()
+
+
+MODIFIERS = ("equals", "contains", "startswith", "endswith", "re", "cidr")
+
+
+@dataclass(frozen=True, slots=True)
+class FieldTest:
+    """One `field|modifier: values` entry of an event rule; holds when any value matches.
+
+    `pattern` is the RE2 search pattern the matcher puts in the field's Set (None for `cidr`,
+    which is checked with `ipaddress` on the normalised host): literal modifiers are escaped and
+    anchored, so every test except `cidr` costs nothing beyond the one Set match per field.
+    """
+
+    field: str
+    modifier: str
+    values: tuple[str, ...]
+
+    @property
+    def pattern(self) -> str | None:
+        if self.modifier == "cidr":
+            return None
+        if self.modifier == "re":
+            return "(?i)" + "|".join(f"(?:{v})" for v in self.values)
+        body = "|".join(re2.escape(v) for v in self.values)
+        return "(?i)" + {"equals": "^(?:{})$", "contains": "(?:{})", "startswith": "^(?:{})",
+                         "endswith": "(?:{})$"}[self.modifier].format(body)
+
+
+@dataclass(frozen=True, slots=True)
+class EventCondition:
+    """The `event:` block of a rule: the event kind, then tests in the Sigma/Falco spirit.
+
+    Holds for an event of `kind` when every `all` test holds, at least one `any` group holds (when
+    there are any), and no `not` group holds; a group holds when all its tests hold.
+    """
+
+    kind: str
+    all: tuple[FieldTest, ...] = ()
+    any: tuple[tuple[FieldTest, ...], ...] = ()
+    not_: tuple[tuple[FieldTest, ...], ...] = ()
+
+    def tests(self) -> tuple[FieldTest, ...]:
+        return (*self.all, *(t for g in self.any for t in g), *(t for g in self.not_ for t in g))
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +96,20 @@ class Rule:
     requested_when: tuple[str, ...]
     examples: dict[str, list[Any]] = field(compare=False, hash=False)
     source: str = ""
+    event: EventCondition | None = None  # set for an event rule (then `steps` is empty)
 
     @property
     def is_sequence(self) -> bool:
         return len(self.steps) > 1
+
+    @property
+    def is_event(self) -> bool:
+        return self.event is not None
+
+
+def split_rules(rules: Sequence[Rule]) -> tuple[list[Rule], list[Rule]]:
+    """(text rules, event rules): the RuleEngine matches the first, the EventMatcher the second."""
+    return [r for r in rules if r.event is None], [r for r in rules if r.event is not None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +181,52 @@ def _condition(block: dict[str, Any], path: str, rule_id: str, macros: dict[str,
     return cond
 
 
+def _values(raw: Any) -> tuple[str, ...]:
+    items = raw if isinstance(raw, list) else [raw]
+    return tuple(("true" if v else "false") if isinstance(v, bool) else str(v) for v in items)
+
+
+def _field_test(key: str, raw: Any, kind: str, path: str, rule_id: str, macros: dict[str, str]) -> FieldTest:
+    """One `field|modifier` entry, checked against the fields of the event kind."""
+    from .fields import CIDR_FIELDS, FIELDS
+
+    name, bar, modifier = key.partition("|")
+    if name not in FIELDS[kind]:
+        raise RuleError(f"event key {key!r}: {kind} events have no field {name!r}; fields: "
+                        f"{', '.join(FIELDS[kind])}", path=path, rule_id=rule_id)
+    if bar and modifier not in MODIFIERS[1:]:
+        raise RuleError(f"event key {key!r}: unknown modifier {modifier!r}; modifiers: "
+                        f"{', '.join('|' + m for m in MODIFIERS[1:])} (none means equals)", path=path, rule_id=rule_id)
+    modifier = modifier or "equals"
+    values = _values(raw)
+    if not values or any(v == "" for v in values):
+        raise RuleError(f"event key {key!r}: needs one or more non-empty values", path=path, rule_id=rule_id)
+    if modifier == "cidr":
+        if name not in CIDR_FIELDS:
+            raise RuleError(f"event key {key!r}: |cidr applies to {', '.join(sorted(CIDR_FIELDS))} only",
+                            path=path, rule_id=rule_id)
+        for v in values:
+            try:
+                ipaddress.ip_network(v, strict=False)
+            except ValueError:
+                raise RuleError(f"event key {key!r}: {v!r} is not a CIDR block", path=path, rule_id=rule_id) from None
+    if modifier == "re":
+        values = tuple(_expand(v, macros, path, rule_id) for v in values)
+        for v in values:
+            _check_regex(v, path, rule_id)
+    return FieldTest(name, modifier, values)
+
+
+def _event_condition(block: dict[str, Any], path: str, rule_id: str, macros: dict[str, str]) -> EventCondition:
+    kind = block["kind"]
+
+    def group(tests: dict[str, Any]) -> tuple[FieldTest, ...]:
+        return tuple(_field_test(k, v, kind, path, rule_id, macros) for k, v in tests.items())
+
+    return EventCondition(kind, group(block.get("all", {})), tuple(group(g) for g in block.get("any", [])),
+                          tuple(group(g) for g in block.get("not", [])))
+
+
 def load_pack(path: str | Path) -> RulePack:
     """Load and validate one rule pack file."""
     path = Path(path)
@@ -165,8 +267,13 @@ def load_pack(path: str | Path) -> RulePack:
         if category is None:
             raise RuleError("rule has no category and the pack name is not a category; add `category:`",
                             path=str(path), rule_id=rule_id)
-        blocks = spec["sequence"] if "sequence" in spec else [spec["match"]]
-        steps = tuple(_condition(b, str(path), rule_id, macros) for b in blocks)
+        event = None
+        if "event" in spec:
+            steps: tuple[Condition, ...] = ()
+            event = _event_condition(spec["event"], str(path), rule_id, macros)
+        else:
+            blocks = spec["sequence"] if "sequence" in spec else [spec["match"]]
+            steps = tuple(_condition(b, str(path), rule_id, macros) for b in blocks)
         own_requested = tuple(_expand(p, macros, str(path), rule_id) for p in spec.get("requested_when", []))
         requested = pack_requested + own_requested
         for pattern in own_requested:
@@ -175,7 +282,7 @@ def load_pack(path: str | Path) -> RulePack:
             id=rule_id, title=spec["title"], category=category, subcategory=spec["subcategory"],
             mitre=tuple(spec["mitre"]), severity=Severity.parse(spec["severity"]),
             status=spec.get("status", "stable"), applies_to=tuple(spec.get("applies_to", DEFAULT_APPLIES_TO)),
-            steps=steps, requested_when=requested, examples=spec["examples"], source=str(path),
+            steps=steps, requested_when=requested, examples=spec["examples"], source=str(path), event=event,
         ))
     return RulePack(doc["pack"], str(path), hashlib.sha256(raw).hexdigest(), tuple(rules), doc.get("description", ""))
 
