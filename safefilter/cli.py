@@ -17,6 +17,7 @@ EPILOG = """examples:
   safefilter scan examples/trajectories/chat.jsonl --unsafe-only
   safefilter rules list --category tunneling
   safefilter rules test --pack my_rules.yaml
+  safefilter rules explain "kubectl run x --image=alpine --privileged"
   safefilter train --config configs/train.yaml
   safefilter eval --input examples/trajectories/chat.jsonl --labels examples/labels.jsonl
 """
@@ -69,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("--output", "-o", metavar="FILE", help="write verdicts here instead of stdout (missing parent folders are created)")
     scan.add_argument("--unsafe-only", action="store_true", help="print only records judged unsafe")
 
-    rules = sub.add_parser("rules", help="list or test rule packs")
+    rules = sub.add_parser("rules", help="list, test or explain rule packs")
     rules_sub = rules.add_subparsers(dest="rules_command", metavar="ACTION")
     rules_sub.required = True
     lst = rules_sub.add_parser("list", help="show the loaded rules", description="Show every rule: id, category, "
@@ -83,6 +84,15 @@ def _parser() -> argparse.ArgumentParser:
     tst.add_argument("--pack", action="append", metavar="PATH",
                      help="rule pack file or folder (default: built-in); built-in packs stay loaded alongside")
     tst.add_argument("--verbose", "-v", action="store_true", help="list passing examples too")
+    exp = rules_sub.add_parser("explain", help="show a command's events and which rules fire on it",
+                               description="Parse one shell command (or, with --python, Python code) as an agent's "
+                                           "tool call, print its events with every field an event rule can test, "
+                                           "and the rules (text and event) that fire. Nothing is run.")
+    exp.add_argument("text", help="the command (or code) to explain; quote it")
+    exp.add_argument("--python", action="store_true", help="the text is Python code, not a shell command")
+    exp.add_argument("--task", default="", help="task prompt, to see which findings it marks as requested")
+    exp.add_argument("--pack", action="append", metavar="PATH",
+                     help="rule pack file or folder (default: built-in); built-in packs stay loaded alongside")
 
     train = sub.add_parser(
         "train", help="fine-tune the action classifier and write a model directory",
@@ -129,6 +139,7 @@ def _parser() -> argparse.ArgumentParser:
                     help="override one config key, e.g. --set classifier.model=models/try2 (repeatable)")
     ev.add_argument("--output", metavar="DIR", default="runs/eval",
                     help="where metrics.json and pr_<category>.png go (default: %(default)s)")
+    _add_issue11_commands(sub)
     return parser
 
 
@@ -218,12 +229,23 @@ def _cmd_rules(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps([{"id": r.id, "category": r.category, "subcategory": r.subcategory,
                                "severity": r.severity.label, "status": r.status, "mitre": list(r.mitre),
-                               "applies_to": list(r.applies_to), "title": r.title, "pack": r.source}
+                               "applies_to": list(r.applies_to), "title": r.title, "pack": r.source,
+                               **({"event": {"kind": r.event.kind, "fields": sorted({t.field for t in r.event.tests()})}}
+                                  if r.event else {})}
                               for r in rows], indent=2))
             return 0
+        from .rules.explain import rule_summary
+
         for r in rows:
-            print(f"{r.id:34s} {r.category:21s} {r.severity.label:8s} {','.join(r.applies_to):24s} {r.title}")
+            print(f"{r.id:34s} {r.category:21s} {r.severity.label:8s} {rule_summary(r):24s} {r.title}")
         print(f"{len(rows)} rules in {len(packs)} packs", file=sys.stderr)
+        return 0
+    if args.rules_command == "explain":
+        from .rules.explain import explain, render_explanation
+
+        packs = load_packs(["builtin"] + [p for p in (args.pack or []) if p != "builtin"])
+        print(render_explanation(explain(args.text, [r for p in packs for r in p.rules], python=args.python,
+                                         task=args.task)))
         return 0
     from .rules.testing import check_rules
 
@@ -293,6 +315,91 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- export, report, review (issue 11: safety-training exports, the run report, review feedback) ---
+
+def _add_issue11_commands(sub: argparse._SubParsersAction) -> None:
+    exp = sub.add_parser(
+        "export", help="write a run as a safety-training dataset (steps, prefixes or trajectories)",
+        description="Read a finished run directory and write a Hugging Face dataset (Parquet shards, "
+                    "dataset_info.json, data card) split train/validation/test by a hash of the record id. "
+                    "Options default to the run config's `exports:` section.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  safefilter export runs/sample --format steps --output exports/steps --benign-ratio 3\n"
+               "  safefilter export runs/sample --format prefixes --output exports/dpo")
+    exp.add_argument("run_dir", metavar="RUN_DIR", help="the --output of a finished `safefilter run`")
+    exp.add_argument("--format", required=True, choices=["steps", "prefixes", "trajectories"])
+    exp.add_argument("--output", required=True, metavar="DIR", help="folder to write (must be new or empty)")
+    exp.add_argument("--benign-ratio", type=float, metavar="R",
+                     help="steps: keep R safe rows per unsafe row, stratified by tool (default: all)")
+    exp.add_argument("--context-chars", type=int, metavar="N", help="steps: context budget in characters")
+    exp.add_argument("--include-clean", action="store_true", help="trajectories: the clean records too")
+    exp.add_argument("--chosen-template", metavar="TEXT",
+                     help="prefixes: the `chosen` reply ({categories} is filled in); default empty")
+    exp.add_argument("--splits", metavar="NAME=SHARE,...", help="e.g. train=0.9,test=0.1 (default 0.8/0.1/0.1)")
+    exp.add_argument("--save-to-disk", action="store_true", help="also write DIR/arrow/ for datasets.load_from_disk")
+    exp.add_argument("--overwrite", action="store_true", help="replace DIR if it exists")
+
+    rep = sub.add_parser(
+        "report", help="write a self-contained HTML report of a run",
+        description="Counts, top rules, score histogram, a sortable table of unsafe trajectories and each "
+                    "conversation with its evidence highlighted, in one HTML file with no network access.")
+    rep.add_argument("run_dir", metavar="RUN_DIR")
+    rep.add_argument("--labels", metavar="FILE", help='JSONL of {"id", "unsafe", "categories"}: adds precision/recall')
+    rep.add_argument("--output", metavar="FILE", help="where to write (default: RUN_DIR/report.html)")
+    rep.add_argument("--max-per-category", type=int, default=None, metavar="N",
+                     help="conversations shown per category (default: the run config's report.max_per_category)")
+
+    rev = sub.add_parser(
+        "review", help="walk through flagged trajectories and record decisions (needs a terminal)",
+        description="Show each unsafe trajectory's evidence and ask: correct, false alarm, skip or quit. "
+                    "Decisions are appended to a JSONL file that a later run reads as review.decisions.")
+    rev.add_argument("run_dir", metavar="RUN_DIR")
+    rev.add_argument("--decisions", required=True, metavar="FILE", help="JSONL file to append decisions to")
+    rev.add_argument("--reviewer", default="", help="name recorded with each decision")
+
+
+def _cmd_issue11(args: argparse.Namespace) -> int:
+    if args.command == "export":
+        from .export import export_run, options_from_config
+        from .export.runrecords import read_manifest_of
+
+        options = options_from_config((read_manifest_of(args.run_dir).get("config") or {}).get("exports"))
+        changes: dict = {}
+        if args.benign_ratio is not None:
+            changes["benign_ratio"] = args.benign_ratio
+        if args.context_chars is not None:
+            changes["context_chars"] = args.context_chars
+        if args.include_clean:
+            changes["include_clean"] = True
+        if args.chosen_template is not None:
+            changes["chosen_template"] = args.chosen_template
+        if args.splits:
+            try:
+                changes["splits"] = {k.strip(): float(v) for k, v in (p.split("=", 1) for p in args.splits.split(","))}
+            except ValueError:
+                raise SafeFilterError(f"--splits {args.splits!r}: give NAME=SHARE pairs, e.g. train=0.9,test=0.1") from None
+        import dataclasses
+        result = export_run(args.run_dir, args.format, args.output, options=dataclasses.replace(options, **changes),
+                            overwrite=args.overwrite, save_to_disk=args.save_to_disk)
+        print("  ".join(f"{k} {v}" for k, v in result.sizes.items()) or "no rows")
+        for warning in result.warnings[:5]:
+            print(f"safefilter: warning: {warning}", file=sys.stderr)
+        print(f"export: {result.output}")
+        return 0
+    if args.command == "report":
+        from .report import write_report
+
+        path = write_report(args.run_dir, output=args.output, labels=args.labels,
+                            max_per_category=args.max_per_category)
+        print(f"report: {path}")
+        return 0
+    from .review import review_cli
+
+    return review_cli(args.run_dir, args.decisions, reviewer=args.reviewer)
+
+# --- end of issue 11 block ---
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -306,6 +413,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_data(args)
         if args.command == "eval":
             return _cmd_eval(args)
+        if args.command in ("export", "report", "review"):
+            return _cmd_issue11(args)
         return _cmd_rules(args)
     except SafeFilterError as exc:
         print(f"safefilter: error: {exc}", file=sys.stderr)

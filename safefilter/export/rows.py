@@ -45,10 +45,14 @@ def _evidence(f: dict[str, Any]) -> dict[str, Any]:
 
 
 def _context(task: str, previous: list[Action], budget: int) -> str:
-    """Task first (at most half the budget), then as many of the latest previous actions as fit."""
-    head = task[: max(budget // 2, 0)]
-    text = f"Task:\n{head}" + ("..." if len(head) < len(task) else "")
-    room = budget - len(text)
+    """Task first (at most half the budget), then as many of the latest previous actions as fit;
+    never longer than `budget` characters."""
+    half = max(budget // 2, 0)
+    head = "Task:\n" + (task if len(task) + 6 <= half else task[: max(half - 9, 0)] + "...")
+    if not previous:
+        return head[:budget]
+    sep, marker_room = "\n\nPrevious actions:\n", 40  # room kept for "(N earlier actions left out)"
+    room = budget - len(head) - len(sep) - marker_room
     lines: list[str] = []
     for action in reversed(previous):
         line = f"[{action.tool}] {action.text}"
@@ -60,7 +64,7 @@ def _context(task: str, previous: list[Action], budget: int) -> str:
         room -= len(line) + 1
     skipped = len(previous) - len(lines)
     body = ([f"({skipped} earlier actions left out)"] if skipped else []) + list(reversed(lines))
-    return text + ("\n\nPrevious actions:\n" + "\n".join(body) if previous else "")
+    return (head + sep + "\n".join(body))[:budget]
 
 
 def _counting(policy: Policy, action: Action) -> list[dict[str, Any]]:
