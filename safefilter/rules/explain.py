@@ -1,0 +1,78 @@
+"""`safefilter rules explain`: the events of one command or code text and the rules that fire.
+
+Why: an event rule tests fields (`argv`, `host`, `operation`, ...) whose values come from the
+parsers; an author writing one needs to see exactly what those fields hold for a sample command,
+and which rules (text and event) fire on it, before writing `examples:`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from ..types import Finding
+from .fields import render_all
+from .model import Rule, split_rules
+
+__all__ = ["Explanation", "explain", "render_explanation", "rule_summary"]
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    events: tuple[Any, ...]
+    findings: tuple[Finding, ...]
+    event_rule_ids: frozenset[str]
+
+
+def explain(text: str, rules: Sequence[Rule], *, python: bool = False, task: str = "") -> Explanation:
+    """Scan `text` as one shell (or Python) tool call with `rules` loaded; nothing is run."""
+    from ..policy import Policy
+    from ..scanner import RuleDetector, Scanner
+    from .events import EventMatcher
+    from .testing import example_findings, example_record, segment_events
+
+    step = {"code" if python else "shell": text}
+    record = example_record({"steps": [step], "task": task} if task else step, "shell")
+    scanner = Scanner([RuleDetector(rules)], Policy(requested_is_unsafe=True))
+    prepared = scanner.prepare(record, "explain")
+    built = getattr(prepared, "events", None)
+    events = tuple(built.events) if built is not None else segment_events(prepared.trajectory.segments)
+    event_rules = split_rules(rules)[1]
+    findings = example_findings(scanner, record, EventMatcher(event_rules))
+    return Explanation(events, tuple(findings), frozenset(r.id for r in event_rules))
+
+
+def render_explanation(ex: Explanation) -> str:
+    """Readable text: each event with every non-empty field a rule can test, then the findings."""
+    lines = [f"{len(ex.events)} events (fields a rule can test; empty ones left out):"]
+    for i, event in enumerate(ex.events):
+        head = f"[{i}] {event.kind}"
+        if event.parent is not None:
+            head += f"  (caused by [{event.parent}])"
+        src = event.source
+        head += f"  span {src.start}-{src.end}" + (f" decoded from {src.decoded_from}" if src.decoded_from else "")
+        lines.append(head)
+        for name, value in render_all(event, ex.events).items():
+            if value != "":
+                shown = value.replace("\n", "\\n")
+                lines.append(f"    {name}: {shown if len(shown) <= 200 else shown[:197] + '...'}")
+    if not ex.events:
+        lines.append("    (none: the text did not parse, or it only computes)")
+    fired = sorted({(f.rule_id, f.requested) for f in ex.findings})
+    lines.append(f"{len(fired)} rules fire:" if fired else "no rule fires")
+    seen: set[tuple[str, bool]] = set()
+    for f in ex.findings:
+        if (f.rule_id, f.requested) in seen:
+            continue
+        seen.add((f.rule_id, f.requested))
+        kind = "event rule" if f.rule_id in ex.event_rule_ids else "text rule"
+        req = ", requested by the task" if f.requested else ""
+        lines.append(f"    {f.rule_id} ({kind}, {f.category}, {f.severity.label}{req}): {f.evidence[:160]}")
+    return "\n".join(lines)
+
+
+def rule_summary(rule: Rule) -> str:
+    """What a rule reads, for `rules list`: its text kinds, or `event:<kind>` and the fields tested."""
+    if rule.event is None:
+        return ",".join(rule.applies_to)
+    fields = sorted({t.field for t in rule.event.tests()})
+    return f"event:{rule.event.kind}({','.join(fields)})"
