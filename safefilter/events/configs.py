@@ -1,0 +1,440 @@
+"""Small, bounded readers of the file formats the data-flow stage needs (`flow.py`).
+
+A file an agent writes is data until something runs or loads it; when a runner does (ssh reads
+`~/.ssh/config`, git its aliases, make its Makefile, npm `package.json`, a miner its
+`config.json`, kubectl a manifest), flow needs the few facts in it that make something happen:
+commands, hosts, forwards, images, privileges. These readers extract exactly those facts from
+text. They never raise (a file that does not parse yields nothing), never follow includes, and
+bound what they walk, because the text is untrusted. Line splitting and `str` methods only; no
+backtracking regular expressions.
+"""
+from __future__ import annotations
+
+import configparser
+import json
+import tomllib
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import yaml
+
+__all__ = [
+    "SshHost", "ssh_hosts", "git_aliases", "make_targets", "npm_scripts", "ini_commands",
+    "cron_commands", "unit_commands", "k8s_objects", "compose_services", "structured",
+    "endpoints", "dotenv", "MAX_NODES",
+]
+
+MAX_NODES = 5000  # values visited in one structured document (YAML aliases can form cycles)
+_MAX_DOCS = 64  # YAML documents per manifest
+_MAX_LINES = 4000  # lines read from one config
+
+
+def _lines(text: str) -> Iterator[tuple[int, str]]:
+    """(offset, line) of at most _MAX_LINES lines; offsets index `text`."""
+    pos = 0
+    for n, line in enumerate(text.split("\n")):
+        if n >= _MAX_LINES:
+            return
+        yield pos, line
+        pos += len(line) + 1
+
+
+# --- ssh client config -------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class SshHost:
+    """What `ssh alias` means under a `Host alias` block (first value wins, as ssh does)."""
+
+    options: dict[str, str] = field(default_factory=dict)
+    forwards: list[tuple[str, str]] = field(default_factory=list)  # ("-R", "8080:localhost:80")
+
+
+_FORWARDS = {"remoteforward": "-R", "localforward": "-L", "dynamicforward": "-D"}
+
+
+def ssh_hosts(text: str) -> dict[str, SshHost]:
+    """`Host` aliases of an ssh client config (patterns with `*`/`?`/`!` and `Match` skipped)."""
+    hosts: dict[str, SshHost] = {}
+    current: list[SshHost] = []
+    for _, raw in _lines(text):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, value = _key_value(line)
+        if key == "host":
+            current = []
+            for alias in value.split():
+                if not any(c in alias for c in "*?!"):
+                    current.append(hosts.setdefault(alias, SshHost()))
+        elif key == "match":
+            current = []
+        elif key in _FORWARDS:
+            for h in current:
+                h.forwards.append((_FORWARDS[key], ":".join(value.split())))
+        elif key:
+            for h in current:
+                h.options.setdefault(key, value)
+    return hosts
+
+
+def _key_value(line: str) -> tuple[str, str]:
+    """`Key value`, `Key=value` or `Key = value` (ssh_config syntax)."""
+    cut = len(line)
+    for i, c in enumerate(line):
+        if c in " \t=":
+            cut = i
+            break
+    key = line[:cut].lower()
+    value = line[cut:].strip().lstrip("=").strip()
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        value = value[1:-1]
+    return key, value
+
+
+# --- git config ---------------------------------------------------------------------------------
+
+def git_aliases(text: str) -> dict[str, tuple[int, str]]:
+    """`[alias]` entries of a git config: name -> (offset of the value in `text`, value)."""
+    out: dict[str, tuple[int, str]] = {}
+    section = ""
+    for pos, raw in _lines(text):
+        line = raw.strip()
+        if line.startswith("["):
+            section = line[1:line.find("]")].strip().lower() if "]" in line else ""
+            continue
+        if section != "alias" or "=" not in line or line.startswith(("#", ";")):
+            continue
+        name, _, value = line.partition("=")
+        value = value.strip()
+        start = pos + raw.find(value) if value else pos
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value, start = value[1:-1].replace('\\"', '"'), start + 1
+        out[name.strip().lower()] = (start, value)
+    return out
+
+
+# --- Makefile, package.json, tox ---------------------------------------------------------------
+
+def make_targets(text: str) -> tuple[dict[str, tuple[list[str], list[tuple[int, str]]]], str | None]:
+    """Rules of a Makefile: target -> (prerequisites, [(offset, recipe line)]), default target.
+
+    Recipe lines lose their `@`/`-`/`+` prefixes and `$$` becomes `$`; `$(VAR)` stays as
+    written (make variables are not evaluated). Pattern rules and `.SPECIAL` targets are kept
+    but never chosen as the default."""
+    rules: dict[str, tuple[list[str], list[tuple[int, str]]]] = {}
+    default: str | None = None
+    current: list[list[tuple[int, str]]] = []
+    for pos, raw in _lines(text):
+        if raw.startswith("\t"):
+            body = raw[1:]
+            stripped = body.lstrip("@-+ \t")
+            if current and stripped and not stripped.startswith("#"):
+                offset = pos + len(raw) - len(stripped)
+                for recipes in current:
+                    recipes.append((offset, stripped.replace("$$", "$")))
+            continue
+        line = raw.split("#", 1)[0]
+        if ":" not in line or "=" in line.split(":", 1)[0] or line[:1] in (" ", ""):
+            if line.strip():
+                current = []
+            continue
+        head, _, rest = line.partition(":")
+        if rest.startswith("="):  # `X := value`
+            current = []
+            continue
+        deps, _, inline = rest.partition(";")
+        current = []
+        for target in head.split():
+            entry = rules.setdefault(target, ([], []))
+            entry[0].extend(deps.split())
+            current.append(entry[1])
+            if default is None and not target.startswith(".") and "%" not in target:
+                default = target
+        if inline.strip():
+            offset = pos + len(raw) - len(raw.split(";", 1)[1].lstrip())
+            for recipes in current:
+                recipes.append((offset, inline.strip()))
+    return rules, default
+
+
+def npm_scripts(text: str) -> dict[str, str]:
+    """`scripts` of a package.json (string values only)."""
+    data = _json(text)
+    scripts = data.get("scripts") if isinstance(data, dict) else None
+    if not isinstance(scripts, dict):
+        return {}
+    return {str(k): v for k, v in list(scripts.items())[:256] if isinstance(v, str)}
+
+
+def ini_commands(text: str, keys: tuple[str, ...]) -> list[tuple[int, str]]:
+    """Command lines under `keys` (`commands =` in tox.ini), with continuation lines.
+
+    Returns (offset, command); a line-oriented reader so offsets stay exact."""
+    out: list[tuple[int, str]] = []
+    active = False
+    for pos, raw in _lines(text):
+        line = raw.strip()
+        if not line or line.startswith(("#", ";", "[")):
+            active = False if line.startswith("[") else active
+            continue
+        if raw[:1] in (" ", "\t") and active:
+            out.append((pos + raw.find(line), line))
+            continue
+        key, eq, value = line.partition("=")
+        active = bool(eq) and key.strip().lower() in keys
+        if active and value.strip():
+            out.append((pos + raw.find(value.strip()), value.strip()))
+    return out
+
+
+# --- cron, systemd ------------------------------------------------------------------------------
+
+def cron_commands(text: str, *, with_user: bool) -> list[tuple[int, str]]:
+    """Commands of crontab lines (`m h dom mon dow [user] cmd` or `@reboot [user] cmd`)."""
+    out: list[tuple[int, str]] = []
+    for pos, raw in _lines(text):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        fields = 1 if line.startswith("@") else 5
+        fields += 1 if with_user else 0
+        parts = line.split(None, fields)
+        if len(parts) <= fields:
+            continue
+        if "=" in parts[0] and not line.startswith("@"):  # VAR=value
+            continue
+        cmd = parts[fields]
+        out.append((pos + raw.rfind(cmd), cmd))
+    return out
+
+
+_UNIT_KEYS = ("execstart", "execstartpre", "execstartpost", "execreload", "execstop",
+              "execstoppost", "execcondition")
+
+
+def unit_commands(text: str) -> list[tuple[int, str]]:
+    """Command lines of a systemd unit (`ExecStart=` and friends, prefixes `-@:+!` removed)."""
+    out: list[tuple[int, str]] = []
+    for pos, raw in _lines(text):
+        line = raw.strip()
+        key, eq, value = line.partition("=")
+        if not eq or key.strip().lower() not in _UNIT_KEYS:
+            continue
+        cmd = value.strip().lstrip("-@:+!")
+        if cmd:
+            out.append((pos + raw.rfind(cmd), cmd))
+    return out
+
+
+# --- structured documents -----------------------------------------------------------------------
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _yaml_docs(text: str) -> list[Any]:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    docs: list[Any] = []
+    try:
+        for doc in yaml.load_all(text, Loader=loader):
+            docs.append(doc)
+            if len(docs) >= _MAX_DOCS:
+                break
+    except (yaml.YAMLError, RecursionError, ValueError, TypeError):
+        pass
+    return docs
+
+
+def structured(path: str, text: str) -> list[Any]:
+    """The documents of a config file, by extension and then by trial: JSON, YAML, TOML, INI,
+    `.env`. Empty when none of them reads it."""
+    low = path.lower()
+    base = low.rpartition("/")[2]
+    if base == ".env" or base.endswith(".env") or base.startswith(".env."):
+        return [dotenv(text)]
+    if low.endswith(".json"):
+        data = _json(text)
+        return [data] if data is not None else []
+    if low.endswith(".toml"):
+        try:
+            return [tomllib.loads(text)]
+        except (tomllib.TOMLDecodeError, RecursionError, ValueError):
+            return []
+    if low.endswith((".ini", ".cfg", ".conf")):
+        return [_ini(text)]
+    docs = _yaml_docs(text)
+    if any(isinstance(d, (dict, list)) for d in docs):
+        return docs
+    data = _json(text)
+    return [data] if data is not None else [_ini(text)]
+
+
+def _ini(text: str) -> dict[str, Any]:
+    parser = configparser.RawConfigParser(strict=False, interpolation=None)
+    try:
+        parser.read_string(text if "[" in text.split("\n", 1)[0] else "[top]\n" + text)
+    except (configparser.Error, ValueError):
+        return {}
+    return {s: dict(parser.items(s)) for s in parser.sections()[:64]}
+
+
+def dotenv(text: str) -> dict[str, str]:
+    """`KEY=value` lines (`export` and quotes allowed)."""
+    out: dict[str, str] = {}
+    for _, raw in _lines(text):
+        line = raw.strip()
+        if line.startswith("export "):
+            line = line[7:].strip()
+        key, eq, value = line.partition("=")
+        key = key.strip()
+        if eq and key and not key.startswith("#") and " " not in key:
+            value = value.strip()
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+                value = value[1:-1]
+            out[key] = value
+    return out
+
+
+def _walk(node: Any, key: str = "", budget: list[int] | None = None,
+          depth: int = 0) -> Iterator[tuple[str, Any, Any]]:
+    """(key, scalar value, enclosing mapping) of every scalar, bounded in nodes and depth."""
+    budget = budget if budget is not None else [MAX_NODES]
+    if budget[0] <= 0 or depth > 32:
+        return
+    budget[0] -= 1
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if isinstance(v, (dict, list)):
+                yield from _walk(v, str(k), budget, depth + 1)
+            else:
+                budget[0] -= 1
+                yield str(k), v, node
+            if budget[0] <= 0:
+                return
+    elif isinstance(node, list):
+        for v in node:
+            yield from _walk(v, key, budget, depth + 1)
+            if budget[0] <= 0:
+                return
+    else:
+        yield key, node, None
+
+
+def endpoints(docs: list[Any], host_keys: frozenset[str],
+              port_keys: frozenset[str]) -> list[tuple[str, str, str | None]]:
+    """Network destinations named in config documents: (key, value, port or None).
+
+    A value counts when it is a URL with a scheme (`stratum+tcp://pool:3333`, `wss://...`) or
+    sits under a host-like key (`url`, `server_addr`, `pool`, ...), whose port may sit next to
+    it under a port-like key (`server_port`)."""
+    out: list[tuple[str, str, str | None]] = []
+    for doc in docs:
+        for key, value, mapping in _walk(doc):
+            if not isinstance(value, str) or not value or len(value) > 2048:
+                continue
+            k = key.lower().replace("-", "_")
+            if "://" in value or k in host_keys:
+                port = None
+                if mapping is not None and "://" not in value:
+                    for pk, pv in mapping.items():
+                        if str(pk).lower().replace("-", "_") in port_keys and pv is not None:
+                            port = str(pv)
+                            break
+                out.append((k, value.strip(), port))
+            if len(out) >= 64:
+                return out
+    return out
+
+
+# --- Kubernetes manifests, compose files --------------------------------------------------------
+
+def _pod_spec(obj: dict[str, Any]) -> dict[str, Any] | None:
+    spec = obj.get("spec")
+    for _ in range(4):  # Pod, Deployment/Job template, CronJob jobTemplate
+        if not isinstance(spec, dict):
+            return None
+        if "containers" in spec:
+            return spec
+        nxt = spec.get("template") or spec.get("jobTemplate")
+        spec = nxt.get("spec") if isinstance(nxt, dict) else None
+    return None
+
+
+def _truthy(value: Any) -> str:
+    return str(value).lower()
+
+
+def k8s_objects(text: str) -> list[tuple[tuple[str, str], ...]]:
+    """CloudCall parameters of each object in a manifest (`kind`, `name`, `namespace`, `image`,
+    `command`, `privileged`, `hostNetwork`, `hostPID`, `hostIPC`, `hostPath`,
+    `serviceAccountName`, `capabilities`); `kind: List` items are read too."""
+    out: list[tuple[tuple[str, str], ...]] = []
+    objs: list[Any] = []
+    for doc in _yaml_docs(text):
+        if isinstance(doc, dict) and isinstance(doc.get("items"), list):
+            objs.extend(doc["items"][:_MAX_DOCS])
+        else:
+            objs.append(doc)
+    for obj in objs[:_MAX_DOCS]:
+        if not isinstance(obj, dict) or "kind" not in obj:
+            continue
+        meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+        params: list[tuple[str, str]] = [("kind", str(obj.get("kind")))]
+        for key in ("name", "namespace"):
+            if meta.get(key):
+                params.append((key, str(meta[key])))
+        spec = _pod_spec(obj)
+        if spec is not None:
+            params.extend(_pod_params(spec))
+        out.append(tuple(params[:64]))
+    return out
+
+
+def _pod_params(spec: dict[str, Any]) -> list[tuple[str, str]]:
+    params: list[tuple[str, str]] = []
+    for key in ("hostNetwork", "hostPID", "hostIPC", "serviceAccountName", "nodeName"):
+        if key in spec:
+            params.append((key, _truthy(spec[key])))
+    for vol in spec.get("volumes") or []:
+        if isinstance(vol, dict) and isinstance(vol.get("hostPath"), dict):
+            params.append(("hostPath", str(vol["hostPath"].get("path", "?"))))
+    containers = list(spec.get("containers") or []) + list(spec.get("initContainers") or [])
+    for c in containers[:16]:
+        if not isinstance(c, dict):
+            continue
+        if c.get("image"):
+            params.append(("image", str(c["image"])))
+        cmd = [str(x) for x in (c.get("command") or []) + (c.get("args") or [])
+               if isinstance(x, (str, int, float))] if isinstance(c.get("command") or [], list) \
+            and isinstance(c.get("args") or [], list) else []
+        if cmd:
+            params.append(("command", " ".join(cmd)[:2048]))
+        sc = c.get("securityContext")
+        if isinstance(sc, dict):
+            for key in ("privileged", "allowPrivilegeEscalation", "runAsUser"):
+                if key in sc:
+                    params.append((key, _truthy(sc[key])))
+            caps = sc.get("capabilities")
+            if isinstance(caps, dict) and isinstance(caps.get("add"), list):
+                params.append(("capabilities", ",".join(str(x) for x in caps["add"][:16])))
+    return params
+
+
+def compose_services(text: str) -> list[dict[str, Any]]:
+    """Services of a compose file: name, image, privileged, network_mode, pid, volumes,
+    cap_add, command / entrypoint (as a list or a string)."""
+    docs = _yaml_docs(text)
+    doc = docs[0] if docs else None
+    services = doc.get("services") if isinstance(doc, dict) else None
+    if not isinstance(services, dict):
+        return []
+    out = []
+    for name, svc in list(services.items())[:32]:
+        if isinstance(svc, dict):
+            out.append({"name": str(name), **{k: svc.get(k) for k in (
+                "image", "privileged", "network_mode", "pid", "volumes", "cap_add", "command",
+                "entrypoint", "environment")}})
+    return out

@@ -1,0 +1,859 @@
+"""Data flow across a trajectory: which written files later steps run or load, and what then
+happens (issue 8 item 3).
+
+A file an agent writes is data (LABELING.md: an action, not text, makes a trajectory unsafe)
+until something runs or loads it: `bash x.sh`, `source x`, a renamed download run as
+`./.cache/kworker`, a miner reading `config.json`, `ssh alias` through `~/.ssh/config`, `git x`
+through an alias, `pytest` loading `conftest.py`, `make`, `npm test`, `systemctl enable`,
+`crontab file`, `kubectl apply -f`, `docker compose up`. `resolve_flow` walks the events in
+trajectory order with a small virtual file system (path -> content, writing events, identity,
+where it came from) and returns the NEW events those runs cause, which written paths were run
+or loaded, and which writes nothing used (`mentions`: data for the verdict).
+
+Derived events: their `source` points at the written content that produced them (exact
+character spans for editor writes, the whole write otherwise; `decoded_from` says
+`script:<path>`, `hook:<runner>:<path>`, `config:<path>`, `ssh_config:<path>`,
+`manifest:<path>`), `launch` is `"script"` or `"hook"` for the top-level processes of a run
+file, and `parent` indexes `tuple(events) + flow.events` (so a caller that appends
+`flow.events` after `events` keeps them; `flow.triggers[k]` is the input event that caused
+`flow.events[k]`, for a caller that interleaves). Bounded: linear in events, at most
+`MAX_FILES` files tracked, each distinct text parsed once, script-runs-script chains cut at
+`caps.max_depth`, derived events capped at `16 * caps.max_events`. Never raises.
+"""
+from __future__ import annotations
+
+import posixpath
+import shlex
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Sequence
+
+import yaml
+
+from . import configs
+from .addr import normalize_host, parse_url, split_host_port
+from .context import Caps, Origin, Result
+from .model import CloudCall, Connect, Event, Exec, FileRead, FileWrite, Persist, Source
+from .paths import home_relative, persist_mechanism
+from .tools import SSH_VALUE_OPTIONS, positional
+
+__all__ = ["Flow", "resolve_flow", "MAX_FILES"]
+
+MAX_FILES = 4096  # files tracked per trajectory
+_NEAR = 8  # events searched back for the exec or connect of the same command
+_CACHE = 256  # distinct texts kept parsed per trajectory
+_UNCALLED = "which this code does not call"
+_COPY_VALUE = frozenset(("-t", "--target-directory", "-m", "--mode", "-o", "--owner", "-g",
+                         "--group", "-S", "--suffix"))
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """What the trajectory's writes turn into: new events, loaded paths, unused writes."""
+
+    events: tuple[Event, ...] = ()
+    loaded: frozenset[str] = frozenset()
+    mentions: tuple[int, ...] = ()
+    reasons: tuple[str, ...] = ()
+    triggers: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Data:
+    shells: frozenset[str]
+    pythons: frozenset[str]
+    others: frozenset[str]
+    bin_dirs: frozenset[str]
+    identities: dict[str, str]
+    archive_suffixes: tuple[str, ...]
+    config_flags: frozenset[str]
+    code_flag_programs: frozenset[str]
+    implicit_configs: dict[str, tuple[str, ...]]
+    host_keys: frozenset[str]
+    port_keys: frozenset[str]
+    pytest_files: frozenset[str]
+    test_prefixes: tuple[str, ...]
+    test_suffixes: tuple[str, ...]
+    build_files: tuple[str, ...]
+    make_files: tuple[str, ...]
+    compose_files: tuple[str, ...]
+    git_configs: tuple[str, ...]
+    ssh_configs: tuple[str, ...]
+    npm_lifecycle: dict[str, tuple[str, ...]]
+    node_runners: frozenset[str]
+
+
+@lru_cache(maxsize=1)
+def _data() -> _Data:
+    raw: dict[str, Any] = yaml.safe_load(
+        resources.files("safefilter.events").joinpath("flow_data.yaml").read_text("utf-8"))
+    fs = lambda key: frozenset(str(x) for x in raw[key])  # noqa: E731
+    tp = lambda key: tuple(str(x) for x in raw[key])  # noqa: E731
+    return _Data(
+        fs("shells"), fs("pythons"), fs("other_interpreters"), fs("bin_dirs"),
+        {str(k).lower(): str(v) for k, v in raw["identities"].items()},
+        tuple(sorted((str(x).lower() for x in raw["archive_suffixes"]), key=len, reverse=True)),
+        fs("config_flags"), fs("code_flag_programs"),
+        {str(k).lower(): tuple(v) for k, v in raw["implicit_configs"].items()},
+        fs("host_keys"), fs("port_keys"), fs("pytest_files"), tp("pytest_test_prefixes"),
+        tp("pytest_test_suffixes"), tp("build_files"), tp("make_files"), tp("compose_files"),
+        tp("git_configs"), tp("ssh_configs"),
+        {str(k): tuple(v) for k, v in raw["npm_lifecycle"].items()}, fs("node_runners"))
+
+
+def norm_path(path: str) -> str:
+    """A path for comparison: unquoted, `~/` for home, `./` and `a/../` removed; "" if empty."""
+    p = path.strip()
+    if len(p) >= 2 and p[0] == p[-1] and p[0] in "'\"":
+        p = p[1:-1]
+    p = home_relative(p)
+    if p == "~" or not p:
+        return p
+    if p.startswith("~/"):
+        rest = posixpath.normpath(p[2:])
+        return "~" if rest == "." else "~/" + rest
+    p = posixpath.normpath(p)
+    return "" if p == "." else p
+
+
+def _base(path: str) -> str:
+    return path.rstrip("/").rpartition("/")[2]
+
+
+def _dir(path: str) -> str:
+    d = norm_path(path).rpartition("/")[0]
+    return d
+
+
+def _join(directory: str, name: str) -> str:
+    return name if not directory or name.startswith(("/", "~")) else directory + "/" + name
+
+
+@dataclass(slots=True)
+class _File:
+    """A tracked file: content when known, the writes it is made of, where it came from."""
+
+    path: str
+    content: str | None
+    writes: list[int]
+    source: Source
+    exact: bool  # content is the verbatim text of `source`'s span (one editor write)
+    identity: str | None = None  # the tool it is (from its download URL or original name)
+    origin: str | None = None  # URL or path it was downloaded or renamed from
+
+
+class _Walker:
+    """One pass over a trajectory's events; derived events are walked as they are made."""
+
+    def __init__(self, events: Sequence[Event], caps: Caps) -> None:
+        self.all: list[Event] = list(events)
+        self.n_input = len(self.all)
+        self.caps = caps
+        self.data = _data()
+        self.files: dict[str, _File] = {}
+        self.by_base: dict[str, list[str]] = {}
+        self.used: set[int] = set()
+        self.untracked: set[int] = set()
+        self.loaded: set[str] = set()
+        self.reasons: list[str] = []
+        self.triggers: list[int] = []
+        self.cache: dict[tuple[str, str], Result] = {}
+        self.limit = 16 * caps.max_events
+        self.full = False
+
+    # --- bookkeeping ----------------------------------------------------------------------
+
+    def note(self, reason: str) -> None:
+        if len(self.reasons) < 64 and reason not in self.reasons:
+            self.reasons.append(reason)
+
+    def put(self, path: str, f: _File, index: int) -> None:
+        key = norm_path(path)
+        if not key:
+            return
+        if key not in self.files and len(self.files) >= MAX_FILES:
+            self.note(f"file cap {MAX_FILES} reached: later writes not tracked")
+            self.untracked.add(index)
+            return
+        self.files[key] = f
+        names = self.by_base.setdefault(_base(key), [])
+        if key not in names and len(names) < 64:
+            names.append(key)
+
+    def lookup(self, path: str, *, by_name: bool = True) -> _File | None:
+        """The tracked file `path` names: same normalised path, else the one tracked path it
+        is a suffix of (or that is a suffix of it), else the one file with its basename."""
+        key = norm_path(path)
+        if not key:
+            return None
+        hit = self.files.get(key)
+        if hit is not None:
+            return hit
+        names = [k for k in self.by_base.get(_base(key), ()) if k in self.files]
+        tail = [k for k in names if k.endswith("/" + key.lstrip("~/")) or key.endswith("/" + k)]
+        if len(tail) == 1:
+            return self.files[tail[0]]
+        if by_name and len(names) == 1:
+            return self.files[names[0]]
+        return None
+
+    def use(self, f: _File) -> None:
+        """`f` is run or loaded: its writes are not data."""
+        self.used.update(f.writes)
+        for w in f.writes:
+            ev = self.all[w]
+            if isinstance(ev, FileWrite):
+                self.loaded.add(ev.path)
+
+    def near(self, i: int, kind: type, same_span: bool) -> list[Event]:
+        """Events of `kind` just before `i` from the same command (same span) or field."""
+        s = self.all[i].source
+        out = []
+        for j in range(i - 1, max(-1, i - 1 - _NEAR), -1):
+            e = self.all[j]
+            t = e.source
+            if (t.message_index, t.tool_call_id, t.field) != (s.message_index, s.tool_call_id,
+                                                              s.field):
+                break
+            if isinstance(e, kind) and (not same_span or (t.start, t.end) == (s.start, s.end)):
+                out.append(e)
+        return out
+
+    # --- the walk ---------------------------------------------------------------------------
+
+    def run(self) -> Flow:
+        for i in range(self.n_input):
+            self.step(i, 0)
+        mentions = tuple(
+            i for i in range(self.n_input)
+            if isinstance(self.all[i], FileWrite) and i not in self.used
+            and i not in self.untracked and not persist_mechanism(self.all[i].path))  # type: ignore[union-attr]
+        return Flow(tuple(self.all[self.n_input:]), frozenset(self.loaded), mentions,
+                    tuple(self.reasons), tuple(self.triggers))
+
+    def step(self, i: int, chain: int) -> None:
+        ev = self.all[i]
+        try:
+            if isinstance(ev, FileWrite):
+                self.on_write(i, ev, chain)
+            elif isinstance(ev, FileRead) and ev.how == "source":
+                trigger = ev.parent if ev.parent is not None and ev.parent < len(self.all) else i
+                f = self.lookup(ev.path)
+                if f is not None:
+                    self.run_text(trigger, f, "shell", "script", f"script:{f.path}", chain)
+            elif isinstance(ev, Persist) and ev.mechanism == "cron" and ev.target == "-" \
+                    and ev.content:
+                self.run_lines(i, configs.cron_commands(ev.content, with_user=False), ev.source,
+                               False, "cron:-", chain)
+            elif isinstance(ev, Exec):
+                self.on_exec(i, ev, chain)
+        except (ValueError, TypeError, KeyError, IndexError, RecursionError,
+                AttributeError) as exc:  # never raise on odd input; say what was skipped
+            self.note(f"flow skipped event {i}: {type(exc).__name__}")
+
+    # --- writes -----------------------------------------------------------------------------
+
+    def on_write(self, i: int, w: FileWrite, chain: int) -> None:
+        if w.how in ("copy", "move"):
+            self.copy_move(i, w)
+            return
+        key = norm_path(w.path)
+        old = self.files.get(key)
+        if w.mode == "append" and old is not None:
+            content = old.content + w.content if old.content is not None and \
+                w.content is not None else None
+            self.put(w.path, _File(w.path, content, old.writes + [i], w.source, False,
+                                   old.identity, old.origin), i)
+        else:
+            identity = origin = None
+            if w.how == "download" or (w.how == "python" and w.content is None):
+                url = next((c.url for c in self.near(i, Connect, w.how == "download")
+                            if isinstance(c, Connect) and c.url), None)
+                if url:
+                    identity, origin = self.identity_of_url(url), url
+            exact = (w.how == "editor" and w.content is not None
+                     and len(w.content) == w.source.end - w.source.start)
+            self.put(w.path, _File(w.path, w.content, [i], w.source, exact, identity, origin), i)
+        self.on_persist_write(i, w, chain)
+
+    def on_persist_write(self, i: int, w: FileWrite, chain: int) -> None:
+        """rc files run at the next login and cron files on schedule: loaded when written."""
+        mech = persist_mechanism(w.path)
+        if mech is None or not w.content:
+            return
+        exact = w.how == "editor" and len(w.content) == w.source.end - w.source.start
+        p = home_relative(w.path)
+        if mech in ("rc", "init") and not p.endswith(".desktop"):
+            self.loaded.add(w.path)
+            self.derive(self.parse(w.content, "shell"), w.source, exact, 0, f"hook:login:{w.path}",
+                        i, None, "hook", chain)
+        elif mech == "cron":
+            if p.startswith(("/etc/cron.daily", "/etc/cron.hourly", "/etc/cron.weekly",
+                             "/etc/cron.monthly")):
+                lines = [(0, w.content)]
+            else:
+                lines = configs.cron_commands(
+                    w.content, with_user=p.startswith("/etc/cron") or p == "/etc/anacrontab")
+            self.loaded.add(w.path)
+            self.run_lines(i, lines, w.source, exact, f"cron:{w.path}", chain, parent=None)
+
+    def copy_move(self, i: int, w: FileWrite) -> None:
+        ex = next((e for e in self.near(i, Exec, True) if isinstance(e, Exec)), None)
+        srcs: list[str] = []
+        if ex is not None:
+            pos = positional(list(ex.argv[1:]), _COPY_VALUE)
+            srcs = pos[:-1][:16]
+        if not srcs:
+            self.note(f"{w.how} to {w.path}: source not known")
+            self.put(w.path, _File(w.path, None, [i], w.source, False), i)
+            return
+        into_dir = len(srcs) > 1 or w.path.endswith("/")
+        for s in srcs:
+            sf = self.lookup(s, by_name=False)
+            target = _join(w.path.rstrip("/"), _base(s)) if into_dir else w.path
+            if sf is not None:
+                nf = _File(target, sf.content, sf.writes + [i], sf.source, sf.exact,
+                           sf.identity, sf.origin or s)
+                if w.how == "move":
+                    self.files.pop(norm_path(sf.path), None)
+            else:
+                ident = self.identity_of_name(s)
+                nf = _File(target, None, [i], w.source, False, ident, s if ident else None)
+            self.put(target, nf, i)
+            if not into_dir and _base(target) != _base(s):  # `mv x dir` where dir exists
+                self.put(_join(target, _base(s)), nf, i)
+
+    # --- identities -------------------------------------------------------------------------
+
+    def identity_of_name(self, path: str) -> str | None:
+        """A tool named by a file name (`xmrig-6.21/xmrig`, `/usr/bin/ssh`), else None."""
+        base = _base(path)
+        hit = self.hint(base)
+        if hit:
+            return hit
+        if _dir(path) in self.data.bin_dirs and base:
+            return base
+        return None
+
+    def identity_of_url(self, url: str) -> str | None:
+        """A tool named by a URL's path segments, last first (archive suffixes removed)."""
+        rest = url.partition("://")[2] or url
+        path = rest.split("?", 1)[0].split("#", 1)[0]
+        for seg in reversed(path.split("/")[1:][-6:]):
+            hit = self.hint(seg)
+            if hit:
+                return hit
+        return None
+
+    def hint(self, name: str) -> str | None:
+        low = name.lower()
+        for suffix in self.data.archive_suffixes:
+            if low.endswith(suffix) and len(low) > len(suffix):
+                low = low[:-len(suffix)]
+                break
+        for key, identity in self.data.identities.items():
+            if low.startswith(key) and (len(low) == len(key) or not low[len(key)].isalpha()):
+                return identity
+        return None
+
+    # --- parsing and deriving ---------------------------------------------------------------
+
+    def parse(self, text: str, lang: str) -> Result:
+        from . import events_of_python, events_of_shell
+
+        key = (lang, text)
+        hit = self.cache.get(key)
+        if hit is not None:
+            return hit
+        if len(self.cache) >= _CACHE:
+            self.cache.clear()
+        origin = Origin(0, None, "", 0)
+        parser = events_of_python if lang == "python" else events_of_shell
+        result = parser(text, origin=origin, caps=self.caps)
+        self.cache[key] = result
+        return result
+
+    def derive(self, result: Result, anchor: Source, exact: bool, offset: int, tag: str | None,
+               trigger: int, parent: int | None, launch: str | None, chain: int, *,
+               strip: bool = False, top: dict[str, Any] | None = None) -> int:
+        """Append `result`'s events as derived ones and walk them; returns the first index.
+
+        With `exact`, spans are shifted into `anchor`'s field at `offset` within it; otherwise
+        every event gets `anchor`'s span. `launch` replaces a top-level exec's `direct`; `top`
+        replaces other fields of top-level execs; `strip` drops "not called" reasons (a runner
+        calls the functions)."""
+        if chain >= self.caps.max_depth:
+            self.note(f"{tag}: run chain deeper than {self.caps.max_depth}")
+            return -1
+        if not result.parsed:
+            self.note(f"{tag}: did not parse")
+            return -1
+        base = len(self.all)
+        room = self.limit - (base - self.n_input)
+        if room <= 0:
+            if not self.full:
+                self.full = True
+                self.note(f"derived event cap {self.limit} reached")
+            return -1
+        depth0 = self.all[trigger].depth + 1 if top is None else self.all[trigger].depth
+        for e in result.events[:room]:
+            s = e.source
+            decoded = tag if s.decoded_from is None else (
+                f"{tag}/{s.decoded_from}" if tag else s.decoded_from)
+            if exact:
+                at = anchor.start + offset
+                src = Source(anchor.message_index, anchor.tool_call_id, anchor.field,
+                             at + s.start, at + s.end, decoded)
+            else:
+                src = Source(anchor.message_index, anchor.tool_call_id, anchor.field,
+                             anchor.start, anchor.end, decoded if tag else anchor.decoded_from)
+            changes: dict[str, Any] = {
+                "source": src, "depth": e.depth + depth0,
+                "parent": base + e.parent if e.parent is not None else parent,
+            }
+            if strip and e.reasons:
+                changes["reasons"] = tuple(r for r in e.reasons if _UNCALLED not in r)
+            if isinstance(e, Exec) and e.depth == 0 and e.parent is None:
+                if launch and e.launch == "direct":
+                    changes["launch"] = launch
+                if top:
+                    changes.update(top)
+            self.all.append(replace(e, **changes))
+            self.triggers.append(trigger)
+        if len(result.events) > room:
+            self.full = True
+            self.note(f"derived event cap {self.limit} reached")
+        for j in range(base, len(self.all)):
+            self.step(j, chain + 1)
+        return base
+
+    def run_text(self, trigger: int, f: _File, lang: str | None, launch: str, tag: str,
+                 chain: int, *, strip: bool = False) -> None:
+        """`f` is run (or sourced) by the exec at `trigger`."""
+        self.use(f)
+        if f.content is None:
+            return
+        lang = lang or self.lang_of(f.path, f.content)
+        if lang is None:
+            return
+        self.derive(self.parse(f.content, lang), f.source, f.exact, 0, tag, trigger, trigger,
+                    launch, chain, strip=strip)
+
+    def run_lines(self, trigger: int, lines: list[tuple[int, str]], anchor: Source, exact: bool,
+                  tag: str, chain: int, *, parent: int | None = -1, lang: str = "shell",
+                  suffix: str = "") -> None:
+        """Run command lines found at `offset`s of a file's content (hooks, recipes, units)."""
+        for offset, line in lines[:64]:
+            self.derive(self.parse(line + suffix, lang), anchor, exact, offset, tag, trigger,
+                        trigger if parent == -1 else parent, "hook", chain)
+
+    def lang_of(self, path: str, content: str, interpreter: str | None = None) -> str | None:
+        """shell / python / None (no parser) by interpreter, then shebang, then extension."""
+        d = self.data
+        if interpreter:
+            if interpreter in d.shells:
+                return "shell"
+            if interpreter in d.pythons:
+                return "python"
+            return None
+        if content.startswith("#!"):
+            line = content[2:content.find("\n") if "\n" in content else len(content)]
+            words = line.replace("/", " ").split()
+            if any(w.startswith("python") or w.startswith("pypy") for w in words):
+                return "python"
+            if any(w in d.shells for w in words):
+                return "shell"
+            return None
+        ext = _base(path).rpartition(".")[2].lower() if "." in _base(path) else ""
+        if ext == "py":
+            return "python"
+        if ext in ("", "sh", "bash", "zsh", "ksh", "command"):
+            return "shell"
+        return None
+
+    # --- execs ------------------------------------------------------------------------------
+
+    def on_exec(self, i: int, ev: Exec, chain: int) -> None:
+        d = self.data
+        name = ev.name
+        ran: _File | None = None
+        if ev.script:
+            ran = self.lookup(ev.script)
+            if ran is not None:
+                hook = _base(ran.path) in d.build_files
+                tag = f"hook:build:{ran.path}" if hook else f"script:{ran.path}"
+                self.run_text(i, ran, self.lang_of(ran.path, ran.content or "", name),
+                              "hook" if hook else "script", tag, chain, strip=hook)
+        elif "/" in ev.path or ev.path.startswith("~"):
+            ran = self.lookup(ev.path)
+        elif name not in d.shells and name not in d.pythons:
+            hit = self.lookup(name)
+            ran = hit if hit is not None and _dir(hit.path) in d.bin_dirs else None
+        if ran is not None and not ev.script:
+            self.run_text(i, ran, None, "script", f"script:{ran.path}", chain)
+            if ran.identity and ran.identity.lower() != name.lower():
+                self.renamed(i, ev, ran, chain)
+        identity = ran.identity if ran is not None and ran.identity else name
+        self.configs_of(i, ev, identity, ran)
+        handler = _RUNNERS.get(name)
+        if handler is None and name in d.node_runners:
+            handler = _Walker.npm
+        if handler is None and name in d.pythons and "-m" in ev.argv:
+            handler = _RUNNERS.get(ev.argv[ev.argv.index("-m") + 1] if
+                                   ev.argv.index("-m") + 1 < len(ev.argv) else "")
+        if handler is not None:
+            handler(self, i, ev, chain)
+
+    def renamed(self, i: int, ev: Exec, f: _File, chain: int) -> None:
+        """A known tool run under another name: the same process as that tool (its argv read
+        by the tool readers under its real name)."""
+        text = shlex.join([str(f.identity)] + list(ev.argv[1:]))
+        top = {"path": ev.path, "launch": ev.launch, "wrappers": ev.wrappers,
+               "background": ev.background, "argv": ev.argv,
+               "reasons": ev.reasons + (f"renamed from {f.origin}",)}
+        self.derive(self.parse(text, "shell"), ev.source, False, 0, None, i, ev.parent, None,
+                    chain, top=top)
+
+    def configs_of(self, i: int, ev: Exec, identity: str, ran: _File | None) -> None:
+        """Config files the program reads: pool URLs, tunnel servers -> `connect` events."""
+        d = self.data
+        name = ev.name
+        found: list[tuple[_File, str]] = []
+        args = ev.argv[1:]
+        if name not in d.code_flag_programs and name not in d.shells and name not in d.pythons:
+            for k, a in enumerate(args):
+                flag, eq, value = a.partition("=")
+                if flag in d.config_flags and eq:
+                    found.append((None, value))  # type: ignore[arg-type]
+                elif a in d.config_flags and k + 1 < len(args):
+                    found.append((None, args[k + 1]))  # type: ignore[arg-type]
+                elif a == "--env-file" and k + 1 < len(args):
+                    found.append((None, args[k + 1]))  # type: ignore[arg-type]
+        where = _dir(ran.path) if ran is not None else _dir(ev.path)
+        for cfg in d.implicit_configs.get(identity.lower(), ()):
+            found.append((None, _join(where, cfg)))  # type: ignore[arg-type]
+        if ran is not None or ev.script:
+            found.append((None, _join(_dir(ran.path if ran else ev.script or ""), ".env")))  # type: ignore[arg-type]
+        seen: set[int] = set()
+        for _, path in found[:16]:
+            f = self.lookup(path, by_name=False)
+            if f is None or id(f) in seen or f.content is None:
+                continue
+            seen.add(id(f))
+            self.use(f)
+            docs = configs.structured(f.path, f.content)
+            for key, value, port in configs.endpoints(docs, d.host_keys, d.port_keys):
+                self.connect_from(i, ev, identity, f.path, value, port)
+
+    def connect_from(self, i: int, ev: Exec, tool: str, path: str, value: str,
+                     port_text: str | None) -> None:
+        target = parse_url(value)
+        if target is not None:
+            raw, port, scheme, url = target.raw_host, target.port, target.scheme, value
+        else:
+            raw, port = split_host_port(value.split("/", 1)[0])
+            scheme, url = None, None
+            if port is None and port_text and port_text.isdigit() and len(port_text) <= 5:
+                port = int(port_text)
+        host = normalize_host(raw)
+        if not host or host.startswith(("$", "{")):
+            return
+        src = replace(ev.source, decoded_from=f"config:{path}")
+        self.emit(i, Connect(src, host, port, scheme, tool, raw, None, "out", url, ev.depth, i))
+
+    def emit(self, trigger: int, event: Event) -> None:
+        if len(self.all) - self.n_input >= self.limit:
+            if not self.full:
+                self.full = True
+                self.note(f"derived event cap {self.limit} reached")
+            return
+        self.all.append(event)
+        self.triggers.append(trigger)
+
+    # --- runners ----------------------------------------------------------------------------
+
+    def ssh(self, i: int, ev: Exec, chain: int) -> None:
+        """`ssh alias` with a written ssh config: the ssh exec with HostName and forwards."""
+        d = self.data
+        args = list(ev.argv[1:])
+        pos = positional(args, SSH_VALUE_OPTIONS)
+        if not pos:
+            return
+        paths = [args[k + 1] for k, a in enumerate(args[:-1]) if a == "-F"] or list(d.ssh_configs)
+        user, _, alias = pos[0].rpartition("@")
+        for path in paths:
+            f = self.lookup(path, by_name=False)
+            if f is None or f.content is None:
+                continue
+            host = configs.ssh_hosts(f.content).get(alias)
+            if host is None:
+                continue
+            self.use(f)
+            o = host.options
+            extra: list[str] = []
+            for flag, spec in host.forwards[:16]:
+                extra += [flag, spec]
+            if "port" in o:
+                extra += ["-p", o["port"]]
+            for key, opt in (("proxycommand", "ProxyCommand"), ("proxyjump", "ProxyJump")):
+                if key in o:
+                    extra += ["-o", f"{opt}={o[key]}"]
+            user = user or o.get("user", "")
+            dest = (user + "@" if user else "") + o.get("hostname", alias)
+            k = args.index(pos[0])
+            argv = ["ssh"] + extra + args[:k] + [dest] + args[k + 1:]
+            top = {"path": ev.path, "launch": ev.launch, "wrappers": ev.wrappers,
+                   "background": ev.background}
+            self.derive(self.parse(shlex.join(argv), "shell"), ev.source, False, 0,
+                        f"ssh_config:{f.path}", i, ev.parent, None, chain, top=top)
+            return
+
+    def git(self, i: int, ev: Exec, chain: int) -> None:
+        """`git x` where `x` is an alias in a written git config: its command as a hook."""
+        args = list(ev.argv[1:])
+        k = 0
+        while k < len(args) and args[k].startswith("-"):
+            k += 2 if args[k] in ("-C", "-c", "--git-dir", "--work-tree") else 1
+        if k >= len(args) or args[k] == "config":
+            return
+        sub, rest = args[k].lower(), args[k + 1:]
+        hit: tuple[_File, int, str] | None = None
+        for key, f in list(self.files.items()):
+            if f.content and (key.endswith(".git/config") or key.endswith("gitconfig")
+                              or key.endswith("git/config")):
+                alias = configs.git_aliases(f.content).get(sub)
+                if alias is not None:
+                    hit = (f, alias[0], alias[1])
+        if hit is None:
+            return
+        f, offset, value = hit
+        self.use(f)
+        tail = (" " + shlex.join(rest)) if rest else ""
+        if value.startswith("!"):
+            text, offset = value[1:], offset + 1
+        else:
+            text = "git " + value
+        self.derive(self.parse(text + tail, "shell"), f.source, f.exact and not tail and
+                    not text.startswith("git "), offset, f"hook:git:{f.path}", i, i, "hook", chain)
+
+    def pytest(self, i: int, ev: Exec, chain: int) -> None:
+        """pytest imports conftest.py and test files: their code runs as hooks."""
+        d = self.data
+        named = [a for a in ev.argv[1:] if a.endswith(".py")]
+        for key, f in list(self.files.items()):
+            base = _base(key)
+            is_test = base.endswith(".py") and (base.startswith(d.test_prefixes)
+                                                or base.endswith(d.test_suffixes))
+            if base in d.pytest_files or (is_test and (not named or any(
+                    norm_path(n) == key or key.endswith("/" + norm_path(n)) for n in named))):
+                self.run_text(i, f, "python", "hook", f"hook:pytest:{f.path}", chain, strip=True)
+
+    def build(self, i: int, ev: Exec, chain: int) -> None:
+        """`pip install .`, `python -m build`, `pip wheel .`: setup.py and build hooks run."""
+        args = list(ev.argv[1:])
+        if "-m" in args:
+            args = args[args.index("-m") + 2:]
+        if args and args[0] in ("install", "wheel", "download"):
+            dirs = [a for a in positional(args[1:], frozenset(("-r", "-c", "-t", "--target")))
+                    if a.startswith((".", "/", "~")) or a.endswith("/")]
+            dirs += [args[k + 1] for k, a in enumerate(args[:-1]) if a in ("-e", "--editable")]
+        elif ev.argv[1:2] == ("-m",) or ev.name in ("build", "hatch", "poetry"):
+            dirs = [a for a in args if not a.startswith("-")][:1] or ["."]
+        else:
+            return
+        for directory in dirs[:4]:
+            for name in self.data.build_files:
+                f = self.lookup(_join(norm_path(directory), name), by_name=False)
+                if f is not None:
+                    self.run_text(i, f, "python", "hook", f"hook:build:{f.path}", chain,
+                                  strip=True)
+
+    def make(self, i: int, ev: Exec, chain: int) -> None:
+        """`make [target]`: the recipes of the target and its prerequisites."""
+        args = list(ev.argv[1:])
+        directory = next((args[k + 1] for k, a in enumerate(args[:-1]) if a == "-C"), "")
+        files = [args[k + 1] for k, a in enumerate(args[:-1]) if a in ("-f", "--file")]
+        names = files or [_join(norm_path(directory), n) for n in self.data.make_files]
+        f = next((x for x in (self.lookup(n, by_name=False) for n in names) if x), None)
+        if f is None or f.content is None:
+            return
+        self.use(f)
+        rules, default = configs.make_targets(f.content)
+        goals = [a for a in positional(args, frozenset(("-C", "-f", "--file", "-j", "-l")))
+                 if "=" not in a] or ([default] if default else [])
+        order: list[str] = []
+        seen: set[str] = set()
+
+        def visit(t: str, depth: int) -> None:
+            if t in seen or depth > 16 or len(seen) > 64 or t not in rules:
+                return
+            seen.add(t)
+            for dep in rules[t][0]:
+                visit(dep, depth + 1)
+            order.append(t)
+
+        for goal in goals[:8]:
+            visit(goal, 0)
+        for t in order:
+            self.run_lines(i, rules[t][1], f.source, f.exact, f"hook:make:{f.path}:{t}", chain)
+
+    def npm(self, i: int, ev: Exec, chain: int) -> None:
+        """`npm run x` / `npm test` / `npm install`: package.json scripts with pre/post hooks."""
+        args = [a for a in ev.argv[1:] if not a.startswith("-")]
+        verb = args[0] if args else "install"
+        verb = {"i": "install", "t": "test", "tst": "test", "run-script": "run", "add": ""}.get(
+            verb, verb)
+        if verb == "run" and len(args) > 1:
+            names = ["pre" + args[1], args[1], "post" + args[1]]
+        elif verb in self.data.npm_lifecycle:
+            if verb == "install" and len(args) > 1:
+                return  # installing a named package runs that package's scripts, not ours
+            names = list(self.data.npm_lifecycle[verb])
+        elif ev.name in ("yarn", "pnpm", "bun") and verb:
+            names = ["pre" + verb, verb, "post" + verb]
+        else:
+            return
+        f = self.lookup("package.json")
+        if f is None or f.content is None:
+            return
+        scripts = configs.npm_scripts(f.content)
+        if any(n in scripts for n in names):
+            self.use(f)
+        for n in names:
+            if n in scripts:
+                value = scripts[n]
+                at = f.content.find(value)
+                self.run_lines(i, [(max(at, 0), value)], f.source, f.exact and at >= 0,
+                               f"hook:npm:{f.path}:{n}", chain)
+
+    def tox(self, i: int, ev: Exec, chain: int) -> None:
+        f = self.lookup("tox.ini", by_name=False)
+        if f is not None and f.content is not None:
+            self.use(f)
+            lines = configs.ini_commands(f.content, ("commands", "commands_pre", "commands_post"))
+            self.run_lines(i, lines, f.source, f.exact, f"hook:tox:{f.path}", chain)
+
+    def nox(self, i: int, ev: Exec, chain: int) -> None:
+        f = self.lookup("noxfile.py", by_name=False)
+        if f is not None:
+            self.run_text(i, f, "python", "hook", f"hook:nox:{f.path}", chain, strip=True)
+
+    def crontab(self, i: int, ev: Exec, chain: int) -> None:
+        pos = positional(list(ev.argv[1:]), frozenset(("-u",)))
+        if not pos or pos[0] == "-" or any(a in ("-l", "-r", "-e") for a in ev.argv):
+            return
+        f = self.lookup(pos[0])
+        if f is not None and f.content is not None:
+            self.use(f)
+            self.run_lines(i, configs.cron_commands(f.content, with_user=False), f.source,
+                           f.exact, f"cron:{f.path}", chain)
+
+    def systemctl(self, i: int, ev: Exec, chain: int) -> None:
+        pos = positional(list(ev.argv[1:]), frozenset(("-H", "--host", "-M", "--machine")))
+        if not pos or pos[0] not in ("enable", "start", "restart", "reenable", "link",
+                                     "reload-or-restart", "try-restart"):
+            return
+        for unit in pos[1:9]:
+            names = [unit] if "." in _base(unit) else [unit + ".service"]
+            if names[0].endswith(".timer"):
+                names.append(names[0][:-6] + ".service")
+            for n in names:
+                f = self.lookup(n)
+                if f is not None and f.content is not None:
+                    self.use(f)
+                    self.run_lines(i, configs.unit_commands(f.content), f.source, f.exact,
+                                   f"hook:systemd:{f.path}", chain)
+
+    def kubectl(self, i: int, ev: Exec, chain: int) -> None:
+        """`kubectl apply|create|replace -f m.yaml`: each object as a `cloud_call`."""
+        args = list(ev.argv[1:])
+        pos = positional(args, frozenset(("-f", "--filename", "-n", "--namespace", "-o")))
+        if not pos or pos[0] not in ("apply", "create", "replace"):
+            return
+        paths = [args[k + 1] for k, a in enumerate(args[:-1]) if a in ("-f", "--filename")]
+        paths += [a.partition("=")[2] for a in args if a.startswith("--filename=")]
+        for path in paths[:8]:
+            f = self.lookup(path, by_name=False)
+            if f is None or f.content is None:
+                continue
+            self.use(f)
+            src = replace(ev.source, decoded_from=f"manifest:{f.path}")
+            for params in configs.k8s_objects(f.content):
+                kind = dict(params).get("kind", "").lower()
+                self.emit(i, CloudCall(src, "kubernetes", kind, pos[0], params, ev.name,
+                                       ev.depth, i))
+
+    def compose(self, i: int, ev: Exec, chain: int) -> None:
+        """`docker compose up|run|start|create`: each service as the `docker run` it means."""
+        args = list(ev.argv[1:])
+        if ev.name == "docker" or ev.name == "podman":
+            if not args or args[0] != "compose":
+                return
+            args = args[1:]
+        pos = positional(args, frozenset(("-f", "--file", "-p", "--project-name")))
+        if not pos or pos[0] not in ("up", "run", "start", "create"):
+            return
+        names = [args[k + 1] for k, a in enumerate(args[:-1]) if a in ("-f", "--file")]
+        f = next((x for x in (self.lookup(n, by_name=False)
+                              for n in names or self.data.compose_files) if x), None)
+        if f is None or f.content is None:
+            return
+        self.use(f)
+        for svc in configs.compose_services(f.content):
+            argv = _docker_run(svc)
+            if argv:
+                self.derive(self.parse(shlex.join(argv), "shell"), ev.source, False, 0,
+                            f"hook:compose:{f.path}:{svc['name']}", i, i, "hook", chain)
+
+
+def _docker_run(svc: dict[str, Any]) -> list[str]:
+    """The `docker run` argv a compose service amounts to."""
+    if not isinstance(svc.get("image"), str):
+        return []
+    argv = ["docker", "run"]
+    if svc.get("privileged") is True:
+        argv.append("--privileged")
+    for key, flag in (("network_mode", "--network"), ("pid", "--pid")):
+        if isinstance(svc.get(key), str):
+            argv += [flag, svc[key]]
+    for key, flag in (("volumes", "-v"), ("cap_add", "--cap-add")):
+        for v in (svc.get(key) or [])[:16] if isinstance(svc.get(key), list) else []:
+            if isinstance(v, str):
+                argv += [flag, v]
+    argv.append(svc["image"])
+    for key in ("entrypoint", "command"):
+        value = svc.get(key)
+        if isinstance(value, str):
+            try:
+                argv += shlex.split(value)
+            except ValueError:
+                argv.append(value)
+        elif isinstance(value, list):
+            argv += [str(v) for v in value[:64]]
+    return argv
+
+
+_RUNNERS = {
+    "ssh": _Walker.ssh, "autossh": _Walker.ssh, "git": _Walker.git,
+    "pytest": _Walker.pytest, "py.test": _Walker.pytest,
+    "pip": _Walker.build, "pip3": _Walker.build, "build": _Walker.build,
+    "make": _Walker.make, "gmake": _Walker.make, "tox": _Walker.tox, "nox": _Walker.nox,
+    "crontab": _Walker.crontab, "systemctl": _Walker.systemctl,
+    "kubectl": _Walker.kubectl, "oc": _Walker.kubectl,
+    "docker": _Walker.compose, "podman": _Walker.compose, "docker-compose": _Walker.compose,
+    "podman-compose": _Walker.compose,
+}
+
+
+def resolve_flow(events: Sequence[Event], *, caps: Caps = Caps()) -> Flow:
+    """What a trajectory's written files turn into when later steps run or load them.
+
+    `events` are the trajectory's events in order (parents indexing this sequence). Returns
+    the derived events (parents index `tuple(events) + flow.events`), the paths of written
+    files that are run or loaded, the indices of writes nothing used, and reasons for what
+    was cut or left unresolved. Never raises."""
+    try:
+        return _Walker(events, caps).run()
+    except Exception as exc:  # noqa: BLE001 - the stage degrades to "no flow", never crashes
+        return Flow(reasons=(f"flow failed: {type(exc).__name__}",))
