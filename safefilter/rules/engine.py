@@ -5,6 +5,10 @@ segments of one kind are joined into a single buffer and matched in one pass; on
 pass reports that some rule could fire are the segments matched one by one to find which segment,
 which span and whether exclusions apply. RE2 guarantees linear time in the input, so adversarial
 text cannot make matching blow up, and benign trajectories cost one `Set.Match` per kind.
+
+Event rules (`event:` blocks) have no text condition: they are kept in `rules` (so indexes and
+`requested_rules` cover every rule) but compile to nothing here; `EventMatcher` in `events.py`
+matches them against the trajectory's events (`split_rules` separates the two).
 """
 from __future__ import annotations
 
