@@ -334,3 +334,12 @@ def test_event_rules_fire_in_a_scanned_trajectory_when_the_scanner_matches_event
     record = traj(bash("kubectl run dbg --image=alpine --privileged -- sh"))
     found = example_findings(scanner, record, None if scanner_matches_events(scanner) else EventMatcher(rules))
     assert [f.rule_id for f in found] == ["k8s-priv"]
+
+
+def test_the_worked_example_in_the_docs_passes(tmp_path):
+    doc = (Path(__file__).parent.parent / "docs" / "rules.md").read_text()
+    section = doc.split("### A worked example", 1)[1]
+    pack_text = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "my.yaml").write_text(pack_text)
+    results = check_rules(load_pack(tmp_path / "my.yaml").rules)
+    assert len(results) == 6 and all(r.passed for r in results), [r.describe() for r in results]

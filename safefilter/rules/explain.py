@@ -21,6 +21,7 @@ class Explanation:
     events: tuple[Any, ...]
     findings: tuple[Finding, ...]
     event_rule_ids: frozenset[str]
+    problem: str = ""  # why no events could be built (a parser fault), shown instead of a traceback
 
 
 def explain(text: str, rules: Sequence[Rule], *, python: bool = False, task: str = "") -> Explanation:
@@ -34,10 +35,15 @@ def explain(text: str, rules: Sequence[Rule], *, python: bool = False, task: str
     record = example_record({"steps": [step], "task": task} if task else step, "shell")
     scanner = Scanner([RuleDetector(rules)], Policy(requested_is_unsafe=True))
     prepared = scanner.prepare(record, "explain")
-    built = getattr(prepared, "events", None)
-    events = tuple(built.events) if built is not None else segment_events(prepared.trajectory.segments)
     event_rules = split_rules(rules)[1]
-    findings = example_findings(scanner, record, EventMatcher(event_rules))
+    try:
+        built = getattr(prepared, "events", None)
+        events = tuple(built.events) if built is not None else segment_events(prepared.trajectory.segments)
+        findings = example_findings(scanner, record, EventMatcher(event_rules))
+    except Exception as exc:  # noqa: BLE001 - a parser fault: show it and the text rules, not a traceback
+        problem = f"the event parsers failed on this text: {type(exc).__name__}: {exc}"
+        findings = list(scanner.scan(record, "explain").findings)
+        return Explanation((), tuple(findings), frozenset(r.id for r in event_rules), problem)
     return Explanation(events, tuple(findings), frozenset(r.id for r in event_rules))
 
 
@@ -55,7 +61,9 @@ def render_explanation(ex: Explanation) -> str:
             if value != "":
                 shown = value.replace("\n", "\\n")
                 lines.append(f"    {name}: {shown if len(shown) <= 200 else shown[:197] + '...'}")
-    if not ex.events:
+    if ex.problem:
+        lines.append(f"    (none: {ex.problem})")
+    elif not ex.events:
         lines.append("    (none: the text did not parse, or it only computes)")
     fired = sorted({(f.rule_id, f.requested) for f in ex.findings})
     lines.append(f"{len(fired)} rules fire:" if fired else "no rule fires")
