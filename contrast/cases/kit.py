@@ -43,6 +43,7 @@ class Case:
     source: str = ""  # where the command line's knowledge comes from (public docs)
     notes: str = ""
     filler: bool = True  # add ordinary steps around the phenomenon
+    tail: bool = True  # add an ordinary step after it (False when that step would load what the case wrote)
 
 
 def sh(cmd: str, out: str = "", say: str = "") -> Step:
@@ -283,7 +284,7 @@ def assemble(case: Case, rng: random.Random, rid: str, phenomenon: str) -> tuple
         pre = rng.sample(list(repo.before), k=min(len(repo.before), rng.randint(1, 3)))
         steps += [sh(c, o) for c, o in pre]
     steps += list(case.steps)
-    if case.filler and repo.after and rng.random() < 0.7:
+    if case.filler and case.tail and repo.after and rng.random() < 0.7:
         steps += [sh(*pick(rng, repo.after))]
     messages: list[dict[str, Any]] = [
         {"role": "system", "content": pick(rng, SYSTEMS).format(repo=repo.name)},
