@@ -130,6 +130,19 @@ def _join(directory: str, name: str) -> str:
     return name if not directory or name.startswith(("/", "~")) else directory + "/" + name
 
 
+def _content_anchor(w: FileWrite) -> tuple[Source, bool]:
+    """Where a write's content sits in its field, and whether verbatim (exact spans): an
+    editor write's span is its content; a heredoc or echo names its one content span."""
+    if w.content is None:
+        return w.source, False
+    if w.how == "editor" and len(w.content) == w.source.end - w.source.start:
+        return w.source, True
+    spans = getattr(w, "content_spans", ())
+    if len(spans) == 1 and spans[0][1] - spans[0][0] == len(w.content):
+        return replace(w.source, start=spans[0][0], end=spans[0][1]), True
+    return w.source, False
+
+
 @dataclass(slots=True)
 class _File:
     """A tracked file: content when known, the writes it is made of, where it came from."""
@@ -168,7 +181,7 @@ class _Walker:
         if len(self.reasons) < 64 and reason not in self.reasons:
             self.reasons.append(reason)
 
-    def put(self, path: str, f: _File, index: int) -> None:
+    def put(self, path: str, f: _File, index: int, *, by_name: bool = True) -> None:
         key = norm_path(path)
         if not key:
             return
@@ -177,6 +190,8 @@ class _Walker:
             self.untracked.add(index)
             return
         self.files[key] = f
+        if not by_name:
+            return
         names = self.by_base.setdefault(_base(key), [])
         if key not in names and len(names) < 64:
             names.append(key)
@@ -272,9 +287,8 @@ class _Walker:
                             if isinstance(c, Connect) and c.url), None)
                 if url:
                     identity, origin = self.identity_of_url(url), url
-            exact = (w.how == "editor" and w.content is not None
-                     and len(w.content) == w.source.end - w.source.start)
-            self.put(w.path, _File(w.path, w.content, [i], w.source, exact, identity, origin), i)
+            anchor, exact = _content_anchor(w)
+            self.put(w.path, _File(w.path, w.content, [i], anchor, exact, identity, origin), i)
         self.on_persist_write(i, w, chain)
 
     def on_persist_write(self, i: int, w: FileWrite, chain: int) -> None:
@@ -282,11 +296,11 @@ class _Walker:
         mech = persist_mechanism(w.path)
         if mech is None or not w.content:
             return
-        exact = w.how == "editor" and len(w.content) == w.source.end - w.source.start
+        anchor, exact = _content_anchor(w)
         p = home_relative(w.path)
         if mech in ("rc", "init") and not p.endswith(".desktop"):
             self.loaded.add(w.path)
-            self.derive(self.parse(w.content, "shell"), w.source, exact, 0, f"hook:login:{w.path}",
+            self.derive(self.parse(w.content, "shell"), anchor, exact, 0, f"hook:login:{w.path}",
                         i, None, "hook", chain)
         elif mech == "cron":
             if p.startswith(("/etc/cron.daily", "/etc/cron.hourly", "/etc/cron.weekly",
@@ -296,7 +310,7 @@ class _Walker:
                 lines = configs.cron_commands(
                     w.content, with_user=p.startswith("/etc/cron") or p == "/etc/anacrontab")
             self.loaded.add(w.path)
-            self.run_lines(i, lines, w.source, exact, f"cron:{w.path}", chain, parent=None)
+            self.run_lines(i, lines, anchor, exact, f"cron:{w.path}", chain, parent=None)
 
     def copy_move(self, i: int, w: FileWrite) -> None:
         ex = next((e for e in self.near(i, Exec, True) if isinstance(e, Exec)), None)
@@ -321,8 +335,8 @@ class _Walker:
                 ident = self.identity_of_name(s)
                 nf = _File(target, None, [i], w.source, False, ident, s if ident else None)
             self.put(target, nf, i)
-            if not into_dir and _base(target) != _base(s):  # `mv x dir` where dir exists
-                self.put(_join(target, _base(s)), nf, i)
+            if not into_dir and _base(target) != _base(s):  # `mv x dir` if dir exists
+                self.put(_join(target, _base(s)), nf, i, by_name=False)
 
     # --- identities -------------------------------------------------------------------------
 
@@ -380,7 +394,7 @@ class _Walker:
         """Append `result`'s events as derived ones and walk them; returns the first index.
 
         With `exact`, spans are shifted into `anchor`'s field at `offset` within it; otherwise
-        every event gets `anchor`'s span. `launch` replaces a top-level exec's `direct`; `top`
+        every event gets `anchor`'s span. `launch` replaces a top-level exec's launch; `top`
         replaces other fields of top-level execs; `strip` drops "not called" reasons (a runner
         calls the functions)."""
         if chain >= self.caps.max_depth:
@@ -415,7 +429,7 @@ class _Walker:
             if strip and e.reasons:
                 changes["reasons"] = tuple(r for r in e.reasons if _UNCALLED not in r)
             if isinstance(e, Exec) and e.depth == 0 and e.parent is None:
-                if launch and e.launch == "direct":
+                if launch:
                     changes["launch"] = launch
                 if top:
                     changes.update(top)
