@@ -37,7 +37,8 @@ def _run(parse, text: str, origin: Origin, caps: Caps, launch: str) -> Result:
         return Result((), False, ("recursion limit while parsing",))
     if not parsed:
         return Result((), False, tuple(sink.reasons) or ("did not parse",))
-    return Result(tuple(sink.events), True, tuple(sink.reasons))
+    return Result(tuple(sink.events), True, tuple(sink.reasons),
+                  sink.data_spans(origin.offset, origin.offset + len(text)))
 
 
 def events_of_shell(text: str, *, origin: Origin, caps: Caps = _DEFAULT_CAPS) -> Result:

@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 from .context import Frame, Sink
 from .emit import Emit
+from .informational import informational
 from .model import Exec
 from .tools import SSH_VALUE_OPTIONS, positional, side_events
 
@@ -100,8 +101,13 @@ def _strip_options(name: str, words: list[Word]) -> tuple[list[Word], str | None
 def exec_words(words: list[Word], frame: Frame, sink: Sink, *, span: tuple[int, int],
                launch: str | None = None, background: bool = False, stdin: str | None = None,
                wrappers: tuple[str, ...] = (), parent: int | None = None,
-               piped: bool = False) -> int | None:
-    """Emit the `exec` for `words` (and its side events and nested code); returns its index."""
+               piped: bool = False, stdin_inner: int | None = None) -> int | None:
+    """Emit the `exec` for `words` (and its side events and nested code); returns its index.
+
+    `stdin_inner`: where `stdin` starts in the frame's text when it is a verbatim slice of it
+    (a quoted heredoc), so code a shell reads from it keeps exact spans. An informational call
+    (`xmrig --help`, see informational.yaml) is an `exec` with `informational=True` and nothing
+    else: the program prints and exits."""
     launch = launch or frame.launch
     em = Emit(frame, sink, span[0], span[1], parent if parent is not None else frame.parent)
     chain = list(wrappers)
@@ -163,14 +169,15 @@ def exec_words(words: list[Word], frame: Frame, sink: Sink, *, span: tuple[int, 
     if launch == "xargs":
         reasons += ("xargs appends arguments read at run time",)
     script = _script_of(name, argv)
+    info = informational(name, argv) if launch != "xargs" else None
     index = sink.add(Exec(frame.source(*span), argv, name, argv[0], launch, tuple(chain),  # type: ignore[arg-type]
-                          script, background, frame.depth, em.parent, reasons))
-    if index is None:
-        return None
+                          script, background, frame.depth, em.parent, reasons, info is not None))
+    if index is None or info is not None:
+        return index
     em.parent = index
     em.unknown = tuple((w.text, w.reason) for w in words[1:] if w.reason)
     side_events(name, list(argv[1:]), em, stdin)
-    _nested(name, words, frame, sink, span, index, em, stdin, piped)
+    _nested(name, words, frame, sink, span, index, em, stdin, piped, stdin_inner)
     return index
 
 
@@ -223,7 +230,8 @@ def _option_value(words: list[Word], flag: str) -> Word | None:
 
 
 def _nested(name: str, words: list[Word], frame: Frame, sink: Sink, span: tuple[int, int],
-            index: int, em: Emit, stdin: str | None, piped: bool) -> None:
+            index: int, em: Emit, stdin: str | None, piped: bool,
+            stdin_inner: int | None = None) -> None:
     """Recurse into code handed to a shell, Python, find -exec, nc -e, kubectl/docker exec."""
     base = name.rstrip("0123456789.")
     if name in SHELLS:
@@ -232,8 +240,8 @@ def _nested(name: str, words: list[Word], frame: Frame, sink: Sink, span: tuple[
             _nested_shell(code, frame, sink, span, (), em, "sh -c", parent=index)
         elif len(words) == 1 or all(w.text.startswith("-") for w in words[1:]):
             if stdin:
-                _nested_shell(Word(stdin, span[0], span[1]), frame, sink, span, (), em,
-                              "sh -c", parent=index)
+                _nested_shell(Word(stdin, span[0], span[1], stdin_inner), frame, sink, span, (),
+                              em, "sh -c", parent=index)
             elif piped:
                 _nested_shell(Word("?", span[0], span[1], None, "script read from a pipe"),
                               frame, sink, span, (), em, "sh -c", parent=index)

@@ -4,6 +4,11 @@ Parsing recurses (`sh -c` inside `eval` inside `python -c` inside `os.system`), 
 one mutable `Sink` shared by every level: a cap on events, on syntax nodes visited (which keeps
 the work linear in the input), and per-level `Frame`s that carry the depth and map local
 character offsets back to the field the text came from.
+
+The sink also collects *data spans*: characters of the action that are data, not action
+(comments, heredoc bodies fed to `cat`, `echo` text, commit messages, grep patterns, Python
+docstrings and strings that reach no sink, `--help` invocations), so text rules can skip them.
+Only verbatim text has a span in the field; text decoded or unquoted on the way in has none.
 """
 from __future__ import annotations
 
@@ -12,6 +17,8 @@ from dataclasses import dataclass
 from .model import Event, Source
 
 __all__ = ["Caps", "Origin", "Result", "Sink", "Frame"]
+
+_MAX_DATA_SPANS = 4096  # per text; past it the rest stays action (never the reverse)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +53,15 @@ class Result:
     events: tuple[Event, ...]
     parsed: bool
     reasons: tuple[str, ...] = ()
+    # Spans (Source coordinates: field offsets, `origin.offset` included) of text that is data,
+    # not action; sorted, non-overlapping, inside the text. Empty when the text did not parse.
+    data_spans: tuple[tuple[int, int], ...] = ()
 
 
 class Sink:
     """The events of one public call, with the budgets every nested level shares."""
 
-    __slots__ = ("caps", "events", "reasons", "nodes", "full")
+    __slots__ = ("caps", "events", "reasons", "nodes", "full", "data", "text_out")
 
     def __init__(self, caps: Caps) -> None:
         self.caps = caps
@@ -59,6 +69,31 @@ class Sink:
         self.reasons: list[str] = []
         self.nodes = 0
         self.full = False
+        self.data: list[tuple[int, int]] = []
+        # True while the stdout of the command being walked is shown or written, not run or
+        # captured (False inside `$(...)` and in pipeline stages that feed a non-filter).
+        self.text_out = True
+
+    def mark_data(self, frame: "Frame", start: int, end: int) -> None:
+        """Record local span (start, end) of `frame`'s text as data; ignored where the frame's
+        text is not a verbatim slice of the field (decoded text has no place to point at)."""
+        if frame.offset is None or end <= start or len(self.data) >= _MAX_DATA_SPANS:
+            return
+        self.data.append((frame.offset + start, frame.offset + end))
+
+    def data_spans(self, lo: int, hi: int) -> tuple[tuple[int, int], ...]:
+        """The marked spans clipped to [lo, hi), sorted and merged."""
+        out: list[tuple[int, int]] = []
+        for start, end in sorted(self.data):
+            start, end = max(start, lo), min(end, hi)
+            if end <= start:
+                continue
+            if out and start <= out[-1][1]:
+                if end > out[-1][1]:
+                    out[-1] = (out[-1][0], end)
+            else:
+                out.append((start, end))
+        return tuple(out)
 
     def add(self, event: Event) -> int | None:
         """Append an event; returns its index, or None once the event cap is reached."""

@@ -32,6 +32,10 @@ class Emit:
     def _src(self):
         return self.frame.source(self.start, self.end)
 
+    def _field_span(self, start: int, end: int) -> tuple[int, int]:
+        src = self.frame.source(start, end)
+        return src.start, src.end
+
     def connect(self, raw_host: str, port: int | None, scheme: str | None, tool: str, *,
                 port_range: tuple[int, int] | None = None, listen: bool = False,
                 url: str | None = None, reasons: tuple[str, ...] = ()) -> None:
@@ -56,9 +60,13 @@ class Emit:
         return True
 
     def write(self, path: str, content: str | None, *, mode: str = "write", how: str = "redirect",
-              reasons: tuple[str, ...] = ()) -> None:
-        self.sink.add(FileWrite(self._src(), path, content, mode, how, self.frame.depth,
-                                self.parent, self._why(path, reasons)))  # type: ignore[arg-type]
+              reasons: tuple[str, ...] = (),
+              content_spans: tuple[tuple[int, int], ...] = ()) -> None:
+        """A file_write; `content_spans` are local spans of the text the content came from."""
+        spans = tuple(self._field_span(s, e) for s, e in content_spans) \
+            if self.frame.offset is not None else ()
+        self.sink.add(FileWrite(self._src(), path, content, mode, how, self.frame.depth,  # type: ignore[arg-type]
+                                self.parent, self._why(path, reasons), spans))
         mechanism = persist_mechanism(path)
         if mechanism:
             self.persist(mechanism, path, mode, content=content)

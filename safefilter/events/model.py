@@ -83,6 +83,9 @@ class Exec(_Resolvable):
     depth: int = 0
     parent: int | None = None
     reasons: tuple[str, ...] = ()
+    # True when the invocation only prints information (`--help`, `--version`, `man x`, `pip show
+    # x`; list in events/informational.yaml): the program does not do its job, so no side events.
+    informational: bool = False
     kind: ClassVar[str] = "exec"
 
 
@@ -125,6 +128,10 @@ class FileWrite(_Resolvable):
     depth: int = 0
     parent: int | None = None
     reasons: tuple[str, ...] = ()
+    # Spans (Source coordinates) of the action text that became this content (an `echo`'s
+    # arguments, a heredoc body). They are data spans of the parse; a caller that finds the file
+    # run or loaded later un-masks them.
+    content_spans: tuple[tuple[int, int], ...] = ()
     kind: ClassVar[str] = "file_write"
 
 

@@ -20,7 +20,8 @@ from .argv import PYTHONS, Word, exec_words, join_words
 from .shellstrings import ansi_c, arith, brace_expand, static_output, unescape
 from .context import Frame, Sink
 from .emit import Emit
-from .model import Exec
+from .informational import is_no_op, is_text_filter, stdin_is_text, text_argument_indices
+from .model import Exec, FileWrite
 
 __all__ = ["parse_into", "syntax_error"]
 
@@ -31,6 +32,10 @@ _STATEMENT_TYPES = frozenset(("command", "pipeline", "list", "redirected_stateme
                               "variable_assignment", "subshell", "compound_statement",
                               "command_name"))
 _NULL_TARGETS = ("/dev/null", "/dev/stdout", "/dev/stderr", "/dev/fd/", "/dev/tty")
+_SHOWN_TARGETS = ("/dev/stdout", "/dev/fd/1")  # a redirect there still feeds the pipeline
+_STAGE_WRAPPERS = frozenset(("sudo", "doas", "nohup", "stdbuf", "command", "env", "nice", "time"))
+_PASS_THROUGH = frozenset(("cat", "tee"))  # stdout is exactly stdin: content spans carry over
+_RUNS_TEXT = ("$(", "`", "<(", ">(")
 
 
 def _parser() -> Any:
@@ -101,6 +106,10 @@ class _Walker:
         self.functions: dict[str, Any] = {}
         self.b2c: list[int] | None = None if parsed.isascii() else _byte_to_char(parsed)
         self.calls = 0
+        # data spans (local) of the text on the next command's stdin, and of the last one's stdout
+        self.in_spans: list[tuple[int, int]] = []
+        self.out_spans: list[tuple[int, int]] = []
+        self.heredoc_at: tuple[str, int] | None = None  # (heredoc text, local start) when verbatim
 
     # ---- positions -------------------------------------------------------------------------
     def pos(self, byte: int) -> int:
@@ -139,9 +148,16 @@ class _Walker:
             return self.redirected(node, nest, stdin, background)
         if t == "pipeline":
             out = stdin
-            for i, child in enumerate(node.named_children):
+            outer = self.sink.text_out
+            stages = node.named_children
+            filters = [_stage_is_filter(self, c) for c in stages]
+            spans = self.in_spans
+            for i, child in enumerate(stages):
+                self.sink.text_out = outer and all(filters[i + 1:])
+                self.in_spans, self.out_spans = (spans if i == 0 else self.out_spans), []
                 out = self.statement(child, nest + 1, stdin=out, background=background,
                                      piped=piped or i > 0)
+            self.sink.text_out = outer
             return out
         if t == "list":
             outs = [self.statement(child, nest + 1, background=background or _followed_by_amp(child))
@@ -154,6 +170,8 @@ class _Walker:
             outs = []
             for child in node.named_children:
                 if child.type in ("comment", "heredoc_body"):
+                    if child.type == "comment":
+                        self.mark(child)
                     continue
                 if t == "case_item" and child == node.child_by_field_name("value"):
                     continue
@@ -192,7 +210,7 @@ class _Walker:
             for child in node.named_children:
                 self.words(child, nest)  # substitutions inside still run
         elif t == "comment":
-            pass
+            self.mark(node)
         else:
             for child in node.named_children:
                 if child.type in ("command_substitution", "process_substitution"):
@@ -222,6 +240,7 @@ class _Walker:
         redirects: list[Any] = []
         after: list[Any] = []  # `cat <<EOF | sh` and `cat <<EOF && x`: the rest hangs off the heredoc
         heredoc = None
+        in_spans: list[tuple[int, int]] = []
         for r in node.named_children:
             if r is body:
                 continue
@@ -231,20 +250,41 @@ class _Walker:
                 for sub in r.named_children:
                     if sub.type == "file_redirect":
                         redirects.append(sub)
-                    elif sub.type not in ("heredoc_start", "heredoc_body", "heredoc_end"):
+                    elif sub.type == "heredoc_body":
+                        in_spans = [self.span(sub)]
+                    elif sub.type not in ("heredoc_start", "heredoc_end"):
                         after.append(sub)
             elif r.type == "herestring_redirect":
                 vals = [w.text for c in r.named_children for w in self.words(c, nest)]
                 stdin = " ".join(vals) + "\n"
+                in_spans = [self.span(c) for c in r.named_children]
         if body is None:
             return None
+        outer = self.sink.text_out
+        for sub in after:  # `cat <<EOF | sh`: the body's stdout feeds that pipeline
+            if sub.type == "pipeline":
+                self.sink.text_out = outer and all(_stage_is_filter(self, c) for c in sub.named_children)
+            elif sub.type in ("command", "redirected_statement") and _piped_after(sub):
+                self.sink.text_out = outer and _stage_is_filter(self, sub)
+        self.in_spans = in_spans
+        direct = body is not None and body.type == "command"
+        while body.type == "list" and body.named_children and body.named_children[-1].type == "command":
+            # `cd x && cat > f <<EOF`: the grammar hangs the redirects on the list; bash binds
+            # them to its last command
+            for child in body.named_children[:-1]:
+                self.statement(child, nest + 1, background=_followed_by_amp(child))
+            body = body.named_children[-1]
+            self.in_spans = in_spans
         if body.type == "command":
             out = self.command(body, nest, stdin=stdin, redirects=redirects, background=background,
-                               outer=node)
+                               outer=node if direct else None)
         else:
             out = self.statement(body, nest + 1, stdin=stdin, background=background)
             self.apply_redirects(redirects, node, out, nest, parent=None, heredoc=heredoc)
+        self.sink.text_out = outer
+        self.heredoc_at = None
         for sub in after:
+            self.in_spans, self.out_spans = (self.out_spans if sub.type == "pipeline" else []), []
             out = self.statement(sub, nest + 1, stdin=out if sub.type == "pipeline" else None)
         return out
 
@@ -257,8 +297,10 @@ class _Walker:
         body = next((c for c in node.named_children if c.type == "heredoc_body"), None)
         if body is None:
             return ""
-        if quoted:
-            return self.src(body)
+        if quoted or all(c.type == "heredoc_content" for c in body.named_children):
+            text = self.src(body)
+            self.heredoc_at = (text, self.pos(body.start_byte))  # verbatim: nested code maps back
+            return text
         parts: list[str] = []
         cursor = body.start_byte
         for child in body.named_children:
@@ -290,12 +332,14 @@ class _Walker:
             elif t == "command_name":
                 words.extend(self.words(child.named_children[0] if child.named_children else child, nest))
             elif t == "comment":
+                self.mark(child)
                 continue
             else:
                 words.extend(self.words(child, nest))
         for r in inline_redirects:
             if r.type == "herestring_redirect":
                 stdin = " ".join(w.text for c in r.named_children for w in self.words(c, nest)) + "\n"
+                self.in_spans = [self.span(c) for c in r.named_children]
         return self.run(words, node if outer is None else outer, nest, stdin=stdin,
                         redirects=list(redirects) + inline_redirects, background=background,
                         prefix_env=prefix_env, piped=piped)
@@ -305,6 +349,8 @@ class _Walker:
         """Run one simple command's words: functions, eval, trap, else an exec and its effects."""
         all_redirects = redirects
         span = self.span(node)
+        in_spans, self.in_spans, self.out_spans = self.in_spans, [], []
+        heredoc_at = self.heredoc_at if self.heredoc_at and stdin is self.heredoc_at[0] else None
         em = Emit(self.frame, self.sink, span[0], span[1], self.frame.parent)
         for name, value in prefix_env:
             em.env(name, value.text, exported=True, scope="command",
@@ -327,16 +373,80 @@ class _Walker:
         if head == "trap" and len(words) >= 3:
             self.nested(words[1], span, "eval", None)
             return None
+        first = len(self.sink.events)
         index = exec_words(words, self.frame, self.sink, span=span, background=background,
-                           stdin=stdin, wrappers=self.wrappers, piped=piped)
+                           stdin=stdin, wrappers=self.wrappers, piped=piped,
+                           stdin_inner=heredoc_at[1] if heredoc_at else None)
         out = static_output(words, stdin)
+        content = self.data_of(words, index, span, in_spans, all_redirects)
+        if content:
+            for i in range(first, len(self.sink.events)):  # `tee f <<EOF`: the file holds it
+                ev = self.sink.events[i]
+                if isinstance(ev, FileWrite) and ev.how == "tee" and ev.parent == index:
+                    self.sink.events[i] = _with_content(ev, self.frame, content)
         self.apply_redirects(all_redirects, node, out, nest, parent=index, heredoc=stdin,
-                             program=words[0].text)
+                             program=words[0].text, content_spans=content)
         if index is not None and stdin:  # `python3 - <<EOF` / `echo code | python3`
             ev = self.sink.events[index]
             if isinstance(ev, Exec) and ev.name.rstrip("0123456789.") in PYTHONS \
                     and ev.script is None and "-c" not in ev.argv and "-m" not in ev.argv:
-                self.nested(Word(stdin, span[0], span[1]), span, "python -c", index, python=True)
+                self.nested(Word(stdin, span[0], span[1], heredoc_at[1] if heredoc_at else None),
+                            span, "python -c", index, python=True)
+        return out
+
+    # ---- data spans ----------------------------------------------------------------------------
+    def mark(self, node: Any) -> None:
+        self.sink.mark_data(self.frame, *self.span(node))
+
+    def pure(self, w: Word) -> bool:
+        """True when nothing inside the word runs (no substitution, or only `$(cat <<'EOF'...)`)."""
+        raw = self.text[w.start:w.end]
+        return not any(x in raw for x in _RUNS_TEXT) or _quoted_heredoc_substitution(raw)
+
+    def data_of(self, words: list[Word], index: int | None, span: tuple[int, int],
+                in_spans: list[tuple[int, int]], redirects: Any) -> list[tuple[int, int]]:
+        """Mark what of this command is data; returns the local spans its stdout is made of
+        (for the content of a file it writes, and for the next pipeline stage)."""
+        if index is None:
+            return []
+        ev = self.sink.events[index]
+        if not isinstance(ev, Exec) or ev.launch in ("xargs", "find -exec") or len(ev.argv) > len(words):
+            return []
+        args = words[len(words) - len(ev.argv):]
+        if tuple(w.text for w in args) != ev.argv:
+            return []  # argv is not a tail of the words (busybox, su): spans unknown
+        if ev.informational:
+            self.sink.mark_data(self.frame, *span)
+            return []
+        name = ev.name
+        shown = self.sink.text_out or _stdout_to_file(self, redirects)
+        out: list[tuple[int, int]] = []
+        if name in ("echo", "printf"):
+            rest = args[1:]
+            while name == "echo" and rest and rest[0].text[:1] == "-" and len(rest[0].text) > 1 \
+                    and set(rest[0].text[1:]) <= set("neE"):
+                rest = rest[1:]
+            out = [(w.start, w.end) for w in rest if self.pure(w)]
+        elif is_no_op(name):
+            for w in args[1:]:
+                if self.pure(w):
+                    self.sink.mark_data(self.frame, w.start, w.end)
+        elif in_spans and stdin_is_text(name, ev.argv):
+            if not is_text_filter(name):  # `git commit -F - <<EOF`: a message
+                for s, e in in_spans:
+                    self.sink.mark_data(self.frame, s, e)
+            elif shown:
+                for s, e in in_spans:
+                    self.sink.mark_data(self.frame, s, e)
+            if name in _PASS_THROUGH:
+                out = list(in_spans)
+        for i in text_argument_indices(name, ev.argv):
+            if self.pure(args[i]):
+                self.sink.mark_data(self.frame, args[i].start, args[i].end)
+        if shown:
+            for s, e in out:
+                self.sink.mark_data(self.frame, s, e)
+        self.out_spans = out
         return out
 
     def brace_command(self, node: Any, nest: int, stdin: str | None) -> str | None:
@@ -375,7 +485,8 @@ class _Walker:
             parse_into(code.text, sub, self.sink)
 
     def apply_redirects(self, redirects: Any, node: Any, out: str | None, nest: int, *,
-                        parent: int | None, heredoc: str | None, program: str = "") -> None:
+                        parent: int | None, heredoc: str | None, program: str = "",
+                        content_spans: list[tuple[int, int]] | None = None) -> None:
         span = self.span(node)
         em = Emit(self.frame, self.sink, span[0], span[1], parent)
         for r in redirects:
@@ -409,7 +520,9 @@ class _Walker:
             reasons = tuple(x for x in (target.reason,) if x)
             if out is None:
                 reasons += ("output not known statically",)
-            em.write(path, out, mode=mode, how=how, reasons=reasons)
+            stdout = _descriptor(self, r) in ("", "1") or op in ("&>", "&>>")
+            em.write(path, out, mode=mode, how=how, reasons=reasons,
+                     content_spans=tuple(content_spans or ()) if stdout else ())
 
     # ---- assignments -------------------------------------------------------------------------
     def assign(self, node: Any, nest: int, *, exported: bool) -> None:
@@ -554,16 +667,19 @@ class _Walker:
         return [(self.src(node), False, None, node.start_byte, True)]
 
     def substitution(self, node: Any, nest: int) -> str | None:
-        saved = self.frame
+        saved, shown, spans = self.frame, self.sink.text_out, (self.in_spans, self.out_spans)
         self.frame = Frame(saved.origin, saved.depth, "substitution", saved.offset, saved.fixed,
                            saved.decoded_from, saved.parent)
+        self.sink.text_out = False  # the output becomes words of another command
+        self.in_spans = []
         try:
             out = None
             for child in node.named_children:
                 out = self.statement(child, nest + 1)
             return out
         finally:
-            self.frame = saved
+            self.frame, self.sink.text_out = saved, shown
+            self.in_spans, self.out_spans = spans
 
     def lookup(self, name: str, index: str | None, quoted: bool) -> tuple[str, bool, str | None, int | None, bool]:
         if name == "IFS":
@@ -659,3 +775,82 @@ def _split_fields(pieces: list[tuple[str, bool, str | None, int | None, bool]]) 
     if "".join(current):
         fields.append("".join(current))
     return fields
+
+
+def _descriptor(walker: "_Walker", redirect: Any) -> str:
+    fd = redirect.child_by_field_name("descriptor")
+    return walker.src(fd) if fd is not None else ""
+
+
+def _stdout_to_file(walker: "_Walker", redirects: Any) -> bool:
+    """True when the command's stdout goes to a file (or the network, or nowhere), not on."""
+    for r in redirects:
+        if r.type != "file_redirect" or _descriptor(walker, r) not in ("", "1"):
+            continue
+        op = next((c.type for c in r.children if not c.is_named), ">")
+        dest = r.child_by_field_name("destination")
+        if op in (">", ">>", ">|", "&>", "&>>", ">&") and dest is not None:
+            target = walker.src(dest)
+            if op == ">&" and target.isdigit():
+                if target == "2":
+                    return True  # shown on stderr
+                continue
+            if not target.startswith(_SHOWN_TARGETS):
+                return True
+    return False
+
+
+def _piped_after(node: Any) -> bool:
+    prev = node.prev_sibling
+    return prev is not None and not prev.is_named and prev.type in ("|", "|&")
+
+
+def _stage_is_filter(walker: "_Walker", node: Any) -> bool:
+    """True when a pipeline stage is a text filter (cat, grep, tee, ...), read statically."""
+    if node.type == "redirected_statement":
+        node = node.child_by_field_name("body")
+    if node is None or node.type != "command":
+        return False
+    words = [walker.src(c) for c in node.named_children if c.type in ("command_name", "word")]
+    i = 0
+    while i < len(words) and (words[i] in _STAGE_WRAPPERS or (i and words[i].startswith("-")
+                                                               and words[i - 1] in _STAGE_WRAPPERS)):
+        i += 1
+    while 0 < i < len(words) and words[i].startswith("-"):
+        i += 1
+    return i < len(words) and is_text_filter(words[i].rpartition("/")[2])
+
+
+def _with_content(ev: FileWrite, frame: Frame, spans: list[tuple[int, int]]) -> FileWrite:
+    from dataclasses import replace
+
+    if frame.offset is None:
+        return ev
+    return replace(ev, content_spans=tuple((frame.offset + s, frame.offset + e) for s, e in spans))
+
+
+def _quoted_heredoc_substitution(raw: str) -> bool:
+    """`"$(cat <<'EOF' ... EOF)"`: the output of cat over a quoted heredoc is literal text."""
+    body = raw[1:-1] if len(raw) >= 2 and raw[0] == raw[-1] == '"' else raw
+    if not (body.startswith("$(") and body.endswith(")")):
+        return False
+    inner = body[2:-1].lstrip()
+    if not inner.startswith("cat"):
+        return False
+    rest = inner[3:].lstrip()
+    if not rest.startswith("<<"):
+        return False
+    rest = rest[2:].lstrip("-").lstrip()
+    if not rest or rest[0] not in "'\"":
+        return False  # an unquoted delimiter expands $(...) inside the body
+    quote = rest[0]
+    end = rest.find(quote, 1)
+    newline = rest.find("\n")
+    if end < 0 or newline < end or rest[end + 1:newline].strip():
+        return False
+    delim = rest[1:end]
+    lines = rest[newline + 1:].split("\n")
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return bool(delim) and bool(lines) and lines[-1].strip() == delim and \
+        all(line.strip() != delim for line in lines[:-1])
