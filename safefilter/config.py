@@ -41,6 +41,11 @@ DEFAULTS: dict[str, Any] = {
     "executor": "auto",
     "ray": {"address": None, "num_cpus": None, "num_workers": None, "num_cpus_per_worker": 1,
             "num_gpus_per_worker": 0, "max_retries": 3, "min_bytes": 256 << 20},
+    # issue 11: safety-training exports, the run report, review feedback
+    "exports": {"formats": [], "splits": {"train": 0.8, "validation": 0.1, "test": 0.1}, "context_chars": 4000,
+                "output_chars": 1000, "benign_ratio": None, "include_clean": False, "chosen_template": ""},
+    "report": {"enabled": True, "max_per_category": 25},
+    "review": {"decisions": None},
 }
 
 

@@ -1,0 +1,152 @@
+"""The run report: counts, highlighted evidence, escaping of hostile record text, labels, size cap."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from safefilter.cli import main
+from safefilter.config import load_config
+from safefilter.export.postrun import write_run_extras
+from safefilter.report import render_report, write_report
+from safefilter.report.highlight import SHOW_CHARS, highlight
+from safefilter.report.page import anchor
+from safefilter.run import run
+
+ROOT = Path(__file__).resolve().parent.parent
+EVIL = '<script>document.title="pwned"</script>'
+
+
+def _run(out: Path, *overrides: str) -> Path:
+    config, applied = load_config(ROOT / "configs" / "rules-only.yaml",
+                                  [f"output={out}", "progress=false", "report.enabled=false", *overrides])
+    run(config, overrides=applied)
+    return out
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(ROOT)
+        return _run(tmp_path_factory.mktemp("report") / "run")
+
+
+def _call(call_id: str, command: str) -> dict:
+    return {"role": "assistant", "content": "", "tool_calls": [
+        {"id": call_id, "type": "function", "function": {"name": "bash", "arguments": json.dumps({"command": command})}}]}
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run of one record whose id, task, command and output carry markup and script."""
+    folder = tmp_path_factory.mktemp("hostile")
+    record = {"id": EVIL + '"><img src=x onerror="document.title=1">', "messages": [
+        {"role": "system", "content": "You are a coding agent. " + EVIL},
+        {"role": "user", "content": "Open a reverse SSH tunnel from this box to bastion.example.com on port 2222."},
+        _call("c1", "ssh -N -R 2222:localhost:22 ops@bastion.example.com"),
+        {"role": "tool", "tool_call_id": "c1", "content": "connected"},
+        _call("c2", "nmap -sS -p 1-1000 10.0.0.0/24 # " + EVIL + "<img src=x onerror=\"document.title='pwned'\">"),
+        {"role": "tool", "tool_call_id": "c2", "content": "</pre></section>" + EVIL}]}
+    (folder / "in.jsonl").write_text(json.dumps(record) + "\n")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(ROOT)
+        return _run(folder / "run", f"input={folder / 'in.jsonl'}")
+
+
+def test_report_of_the_sample_run_shows_counts_and_highlighted_evidence(sample):
+    page = write_report(sample).read_text()
+    counts = json.loads((sample / "manifest.json").read_text())["counts"]
+    for key in ("input", "clean", "unsafe", "invalid"):
+        assert f'data-count="{key}">{counts[key]}<' in page
+    assert re.search(r'<mark class="ev" title="tun-ssh-remote-forward[^"]*">[^<]*-R 2222:localhost:22', page)
+    # an encoded command: the original marked in place, its decoded text shown next to it
+    assert "decoded (normalized) of the marked text" in page and "nohup nc -e /bin/sh" in page
+    assert 'id="unsafe-table"' in page and page.count('class="traj"') == counts["unsafe"]
+    assert page.count("data:image/png;base64,") >= 2  # plots inline, nothing fetched
+    assert not re.search(r'(src|href)="(https?:)?//', page)
+
+
+def test_record_text_is_escaped_and_cannot_run(hostile):
+    page = render_report(hostile)
+    assert page.count("<script") == 1  # the page's own sorting script only
+    assert "&lt;script&gt;document.title=&quot;pwned&quot;&lt;/script&gt;" in page
+    assert "<img src=x" not in page and "</pre></section><" not in page
+    assert "script-src 'sha256-" in page  # and a CSP that would block any inline script but ours
+    # a requested finding is marked as such, the unrequested one as evidence
+    assert '<mark class="ev req" title="tun-ssh-remote-forward (tunneling) - requested by the task">' in page
+    assert '<mark class="ev" title="np-nmap-scan (network_probing)">nmap -sS' in page
+
+
+def test_labels_add_precision_recall_and_link_the_misjudged(sample, tmp_path):
+    unsafe_ids = [json.loads(line)["id"] for p in sorted((sample / "unsafe").glob("*.jsonl"))
+                  for line in p.read_text().splitlines()]
+    labels = [{"id": i, "unsafe": True, "categories": []} for i in unsafe_ids[1:]]
+    labels.append({"id": unsafe_ids[0], "unsafe": False, "categories": []})  # a false alarm, by these labels
+    path = tmp_path / "labels.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in labels))
+    page = render_report(sample, labels=path, max_per_category=0)
+    assert 'id="metrics"' in page
+    precision = (len(unsafe_ids) - 1) / len(unsafe_ids)
+    assert f"<b>unsafe (any)</b></td><td class=\"n\" data-sort=\"{precision:.3f}\">{precision:.3f}<" in page
+    assert f'<b>False alarms</b> (1): <a href="#{anchor(unsafe_ids[0])}">' in page
+    assert f'id="{anchor(unsafe_ids[0])}"' in page  # shown although the per-category cap is 0
+
+
+def test_cap_per_category_keeps_the_page_small(sample):
+    page = render_report(sample, max_per_category=1)
+    assert 1 <= page.count('class="traj"') <= 4
+    assert len(page.encode()) < len(render_report(sample).encode())
+    long = "x" * (SHOW_CHARS * 10) + "EVIDENCE" + "y" * (SHOW_CHARS * 10)
+    html = highlight(long, [{"start": SHOW_CHARS * 10, "end": SHOW_CHARS * 10 + 8, "rule_id": "r"}])
+    assert len(html) < SHOW_CHARS * 2 and ">EVIDENCE</mark>" in html
+
+
+def test_run_writes_report_and_exports_and_a_failure_only_warns(sample, tmp_path, monkeypatch, capsys):
+    run_dir = tmp_path / "run"
+    shutil.copytree(sample, run_dir)
+    config = {"report": {"enabled": True, "max_per_category": 2}, "exports": {"formats": ["prefixes"]}}
+    assert write_run_extras(run_dir, config) == []
+    assert (run_dir / "report.html").is_file() and (run_dir / "exports" / "prefixes" / "dataset_info.json").is_file()
+    (run_dir / "report.html").unlink()
+    assert write_run_extras(run_dir, {"report": {"enabled": False}}) == [] and not (run_dir / "report.html").exists()
+
+    def broken(*args, **kwargs):
+        raise ValueError("boom")
+
+    monkeypatch.setattr("safefilter.report.write_report", broken)
+    problems = write_run_extras(run_dir, {"report": {"enabled": True}})
+    assert len(problems) == 1 and "boom" in problems[0] and "safefilter report" in capsys.readouterr().err
+
+
+def test_cli_report_and_errors(sample, tmp_path, capsys):
+    assert main(["report", str(sample), "--output", str(tmp_path / "r.html")]) == 0
+    assert (tmp_path / "r.html").read_text().startswith("<!DOCTYPE html>")
+    bad = tmp_path / "labels.jsonl"
+    bad.write_text("not json\n")
+    assert main(["report", str(sample), "--labels", str(bad)]) == 2
+    assert "labels.jsonl:1: not a label line" in capsys.readouterr().err
+
+
+CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary on this machine (apt-get install chromium); "
+                                             "the headless-browser check of the report did not run")
+def test_report_in_headless_chromium(hostile, sample, tmp_path):
+    """The page loads without script errors, its script runs, hostile record script does not."""
+    for run_dir in (hostile, sample):
+        page = write_report(run_dir, output=tmp_path / f"{run_dir.parent.name}.html")
+        proc = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr",
+                               "--v=0", "--virtual-time-budget=3000", "--dump-dom", page.as_uri()],
+                              capture_output=True, text=True, timeout=120)
+        dom = proc.stdout
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert '<body data-ready="1">' in dom  # our script ran to its end: no error before it
+        assert "<title>safefilter report</title>" in dom  # record script never ran (it would rename the page)
+        assert "Uncaught" not in proc.stderr and "Refused to" not in proc.stderr, proc.stderr[-2000:]
+        assert '<mark class="ev' in dom
+    assert 'data-count="unsafe">' in dom
