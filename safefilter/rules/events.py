@@ -4,8 +4,8 @@ Rules are grouped by event kind. For each kind and each field that some rule tes
 on that field (equals / startswith / endswith / contains become escaped, anchored RE2; `|re` is
 used as written) goes into one RE2 `Set`, compiled once per worker. An event then costs one
 `Set.Match` per field its kind's rules use (one per argument for the multi-valued `arg`), and
-only rules whose key test fired are evaluated; `|cidr` tests use `ipaddress` on the host the
-parser already normalised. RE2 keeps each match linear in the field's length.
+only rules whose key test fired (the first `all` test, else the first of each `any` group) are
+evaluated; `|cidr` tests use `ipaddress` on the host the parser already normalised. RE2 keeps each match linear in the field's length.
 """
 from __future__ import annotations
 
@@ -42,9 +42,9 @@ class _FieldIndex:
 @dataclass(slots=True)
 class _KindIndex:
     fields: list[_FieldIndex] = field(default_factory=list)
-    cidr_tests: list[int] = field(default_factory=list)
+    cidr: dict[str, list[tuple[int, int, int, int]]] = field(default_factory=dict)  # field -> (version, lo, hi, test)
     keyed: dict[int, list[int]] = field(default_factory=dict)  # key test id -> rules it unlocks
-    always: list[int] = field(default_factory=list)  # rules with no Set-matched `all` test
+    always: list[int] = field(default_factory=list)  # rules no Set-matched test can rule out
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,10 +109,10 @@ class EventMatcher:
         for r, rule in enumerate(self.rules):
             kind = rule.event.kind  # type: ignore[union-attr]
             index = self._kinds.setdefault(kind, _KindIndex())
-            keys = [t for t in self._compiled[r].all if self._tests[t].modifier != "cidr"]
-            if keys:
-                index.keyed.setdefault(keys[0], []).append(r)
-            else:
+            keys = self._keys(self._compiled[r])
+            for key in keys:
+                index.keyed.setdefault(key, []).append(r)
+            if not keys:
                 index.always.append(r)
         for kind, fields in by_kind_field.items():
             index = self._kinds.setdefault(kind, _KindIndex())
@@ -120,7 +120,17 @@ class EventMatcher:
                 index.fields.append(_FieldIndex(name, self._new_set([self._tests[t].pattern for t in tids]), tids))
                 self.set_count += 1
         for kind, tids in cidr.items():
-            self._kinds[kind].cidr_tests = tids
+            ranges = self._kinds[kind].cidr
+            for tid in tids:
+                for net in self._networks[tid]:
+                    ranges.setdefault(self._tests[tid].field, []).append(
+                        (net.version, int(net.network_address), int(net.broadcast_address), tid))
+
+    @staticmethod
+    def _keys(c: _Compiled) -> list[int]:
+        """Tests of which one must hold for the rule to hold: its first `all` test, else the first
+        test of each `any` group. Only rules with a key that fired are evaluated."""
+        return [c.all[0]] if c.all else [g[0] for g in c.any if g]
 
     def __getstate__(self) -> dict:
         return {"rules": self.rules}  # RE2 objects do not pickle; workers recompile from the rules
@@ -151,9 +161,11 @@ class EventMatcher:
             for part in parts:
                 for i in fi.matcher.Match(part) or ():
                     fired.add(fi.test_ids[i])
-        for tid in index.cidr_tests:
-            if _in_networks(render(event, self._tests[tid].field, events), self._networks[tid]):
-                fired.add(tid)
+        for name, ranges in index.cidr.items():
+            address = _address(render(event, name, events))  # type: ignore[arg-type]
+            if address is not None:
+                version, value = address
+                fired.update(tid for v, lo, hi, tid in ranges if v == version and lo <= value <= hi)
         return fired
 
     def rules_for(self, event: Event, events: Sequence[Event] = ()) -> list[int]:
@@ -243,12 +255,15 @@ def _holds(c: _Compiled, fired: set[int]) -> bool:
             and not any(all(t in fired for t in g) for g in c.not_))
 
 
-def _in_networks(host: str, networks: tuple[Any, ...]) -> bool:
+def _address(host: str) -> tuple[int, int] | None:
+    """(IP version, integer value) of a host that is an IP address, else None."""
+    if not host or not (host[0].isdigit() or ":" in host or host[0] == "["):
+        return None
     try:
         address = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
-        return False
-    return any(address.version == n.version and address in n for n in networks)
+        return None
+    return address.version, int(address)
 
 
 def _from_agent_process(obs: Observation, events: Sequence[Event], written: set[str]) -> bool:
