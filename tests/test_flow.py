@@ -548,3 +548,21 @@ def test_file_cap_is_reported_and_untracked_writes_are_not_mentions(monkeypatch)
     f = resolve_flow(events)
     assert any("file cap" in r for r in f.reasons)
     assert f.events == () and len(f.mentions) == 3
+
+
+@pytest.mark.parametrize("run", ["cat x.sh | bash", "bash < x.sh", "sh -s < ./x.sh"])
+def test_script_fed_to_a_shell_on_stdin(run: str) -> None:
+    _, f = flow(("file", "x.sh", SCRIPT), run)
+    assert "nc" in names(f)
+
+
+@pytest.mark.parametrize("run", ["cat x.sh | grep nc", "bash -c 'wc -l' < x.sh", "cat x.sh; bash other.sh",
+                                 "cat other.sh | bash"])
+def test_script_read_but_not_fed_to_a_shell(run: str) -> None:
+    _, f = flow(("file", "x.sh", SCRIPT), run)
+    assert "nc" not in names(f)
+
+
+def test_move_into_the_current_folder_keeps_identity() -> None:
+    _, f = flow("mv xmrig-6.21.0/xmrig .", "mv xmrig .cache-kw", "./.cache-kw -o pool.example.org:3333")
+    assert "xmrig" in names(f)

@@ -166,6 +166,7 @@ class _Walker:
         self.data = _data()
         self.files: dict[str, _File] = {}
         self.by_base: dict[str, list[str]] = {}
+        self.git_keys: set[str] = set()
         self.used: set[int] = set()
         self.untracked: set[int] = set()
         self.loaded: set[str] = set()
@@ -190,6 +191,8 @@ class _Walker:
             self.untracked.add(index)
             return
         self.files[key] = f
+        if key.endswith(("gitconfig", "git/config")):
+            self.git_keys.add(key)
         if not by_name:
             return
         names = self.by_base.setdefault(_base(key), [])
@@ -257,6 +260,11 @@ class _Walker:
                 f = self.lookup(ev.path)
                 if f is not None:
                     self.run_text(trigger, f, "shell", "script", f"script:{f.path}", chain)
+            elif isinstance(ev, FileRead) and ev.how == "redirect":
+                self.stdin_script(ev.parent, ev.path, chain)  # bash < x.sh
+            elif isinstance(ev, Exec) and ev.name == "?" and any(
+                    "read from a pipe" in r for r in ev.reasons):
+                self.piped_script(i, ev, chain)  # cat x.sh | bash
             elif isinstance(ev, Persist) and ev.mechanism == "cron" and ev.target == "-" \
                     and ev.content:
                 self.run_lines(i, configs.cron_commands(ev.content, with_user=False), ev.source,
@@ -266,6 +274,33 @@ class _Walker:
         except (ValueError, TypeError, KeyError, IndexError, RecursionError,
                 AttributeError) as exc:  # never raise on odd input; say what was skipped
             self.note(f"flow skipped event {i}: {type(exc).__name__}")
+
+    def stdin_script(self, shell: int | None, path: str, chain: int) -> None:
+        """A shell or Python interpreter given no script and no `-c` reads `path` as one."""
+        if shell is None or not 0 <= shell < len(self.all):
+            return
+        sh = self.all[shell]
+        d = self.data
+        if not isinstance(sh, Exec) or sh.script or "-c" in sh.argv[1:] or (
+                sh.name not in d.shells and sh.name not in d.pythons):
+            return
+        f = self.lookup(path)
+        if f is not None:
+            self.run_text(shell, f, self.lang_of(f.path, f.content or "", sh.name), "script",
+                          f"script:{f.path}", chain)
+
+    def piped_script(self, i: int, ev: Exec, chain: int) -> None:
+        """`cat x.sh | bash`: the file `cat` displays just before the shell that reads a pipe."""
+        shell = ev.parent
+        if shell is None or not 0 <= shell < len(self.all):
+            return
+        start = self.all[shell].source.start
+        for e in self.near(shell, FileRead, False):
+            if isinstance(e, FileRead) and e.how == "command" and e.source.end <= start \
+                    and e.parent is not None and 0 <= e.parent < len(self.all) \
+                    and getattr(self.all[e.parent], "name", "") == "cat":
+                self.stdin_script(shell, e.path, chain)
+                return
 
     # --- writes -----------------------------------------------------------------------------
 
@@ -322,7 +357,7 @@ class _Walker:
             self.note(f"{w.how} to {w.path}: source not known")
             self.put(w.path, _File(w.path, None, [i], w.source, False), i)
             return
-        into_dir = len(srcs) > 1 or w.path.endswith("/")
+        into_dir = len(srcs) > 1 or w.path.endswith("/") or norm_path(w.path) in ("", "~", "..")
         for s in srcs:
             sf = self.lookup(s, by_name=False)
             target = _join(w.path.rstrip("/"), _base(s)) if into_dir else w.path
@@ -633,9 +668,9 @@ class _Walker:
             return
         sub, rest = args[k].lower(), args[k + 1:]
         hit: tuple[_File, int, str] | None = None
-        for key, f in list(self.files.items()):
-            if f.content and (key.endswith(".git/config") or key.endswith("gitconfig")
-                              or key.endswith("git/config")):
+        for key in sorted(self.git_keys):
+            f = self.files.get(key)
+            if f is not None and f.content:
                 alias = configs.git_aliases(f.content).get(sub)
                 if alias is not None:
                     hit = (f, alias[0], alias[1])
