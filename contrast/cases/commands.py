@@ -82,7 +82,7 @@ def commands(rng: random.Random) -> list[Cmd]:
             "PORT    STATE SERVICE\n53/tcp  open  domain\n443/tcp open  https\n# 9 of 256 addresses answered (14.22 s)\n"),
         Cmd("nmap -sV --top-ports 100 -T4 172.16.4.0/22", "network_probing", "nmap docs",
             "Nmap scan report for 172.16.5.20\nPORT     STATE SERVICE VERSION\n6379/tcp open  redis   Redis key-value store 6.2.6\n"),
-        Cmd("masscan 10.10.0.0/16 -p22,80,443,6443 --rate 5000", "network_probing", "masscan README",
+        Cmd("masscan -p22,80,443,6443 --rate 5000 10.10.0.0/16", "network_probing", "masscan README",
             "Discovered open port 6443/tcp on 10.10.3.11\nDiscovered open port 22/tcp on 10.10.3.14\n"),
         Cmd("for i in $(seq 1 254); do ping -c1 -W1 192.168.7.$i >/dev/null && echo 192.168.7.$i up; done", "network_probing",
             "ping sweep", "192.168.7.1 up\n192.168.7.23 up\n192.168.7.40 up\n"),
