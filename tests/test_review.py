@@ -1,0 +1,100 @@
+"""Review feedback: the terminal walk driven by scripted input, and false alarms scoped to rule + evidence."""
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import bash, tool, traj
+from safefilter import Scanner
+from safefilter.cli import main
+from safefilter.config import load_config
+from safefilter.policy import Policy
+from safefilter.review import (ReviewAllowlist, labels_from_decisions, load_review_allowlist, read_decisions,
+                               review_walk, with_review)
+from safefilter.run import run
+
+ROOT = Path(__file__).resolve().parent.parent
+SCAN = "nmap -sS -p 22,80,443 10.20.0.0/24"
+TUNNEL = "ssh -N -R 9000:localhost:22 relay@198.51.100.40"
+
+
+@pytest.fixture(scope="module")
+def flagged(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run of three unsafe records: a scan, a tunnel, and a scan plus a tunnel (two findings)."""
+    folder = tmp_path_factory.mktemp("review")
+    records = [traj(bash(SCAN), tool("Nmap done: 256 IP addresses"), rid="r-scan"),
+               traj(bash(TUNNEL, "c1"), tool("", "c1"), rid="r-tunnel"),
+               traj(bash(SCAN, "c1"), tool("done", "c1"), bash(TUNNEL + "\x1b[2J", "c2"), rid="r-both")]
+    (folder / "in.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    config, applied = load_config(ROOT / "configs" / "rules-only.yaml",
+                                  [f"input={folder / 'in.jsonl'}", f"output={folder / 'run'}", "progress=false",
+                                   "report.enabled=false"])
+    assert run(config, overrides=applied).counts["unsafe"] == 3
+    return folder / "run"
+
+
+def test_walk_records_decisions_from_scripted_input(flagged, tmp_path):
+    path = tmp_path / "decisions.jsonl"
+    out = io.StringIO()
+    # records in run order (r-scan, r-tunnel, r-both): a bad answer gets help, then c, f; "f 9" is out of range
+    tally = review_walk(flagged, path, inp=io.StringIO("maybe\nc\nf\nf 9\nf 1\n"), out=out, reviewer="ana")
+    assert tally == {"correct": 2, "false_alarm": 2, "skipped": 0}
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [(r["id"], r["decision"]) for r in rows] == [("r-scan", "correct"), ("r-tunnel", "false_alarm"),
+                                                        ("r-both", "false_alarm"), ("r-both", "correct")]
+    assert all(r["reviewer"] == "ana" for r in rows)
+    both = [r for r in rows if r["id"] == "r-both"]
+    assert len(both[0]["findings"]) == 1 and len(both[1]["findings"]) >= 1
+    shown = out.getvalue()
+    assert "c = correct" in shown and "\x1b" not in shown and "\\x1b[2J" in shown  # escapes shown, not sent
+    # a second walk skips what is decided and stops on q
+    again = review_walk(flagged, path, inp=io.StringIO("q\n"), out=io.StringIO())
+    assert again == {"correct": 0, "false_alarm": 0, "skipped": 0}
+    assert len(read_decisions(path)) == 4
+
+
+def test_false_alarm_is_scoped_to_rule_and_evidence(flagged, tmp_path):
+    row = json.loads((flagged / "unsafe" / "part-00000-00000.jsonl").read_text().splitlines()[1])
+    assert row["id"] == "r-tunnel"
+    finding = row["safety"]["findings"][0]
+    path = tmp_path / "d.jsonl"
+    path.write_text(json.dumps({"id": "r-tunnel", "decision": "false_alarm",
+                                "findings": [{"rule_id": finding["rule_id"], "evidence": finding["evidence"]}]}) + "\n")
+    policy = with_review(Policy(), {"review": {"decisions": str(path)}})
+    scanner = Scanner.from_rules(policy=policy)
+    assert not scanner.scan(traj(bash(TUNNEL), rid="same")).unsafe            # the reviewed evidence: excused
+    assert scanner.scan(traj(bash(TUNNEL.replace("9000", "9001")), rid="other")).unsafe  # other evidence: not
+    both = scanner.scan(traj(bash(SCAN, "c1"), bash(TUNNEL, "c2"), rid="both"))
+    assert both.unsafe and both.categories == ("network_probing",)            # other rules still fire
+    entry = load_review_allowlist({"review": {"decisions": str(path)}}).manifest_entry()
+    assert entry["allowlisted"] == [{"rule_id": finding["rule_id"], "evidence": finding["evidence"]}]
+    assert len(entry["decisions_sha256"]) == 64
+    assert with_review(Policy(), {"review": {"decisions": None}}) == Policy()
+
+
+def test_later_decision_wins_and_long_evidence_is_refused():
+    from safefilter.review import Decision
+
+    long = "curl " + "a" * 300
+    allow = ReviewAllowlist.from_decisions([
+        Decision("x", "false_alarm", (("r1", "nmap  -sV\nhost", "network_probing"), ("r2", long, "tunneling"))),
+        Decision("y", "false_alarm", (("r3", "ping -c1 h", "network_probing"),)),
+        Decision("y", "correct", (("r3", "ping -c1 h", "network_probing"),)),
+    ])
+    assert allow.entries == frozenset({("r1", "nmap -sV host")}) and len(allow.refused) == 1
+    labels = labels_from_decisions([Decision("x", "false_alarm", (("r1", "e", "network_probing"),)),
+                                    Decision("y", "correct", (("r3", "e", "network_probing"),))])
+    assert labels == [{"id": "x", "unsafe": False, "categories": []},
+                      {"id": "y", "unsafe": True, "categories": ["network_probing"]}]
+
+
+def test_bad_decisions_and_no_terminal_are_one_line_errors(flagged, tmp_path, capsys):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a", "decision": "maybe"}\n')
+    with pytest.raises(ValueError, match=r"bad.jsonl:1: not a review decision"):
+        read_decisions(bad)
+    assert main(["review", str(flagged), "--decisions", str(tmp_path / "d.jsonl")]) == 2  # pytest's stdin is no TTY
+    assert "needs a terminal" in capsys.readouterr().err
