@@ -24,6 +24,7 @@ from .context import Frame, Sink
 from .emit import Emit
 from .model import Exec
 from .pyfold import UNKNOWN, Folder, as_text
+from .pydata import data_spans
 
 __all__ = ["parse_into"]
 
@@ -72,6 +73,9 @@ def parse_into(text: str, frame: Frame, sink: Sink) -> bool:
     visitor = _Visitor(text, frame, sink)
     visitor.referenced = _referenced_names(tree, sink)
     visitor.block(tree.body, 0)
+    if frame.offset is not None and not sink.full:  # data spans need a verbatim text
+        for start, end in data_spans(tree, text, visitor.span, visitor.fold.qual, sink.caps.max_nodes):
+            sink.mark_data(frame, start, end)
     return True
 
 

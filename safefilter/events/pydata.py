@@ -1,0 +1,198 @@
+"""Which text in Python source is data: comments, docstrings, and string literals that reach no sink.
+
+A literal is data when where it goes is known and harmless: printed or logged, asserted or
+compared, compiled as a regex, handed to a `str` method that answers a question (`startswith`),
+put in a `pytest.mark.parametrize` list, or bound to a name whose every use is one of those. A
+literal passed to anything else (a sink, a user function, an import, a `return`) is not data:
+when unsure, not data. Text rules skip data spans, so a miner command line in a test's print or
+a tunnel example in a docstring stops matching, while the same words in `os.system` still do.
+"""
+from __future__ import annotations
+
+import ast
+import bisect
+from typing import Any, Callable
+
+__all__ = ["data_spans"]
+
+# callees whose string arguments are shown, logged, compared or used as a pattern: nothing runs
+_DATA_CALLS = frozenset((
+    "print", "len", "isinstance", "hasattr", "bool", "hash", "id", "pprint.pprint", "pprint",
+    "warnings.warn", "re.compile", "re.match", "re.search", "re.fullmatch", "re.findall",
+    "re.finditer", "re.split", "sys.stdout.write", "sys.stderr.write", "click.echo",
+    "click.secho", "typer.echo", "rich.print", "pytest.mark.parametrize", "pytest.raises",
+    "pytest.skip", "pytest.fail", "pytest.param", "pytest.warns", "pytest.mark.skip",
+    "pytest.mark.skipif", "pytest.mark.xfail",
+))
+_LOG_METHODS = frozenset(("debug", "info", "warning", "warn", "error", "exception", "critical",
+                          "log", "fatal"))
+_ASSERT_PREFIX = ("assert",)  # unittest: self.assertEqual, assertIn, assertRaisesRegex, ...
+# methods and functions that turn text into text: the literal goes where the result goes
+_TRANSFORMS = frozenset((
+    "join", "format", "format_map", "replace", "strip", "lstrip", "rstrip", "lower", "upper",
+    "casefold", "title", "capitalize", "center", "ljust", "rjust", "zfill", "split", "rsplit",
+    "splitlines", "partition", "rpartition", "removeprefix", "removesuffix", "encode", "decode",
+    "expandtabs", "translate", "str", "bytes", "repr", "textwrap.dedent", "textwrap.indent",
+    "json.dumps", "json.loads", "re.sub", "re.subn", "re.escape",
+))
+# methods whose result is a bool or a number: the literal stops there
+_PREDICATES = frozenset(("startswith", "endswith", "count", "find", "rfind", "index", "rindex",
+                         "__contains__", "__eq__"))
+_MAX_CLIMB = 16
+
+
+def data_spans(tree: ast.Module, text: str, span: Callable[[ast.AST], tuple[int, int]],
+               qual: Callable[[ast.AST], str | None], max_nodes: int) -> list[tuple[int, int]]:
+    """Local character spans of comments and data literals in `text` (parsed as `tree`); none
+    when the tree has more than `max_nodes` nodes (the text path stays as it is)."""
+    parents: dict[int, ast.AST] = {}
+    strings: list[ast.AST] = []
+    loads: dict[str, list[ast.Name]] = {}
+    attrs: set[str] = set()
+    defined: set[str] = set()
+    stack: list[ast.AST] = [tree]
+    seen = 0
+    while stack:
+        seen += 1
+        if seen > max_nodes:
+            return []
+        node = stack.pop()
+        for child in ast.iter_child_nodes(node):
+            parents[id(child)] = node
+            stack.append(child)
+        if isinstance(node, ast.JoinedStr) or (
+                isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes))):
+            strings.append(node)
+        elif isinstance(node, ast.Name):
+            if isinstance(node.ctx, ast.Load):
+                loads.setdefault(node.id, []).append(node)
+            else:
+                defined.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            attrs.add(node.attr)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defined.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            defined.update((a.asname or a.name).split(".")[0] for a in node.names
+                           if isinstance(node, ast.ImportFrom) or a.asname)
+    judge = _Judge(parents, loads, attrs, defined, qual)
+    out: list[tuple[int, int]] = []
+    literal_spans: list[tuple[int, int]] = []
+    for node in strings:
+        parent = parents.get(id(node))
+        if isinstance(parent, (ast.JoinedStr, ast.FormattedValue)) and isinstance(node, ast.Constant):
+            continue  # a piece of an f-string: judged with the whole f-string
+        s, e = span(node)
+        literal_spans.append((s, e))
+        if isinstance(node, ast.JoinedStr) and any(isinstance(n, ast.Call) for n in ast.walk(node)):
+            continue  # `f"{os.system('x')}"`: something inside runs
+        if judge.data(node, 0):
+            out.append((s, e))
+    if "#" in text:
+        out.extend(_comments(text, literal_spans))
+    return out
+
+
+def _comments(text: str, literals: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """`#` to end of line, for every `#` outside a string literal."""
+    literals.sort()
+    starts = [s for s, _ in literals]
+    out: list[tuple[int, int]] = []
+    i = text.find("#")
+    while i >= 0:
+        k = bisect.bisect_right(starts, i) - 1
+        if k >= 0 and literals[k][0] <= i < literals[k][1]:
+            i = text.find("#", literals[k][1])
+            continue
+        end = text.find("\n", i)
+        end = len(text) if end < 0 else end
+        out.append((i, end))
+        i = text.find("#", end)
+    return out
+
+
+class _Judge:
+    """Decides, by climbing from a literal to where its value goes, whether it reaches no sink."""
+
+    def __init__(self, parents: dict[int, ast.AST], loads: dict[str, list[ast.Name]],
+                 attrs: set[str], defined: set[str], qual: Callable[[ast.AST], str | None]) -> None:
+        self.parents, self.loads, self.attrs, self.qual = parents, loads, attrs, qual
+        self.defined = defined  # names this code binds itself: `def print(x): os.system(x)`
+        self.names: dict[str, bool] = {}
+
+    def data(self, node: ast.AST, depth: int) -> bool:
+        if depth > _MAX_CLIMB:
+            return False
+        p = self.parents.get(id(node))
+        if p is None:
+            return False
+        if isinstance(p, ast.Expr):
+            return True  # docstring, bare string, or a discarded value
+        if isinstance(p, ast.Assert):
+            return True
+        if isinstance(p, ast.Compare):
+            return True  # the result is a bool
+        if isinstance(p, (ast.JoinedStr, ast.FormattedValue, ast.List, ast.Tuple, ast.Set,
+                          ast.Dict, ast.BoolOp, ast.Starred)):
+            return self.data(p, depth + 1)
+        if isinstance(p, ast.IfExp):
+            return node is not p.test and self.data(p, depth + 1)
+        if isinstance(p, ast.BinOp) and isinstance(p.op, (ast.Add, ast.Mod, ast.Mult)):
+            return self.data(p, depth + 1)
+        if isinstance(p, ast.keyword):
+            call = self.parents.get(id(p))
+            return isinstance(call, ast.Call) and self.argument(call, depth)
+        if isinstance(p, ast.Call):
+            return node is not p.func and self.argument(p, depth)
+        if isinstance(p, ast.Attribute) and p.value is node:
+            call = self.parents.get(id(p))
+            if isinstance(call, ast.Call) and call.func is p:
+                if p.attr in _PREDICATES:
+                    return True
+                if p.attr in _TRANSFORMS:
+                    return self.data(call, depth + 1)
+            return False
+        if isinstance(p, (ast.Assign, ast.AnnAssign)) and p.value is node:
+            targets = p.targets if isinstance(p, ast.Assign) else [p.target]
+            return all(isinstance(t, ast.Name) and self.name(t.id, depth) for t in targets)
+        return False
+
+    def argument(self, call: ast.Call, depth: int) -> bool:
+        """A value passed to `call`: data if the callee only shows, compares or matches it."""
+        if isinstance(call.func, ast.Name) and call.func.id in self.defined:
+            return False  # a function of this code (or an imported one): its effect is unknown
+        q = self.qual(call.func) or ""
+        method = call.func.attr if isinstance(call.func, ast.Attribute) else ""
+        last = q.rpartition(".")[2] or method
+        if q in _DATA_CALLS or method in ("parametrize",) and q.endswith("parametrize"):
+            return True
+        if method in _LOG_METHODS and isinstance(call.func, ast.Attribute) and \
+                "log" in (self.qual(call.func.value) or _name_of(call.func.value)).lower():
+            return True
+        if last.startswith(_ASSERT_PREFIX) and isinstance(call.func, ast.Attribute):
+            return True
+        if last.endswith(("Error", "Exception", "Warning")) and last[:1].isupper():
+            return True  # an exception's message
+        if method in _PREDICATES:
+            return True
+        if q in _TRANSFORMS or method in _TRANSFORMS:
+            return self.data(call, depth + 1)
+        return False
+
+    def name(self, name: str, depth: int) -> bool:
+        """True when every use of `name` is a data context (and it is not read as an attribute)."""
+        known = self.names.get(name)
+        if known is not None:
+            return known
+        self.names[name] = False  # a cycle (`a = a + 'x'`) is not data
+        ok = name not in self.attrs and all(self.data(use, depth + 1) for use in self.loads.get(name, ()))
+        self.names[name] = ok
+        return ok
+
+
+def _name_of(node: Any) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return ""
