@@ -320,7 +320,7 @@ def test_cli_rules_test_list_and_explain(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "cloud_call  (caused by [" in out and "parameters: image=a\\nprivileged=true" in out
     assert "wrappers: sudo" in out
-    assert "k8s-priv (event rule, resource_acquisition, high)" in out
+    assert "k8s-priv (event rule on [2], resource_acquisition, high)" in out  # [0] sudo, [1] kubectl
 
 
 def test_event_rules_fire_in_a_scanned_trajectory_when_the_scanner_matches_events(tmp_path):

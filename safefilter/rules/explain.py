@@ -20,7 +20,7 @@ __all__ = ["Explanation", "explain", "render_explanation", "rule_summary"]
 class Explanation:
     events: tuple[Any, ...]
     findings: tuple[Finding, ...]
-    event_rule_ids: frozenset[str]
+    event_rule_kinds: dict[str, str]  # event rule id -> the event kind it reads
     problem: str = ""  # why no events could be built (a parser fault), shown instead of a traceback
 
 
@@ -43,8 +43,8 @@ def explain(text: str, rules: Sequence[Rule], *, python: bool = False, task: str
     except Exception as exc:  # noqa: BLE001 - a parser fault: show it and the text rules, not a traceback
         problem = f"the event parsers failed on this text: {type(exc).__name__}: {exc}"
         findings = list(scanner.scan(record, "explain").findings)
-        return Explanation((), tuple(findings), frozenset(r.id for r in event_rules), problem)
-    return Explanation(events, tuple(findings), frozenset(r.id for r in event_rules))
+        return Explanation((), tuple(findings), {r.id: r.event.kind for r in event_rules}, problem)  # type: ignore[union-attr]
+    return Explanation(events, tuple(findings), {r.id: r.event.kind for r in event_rules})  # type: ignore[union-attr]
 
 
 def render_explanation(ex: Explanation) -> str:
@@ -72,7 +72,12 @@ def render_explanation(ex: Explanation) -> str:
         if (f.rule_id, f.requested) in seen:
             continue
         seen.add((f.rule_id, f.requested))
-        kind = "event rule" if f.rule_id in ex.event_rule_ids else "text rule"
+        kind = "text rule"
+        if f.rule_id in ex.event_rule_kinds:
+            at = next((i for i, e in enumerate(ex.events) if e.kind == ex.event_rule_kinds[f.rule_id]
+                       and (e.source.message_index, e.source.field) == (f.message_index, f.field)
+                       and e.source.start <= f.start and f.end <= e.source.end), None)
+            kind = "event rule" + (f" on [{at}]" if at is not None else "")
         req = ", requested by the task" if f.requested else ""
         lines.append(f"    {f.rule_id} ({kind}, {f.category}, {f.severity.label}{req}): {f.evidence[:160]}")
     return "\n".join(lines)
