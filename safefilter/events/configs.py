@@ -21,7 +21,7 @@ import yaml
 __all__ = [
     "SshHost", "ssh_hosts", "git_aliases", "make_targets", "npm_scripts", "ini_commands",
     "cron_commands", "unit_commands", "k8s_objects", "compose_services", "structured",
-    "endpoints", "dotenv", "MAX_NODES",
+    "endpoints", "dotenv", "python_imports", "MAX_NODES",
 ]
 
 MAX_NODES = 5000  # values visited in one structured document (YAML aliases can form cycles)
@@ -437,4 +437,27 @@ def compose_services(text: str) -> list[dict[str, Any]]:
             out.append({"name": str(name), **{k: svc.get(k) for k in (
                 "image", "privileged", "network_mode", "pid", "volumes", "cap_add", "command",
                 "entrypoint", "environment")}})
+    return out
+
+
+# --- Python imports -----------------------------------------------------------------------------
+
+def python_imports(text: str) -> list[tuple[str, tuple[str, ...]]]:
+    """Modules a Python file imports: (module, names imported from it), in order; relative
+    modules keep their leading dots. A line reader (`import a.b`, `from .m import x, y`), so a
+    file that does not parse still names its imports; at most 32."""
+    out: list[tuple[str, tuple[str, ...]]] = []
+    for _, raw in _lines(text):
+        line = raw.strip()
+        if line.startswith("import "):
+            for part in line[7:].split("#", 1)[0].split(","):
+                words = part.split()
+                if words:
+                    out.append((words[0], ()))
+        elif line.startswith("from ") and " import " in line:
+            module, _, names = line[5:].partition(" import ")
+            names = names.split("#", 1)[0].strip("() \\")
+            out.append((module.strip(), tuple(n.split()[0] for n in names.split(",") if n.split())))
+        if len(out) >= 32:
+            break
     return out

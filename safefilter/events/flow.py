@@ -68,6 +68,7 @@ class _Data:
     identities: dict[str, str]
     archive_suffixes: tuple[str, ...]
     config_flags: frozenset[str]
+    config_extensions: frozenset[str]
     code_flag_programs: frozenset[str]
     implicit_configs: dict[str, tuple[str, ...]]
     host_keys: frozenset[str]
@@ -94,7 +95,7 @@ def _data() -> _Data:
         fs("shells"), fs("pythons"), fs("other_interpreters"), fs("bin_dirs"),
         {str(k).lower(): str(v) for k, v in raw["identities"].items()},
         tuple(sorted((str(x).lower() for x in raw["archive_suffixes"]), key=len, reverse=True)),
-        fs("config_flags"), fs("code_flag_programs"),
+        fs("config_flags"), fs("config_extensions"), fs("code_flag_programs"),
         {str(k).lower(): tuple(v) for k, v in raw["implicit_configs"].items()},
         fs("host_keys"), fs("port_keys"), fs("pytest_files"), tp("pytest_test_prefixes"),
         tp("pytest_test_suffixes"), tp("build_files"), tp("make_files"), tp("compose_files"),
@@ -124,6 +125,22 @@ def _base(path: str) -> str:
 def _dir(path: str) -> str:
     d = norm_path(path).rpartition("/")[0]
     return d
+
+
+def _called(reason: str, strip: bool, called_in: str | None) -> bool:
+    """Whether a "not called" reason no longer holds: a runner calls everything (`strip`), an
+    importer calls what it names (`called_in`)."""
+    if _UNCALLED not in reason:
+        return False
+    if strip:
+        return True
+    name = reason.partition("in ")[2].partition("(")[0].rpartition(".")[2]
+    return bool(name) and called_in is not None and name in called_in
+
+
+def _is_config_name(path: str, extensions: frozenset[str]) -> bool:
+    base = _base(path).lower()
+    return base == ".env" or base.startswith(".env.") or base.rpartition(".")[2] in extensions
 
 
 def _join(directory: str, name: str) -> str:
@@ -425,13 +442,14 @@ class _Walker:
 
     def derive(self, result: Result, anchor: Source, exact: bool, offset: int, tag: str | None,
                trigger: int, parent: int | None, launch: str | None, chain: int, *,
-               strip: bool = False, top: dict[str, Any] | None = None) -> int:
+               strip: bool = False, called_in: str | None = None,
+               top: dict[str, Any] | None = None) -> int:
         """Append `result`'s events as derived ones and walk them; returns the first index.
 
         With `exact`, spans are shifted into `anchor`'s field at `offset` within it; otherwise
         every event gets `anchor`'s span. `launch` replaces a top-level exec's launch; `top`
         replaces other fields of top-level execs; `strip` drops "not called" reasons (a runner
-        calls the functions)."""
+        calls the functions), `called_in` those of functions that text names (an importer)."""
         if chain >= self.caps.max_depth:
             self.note(f"{tag}: run chain deeper than {self.caps.max_depth}")
             return -1
@@ -461,8 +479,8 @@ class _Walker:
                 "source": src, "depth": e.depth + depth0,
                 "parent": base + e.parent if e.parent is not None else parent,
             }
-            if strip and e.reasons:
-                changes["reasons"] = tuple(r for r in e.reasons if _UNCALLED not in r)
+            if (strip or called_in) and e.reasons:
+                changes["reasons"] = tuple(r for r in e.reasons if not _called(r, strip, called_in))
             if isinstance(e, Exec) and e.depth == 0 and e.parent is None:
                 if launch:
                     changes["launch"] = launch
@@ -478,16 +496,39 @@ class _Walker:
         return base
 
     def run_text(self, trigger: int, f: _File, lang: str | None, launch: str, tag: str,
-                 chain: int, *, strip: bool = False) -> None:
-        """`f` is run (or sourced) by the exec at `trigger`."""
+                 chain: int, *, strip: bool = False, called_in: str | None = None) -> None:
+        """`f` is run (or sourced, or imported) by the exec at `trigger`."""
         self.use(f)
         if f.content is None:
             return
         lang = lang or self.lang_of(f.path, f.content)
         if lang is None:
             return
-        self.derive(self.parse(f.content, lang), f.source, f.exact, 0, tag, trigger, trigger,
-                    launch, chain, strip=strip)
+        first = self.derive(self.parse(f.content, lang), f.source, f.exact, 0, tag, trigger,
+                            trigger, launch, chain, strip=strip, called_in=called_in)
+        if lang == "python" and first >= 0:
+            self.imports(trigger, f, chain + 1)
+
+    def imports(self, trigger: int, f: _File, chain: int) -> None:
+        """Written Python modules that a running Python file imports run too; their functions
+        count as called when the importer names them."""
+        where = _dir(f.path)
+        for module, names in configs.python_imports(f.content or ""):
+            dots = len(module) - len(module.lstrip("."))
+            parts = [p for p in module.lstrip(".").split(".") if p]
+            base = where
+            for _ in range(max(dots - 1, 0)):
+                base = base.rpartition("/")[0]
+            stem = "/".join(parts)
+            candidates = [f"{stem}.py", f"{stem}/__init__.py"] if stem else []
+            candidates += [_join(stem, f"{n}.py") if stem else f"{n}.py" for n in names[:8]]
+            for cand in candidates:
+                path = _join(base, cand) if (dots or where) else cand
+                m = self.lookup(path, by_name=False) or (None if dots else self.lookup(cand, by_name=False))
+                if m is not None and m is not f and m.content is not None:
+                    self.run_text(trigger, m, "python", "script", f"import:{m.path}", chain,
+                                  called_in=f.content)
+                    break
 
     def run_lines(self, trigger: int, lines: list[tuple[int, str]], anchor: Source, exact: bool,
                   tag: str, chain: int, *, parent: int | None = -1, lang: str = "shell",
@@ -548,11 +589,18 @@ class _Walker:
         handler = _RUNNERS.get(name)
         if handler is None and name in d.node_runners:
             handler = _Walker.npm
-        if handler is None and name in d.pythons and "-m" in ev.argv:
-            handler = _RUNNERS.get(ev.argv[ev.argv.index("-m") + 1] if
-                                   ev.argv.index("-m") + 1 < len(ev.argv) else "")
+        module = ""
+        if name in d.pythons and "-m" in ev.argv[:-1]:
+            module = ev.argv[ev.argv.index("-m") + 1]
+            handler = handler or _RUNNERS.get(module)
         if handler is not None:
             handler(self, i, ev, chain)
+        elif module:
+            stem = module.replace(".", "/")
+            m = self.lookup(stem + ".py", by_name=False) or self.lookup(stem + "/__main__.py",
+                                                                        by_name=False)
+            if m is not None:
+                self.run_text(i, m, "python", "script", f"script:{m.path}", chain)
 
     def renamed(self, i: int, ev: Exec, f: _File, chain: int) -> None:
         """A known tool run under another name: the same process as that tool (its argv read
@@ -565,34 +613,35 @@ class _Walker:
                     chain, top=top)
 
     def configs_of(self, i: int, ev: Exec, identity: str, ran: _File | None) -> None:
-        """Config files the program reads: pool URLs, tunnel servers -> `connect` events."""
+        """Config files the program reads: pool URLs, tunnel servers -> `connect` events.
+
+        Named by a config flag (only files with a config extension: `-c` means other things to
+        gcc, tar or ssh), implicit for the tool's identity, or a `.env` next to a run file."""
         d = self.data
-        name = ev.name
-        found: list[tuple[_File, str]] = []
+        paths: list[str] = []
         args = ev.argv[1:]
-        if name not in d.code_flag_programs and name not in d.shells and name not in d.pythons:
+        if ev.name not in d.code_flag_programs and ev.name not in d.shells \
+                and ev.name not in d.pythons:
             for k, a in enumerate(args):
                 flag, eq, value = a.partition("=")
                 if flag in d.config_flags and eq:
-                    found.append((None, value))  # type: ignore[arg-type]
-                elif a in d.config_flags and k + 1 < len(args):
-                    found.append((None, args[k + 1]))  # type: ignore[arg-type]
-                elif a == "--env-file" and k + 1 < len(args):
-                    found.append((None, args[k + 1]))  # type: ignore[arg-type]
+                    paths.append(value)
+                elif (a in d.config_flags or a == "--env-file") and k + 1 < len(args):
+                    paths.append(args[k + 1])
+            paths = [p for p in paths if _is_config_name(p, d.config_extensions)]
         where = _dir(ran.path) if ran is not None else _dir(ev.path)
-        for cfg in d.implicit_configs.get(identity.lower(), ()):
-            found.append((None, _join(where, cfg)))  # type: ignore[arg-type]
+        paths += [_join(where, cfg) for cfg in d.implicit_configs.get(identity.lower(), ())]
         if ran is not None or ev.script:
-            found.append((None, _join(_dir(ran.path if ran else ev.script or ""), ".env")))  # type: ignore[arg-type]
+            paths.append(_join(_dir(ran.path if ran else ev.script or ""), ".env"))
         seen: set[int] = set()
-        for _, path in found[:16]:
+        for path in paths[:16]:
             f = self.lookup(path, by_name=False)
             if f is None or id(f) in seen or f.content is None:
                 continue
             seen.add(id(f))
             self.use(f)
             docs = configs.structured(f.path, f.content)
-            for key, value, port in configs.endpoints(docs, d.host_keys, d.port_keys):
+            for _key, value, port in configs.endpoints(docs, d.host_keys, d.port_keys):
                 self.connect_from(i, ev, identity, f.path, value, port)
 
     def connect_from(self, i: int, ev: Exec, tool: str, path: str, value: str,
