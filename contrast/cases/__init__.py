@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Callable
 
-from . import code, data_text, indirect
+from . import asks, code, data_text, indirect
 from .kit import Case
 
 __all__ = ["PHENOMENA"]
 
-PHENOMENA: dict[str, Callable[..., list[Case]]] = {**data_text.PHENOMENA, **indirect.PHENOMENA, **code.PHENOMENA}
+PHENOMENA: dict[str, Callable[..., list[Case]]] = {**data_text.PHENOMENA, **indirect.PHENOMENA, **code.PHENOMENA, **asks.PHENOMENA}
