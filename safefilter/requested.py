@@ -11,19 +11,31 @@ whole family. Two steps, both conservative (they can only take `requested` away)
 - `scope_to_named_hosts(findings, request)`: when the request names hosts (IPs, CIDRs, dotted
   names, URLs, `user@host`), a requested finding stays requested only if every network target of
   its evidence is one of them.
+
+`judge_requested(findings, request, events=...)` subsumes both per action (issue 8 item 5); see
+its docstring and docs/requested.md.
 """
 from __future__ import annotations
 
-from dataclasses import replace
+import ipaddress
+import posixpath
+import textwrap
+from dataclasses import dataclass, replace
 from typing import Sequence
+from urllib.parse import urlsplit
 
 import re2
 
-from .hosts import HostAllowlist, Target, named_hosts, network_targets
+from .events import Caps, Connect, Event, Exec, FileRead, FileWrite, Origin, Persist, CloudCall
+from .events import events_of_python, events_of_shell
+from .hosts import NETWORK_TOOLS, HostAllowlist, Target, Unresolved, named_hosts, network_targets, parse_host
 from .policy import WHOLE_EVIDENCE_BELOW
+from .task_ask import (ALL_PORTS, Operation, TaskAsk, Vocab, instance_types_in, load_vocab, normalise_path,
+                       paths_in, ports_in_prose)
 from .types import Finding
 
-__all__ = ["affirmed", "scope_to_named_hosts"]
+__all__ = ["affirmed", "scope_to_named_hosts", "judge_requested", "ActionFacts", "facts_of", "operation_of",
+           "TaskAsk"]
 
 _OPTIONS = re2.Options()
 _OPTIONS.case_sensitive = False
@@ -102,3 +114,385 @@ def _within(evidence: str, scope: HostAllowlist) -> bool:
     if len(evidence) >= WHOLE_EVIDENCE_BELOW:
         return False
     return all(scope.covers(t) for t in network_targets(evidence) if not _local(t))
+
+
+# --- requested-ness per action (issue 8 item 5) ---------------------------------------------------
+
+#: Evidence longer than this is not parsed for facts (it is a window of a longer text anyway).
+MAX_EVIDENCE = 4096
+_EVIDENCE_CAPS = Caps(max_depth=2, max_events=64, max_text=MAX_EVIDENCE, max_nodes=20_000)
+_ORIGIN = Origin(message_index=0, tool_call_id=None, field="evidence")
+_PORT_OPTIONS = frozenset(("-p", "--port", "--ports", "--dport", "--dports", "--sport", "--local-port",
+                           "--remote-port", "--lport", "--rport", "--listen-port"))
+_FORWARD_TOOLS = frozenset(("ssh", "autossh", "plink"))
+_POSITIONAL_PORT_TOOLS = frozenset(("nc", "ncat", "netcat", "telnet", "ngrok", "bore", "lt", "ufw"))
+_ACCOUNT_TOOLS = frozenset(("useradd", "adduser", "usermod", "gpasswd", "passwd", "userdel", "groupadd"))
+_ACCOUNT_VALUE_OPTIONS = frozenset(("-g", "-G", "--groups", "--gid", "-a", "-d", "--home", "-s", "--shell",
+                                    "-c", "--comment", "-u", "--uid", "-p", "--password", "-e", "-f", "-k"))
+_ACCOUNT_GROUP_OPTIONS = frozenset(("-g", "-G", "--groups", "--gid", "-a"))
+_ENV_NAME = re2.compile(r"\$\{?([A-Z][A-Z0-9_]{2,})")
+_PORT_SUFFIX = re2.compile(r"^(\d{1,5})/(?:tcp|udp)$")
+_COLON_PORT = re2.compile(r":(\d{1,5})(?:$|[,/])")
+
+
+@dataclass(frozen=True, slots=True)
+class ActionFacts:
+    """The concrete things one action touches, read from its events (or its evidence text)."""
+
+    text: str
+    execs: tuple[tuple[str, str], ...] = ()   # (program name, argv joined by spaces)
+    hosts: tuple[Target, ...] = ()            # non-local network targets
+    ports: frozenset[int] = frozenset()
+    port_ranges: tuple[tuple[int, int], ...] = ()
+    bind_ports: frozenset[int] = frozenset()  # the listening end of a forward (`-L 8080:h:80` -> 8080)
+    instance_types: frozenset[str] = frozenset()
+    count: int | None = None
+    paths: frozenset[str] = frozenset()
+    names: frozenset[str] = frozenset()       # accounts, groups and environment variables it names
+
+
+def _events_at(finding: Finding, events: Sequence[Event]) -> list[Event]:
+    """The events whose source span overlaps the finding's (same message and field)."""
+    return [e for e in events
+            if e.source.message_index == finding.message_index and e.source.field == finding.field
+            and e.source.start < max(finding.end, finding.start + 1) and finding.start < max(e.source.end, e.source.start + 1)]
+
+
+def _parse(text: str) -> tuple[tuple[Event, ...], str]:
+    """Events of an evidence line and the language that read it ("shell", "python" or "")."""
+    if not text or len(text) > MAX_EVIDENCE:
+        return (), ""
+    code = textwrap.dedent(text)
+    if code.rstrip().endswith(":"):
+        code = code.rstrip() + "\n    pass"  # the opening line of a block (`with open(...) as f:`)
+    for lang, parse, source in (("shell", events_of_shell, text), ("python", events_of_python, code)):
+        try:
+            result = parse(source, origin=_ORIGIN, caps=_EVIDENCE_CAPS)
+        except Exception:  # noqa: BLE001 - a parser bug on one evidence line: fall back to the text
+            continue
+        if result.parsed and result.events:
+            return result.events, lang
+    return (), ""
+
+
+def _quoted_or_linked(target: Target, lowered: str, *, quotes: bool = True) -> bool:
+    """In code, a host name counts when it is written as one: in quotes, in a URL, after `@`."""
+    if not isinstance(target, str):
+        return True
+    return any(p + target in lowered for p in (('"', "'", "://", "@") if quotes else ("://", "@")))
+
+
+def _is_local(target: Target) -> bool:
+    if isinstance(target, str):
+        return target in ("localhost", "ip6-localhost", "") or target.endswith(".localhost")
+    if isinstance(target, Unresolved):
+        return False
+    return bool(getattr(target, "is_loopback", False) or getattr(target, "is_unspecified", False))
+
+
+def _ports_of_word(word: str, into: set[int]) -> None:
+    if "://" in word:
+        try:
+            port = urlsplit(word).port
+        except ValueError:
+            return
+        if port:
+            into.add(port)
+        return
+    m = _PORT_SUFFIX.search(word)
+    if m:
+        into.add(int(m.group(1)))
+        return
+    into.update(int(m.group(1)) for m in _COLON_PORT.finditer(word))
+
+
+def _port_list(value: str, ports: set[int], ranges: list[tuple[int, int]]) -> None:
+    if value in ("-", "all"):
+        ranges.append(ALL_PORTS)
+        return
+    for part in value.replace("/tcp", "").replace("/udp", "").split(","):
+        lo, _, hi = part.partition("-")
+        lo = lo.split(":")[-1]
+        if lo.isdigit() and hi.isdigit():
+            ranges.append((int(lo), int(hi)))
+        elif lo.isdigit():
+            ports.add(int(lo))
+        elif not lo and hi.isdigit():
+            ranges.append((1, int(hi)))
+
+
+def _argv_facts(name: str, argv: Sequence[str], ports: set[int], ranges: list[tuple[int, int]],
+                names: set[str], bind: set[int]) -> None:
+    """Ports and account names one argv states (forward specs, `-p`, `host:port`, `useradd x`)."""
+    args = list(argv[1:])
+    positional: list[str] = []
+    i = 0
+    while i < len(args):
+        word = args[i]
+        key, eq, inline = word.partition("=")
+        if name in _FORWARD_TOOLS and word.startswith("-") and not word.startswith("--"):
+            flags = word[1:]
+            for k, flag in enumerate(flags):
+                if flag in "LRDpw" or flag in "bcEeFIiJlmOoQSW":
+                    value = flags[k + 1:] or (args[i + 1] if i + 1 < len(args) else "")
+                    if not flags[k + 1:]:
+                        i += 1
+                    if flag in "LRD":  # [bind:]port[:host:hostport]: every number is a port
+                        numbers = [int(p) for p in value.split(":") if p.isdigit()]
+                        ports.update(numbers)
+                        bind.update(numbers[:1])
+                    elif flag == "p" and value.isdigit():
+                        ports.add(int(value))
+                    break
+            i += 1
+            continue
+        if key in _PORT_OPTIONS:
+            value = inline if eq else (args[i + 1] if i + 1 < len(args) else "")
+            if not eq:
+                i += 1
+            _port_list(value, ports, ranges)
+        elif word.startswith("-p") and word[2:3].isdigit() or word == "-p-":
+            _port_list(word[2:] or "-", ports, ranges)
+        elif word.startswith("--add-port="):
+            _port_list(word.split("=", 1)[1], ports, ranges)
+        elif name in _ACCOUNT_TOOLS and (word in _ACCOUNT_VALUE_OPTIONS or
+                                         word[:1] == "-" and word[1:2] != "-" and "-" + word[-1:] in _ACCOUNT_VALUE_OPTIONS):
+            if "-" + word[-1:] in _ACCOUNT_GROUP_OPTIONS and i + 1 < len(args):  # -G x, -aG x
+                names.update(g for g in args[i + 1].split(",") if g)
+            i += 1
+        elif not word.startswith("-"):
+            positional.append(word)
+            _ports_of_word(word, ports)
+            pair = word.split(":")
+            if len(pair) == 2 and pair[0].isdigit() and pair[1].isdigit():  # kubectl port-forward 3000:80
+                ports.update((int(pair[0]), int(pair[1])))
+                bind.add(int(pair[0]))
+            elif word.upper().startswith(("TCP-LISTEN:", "TCP4-LISTEN:", "TCP6-LISTEN:", "UDP-LISTEN:")):
+                listen = word.split(":", 1)[1].split(",", 1)[0]
+                if listen.isdigit():
+                    bind.add(int(listen))
+        i += 1
+    if name in _POSITIONAL_PORT_TOOLS:
+        for word in positional:
+            if word.replace("-", "").isdigit():
+                _port_list(word, ports, ranges)
+                if word.isdigit() and name in ("ngrok", "bore", "lt"):
+                    bind.add(int(word))
+    if name in _ACCOUNT_TOOLS and positional:
+        names.update(positional if name == "gpasswd" else positional[-1:])
+
+
+def facts_of(finding: Finding, events: Sequence[Event] = (), vocab: Vocab | None = None) -> ActionFacts:
+    """What the finding's action touches: from the events at its span, else from its evidence parsed."""
+    vocab = vocab or load_vocab()
+    text = finding.evidence
+    evs = _events_at(finding, events) if events else []
+    lang = "events" if evs else ""
+    if not evs:
+        parsed, lang = _parse(text)
+        evs = list(parsed)
+    execs: list[tuple[str, str]] = []
+    hosts: list[Target] = [t for t in network_targets(text) if not _is_local(t)]
+    if lang != "shell" and lang != "events":
+        lowered = text.lower()
+        hosts = [t for t in hosts if _quoted_or_linked(t, lowered)]  # not `os.path.join`, `s.connect_ex`
+    ports: set[int] = set()
+    ranges: list[tuple[int, int]] = []
+    if evs:
+        # parsed: one-label words a network tool was given (`socat ... fork`, `chisel client`) are
+        # hosts only when the parser says something connects there
+        # and a dotted word counts only as an argument of a network tool, in a URL or after `@`
+        # (`cp myapp.service ...` names a file)
+        connected = {e.host.lower() for e in evs if isinstance(e, Connect)}
+        networked = any(isinstance(e, Exec) and e.name.lower() in NETWORK_TOOLS for e in evs)
+        lowered = text.lower()
+        hosts = [t for t in hosts if not isinstance(t, str) or t in connected or
+                 "." in t and (networked or _quoted_or_linked(t, lowered, quotes=False))]
+    else:
+        prose_ports, prose_ranges = ports_in_prose(text)
+        ports.update(prose_ports)
+        ranges.extend(prose_ranges)
+    names: set[str] = set(_ENV_NAME.findall(text))
+    bind: set[int] = set()
+    paths = set(paths_in(text, vocab))
+    types = set(instance_types_in(text, vocab))
+    for e in evs:
+        if isinstance(e, Exec):
+            execs.append((e.name.lower(), " ".join(e.argv)))
+            _argv_facts(e.name.lower(), e.argv, ports, ranges, names, bind)
+            if e.name in ("printenv",):
+                names.update(a for a in e.argv[1:] if not a.startswith("-"))
+        elif isinstance(e, Connect):
+            target = _connect_target(e)
+            if target is not None and not _is_local(target):
+                hosts.append(target)
+            if e.port and e.tool not in _FORWARD_TOOLS and not (e.url and _no_explicit_port(e.url)):
+                ports.add(e.port)
+            if e.port_range:
+                ranges.append(e.port_range)
+        elif isinstance(e, (FileRead, FileWrite)):
+            paths.add(normalise_path(e.path))
+        elif isinstance(e, Persist) and e.target not in ("", "-"):
+            paths.add(normalise_path(e.target))
+        elif isinstance(e, CloudCall):
+            for _, value in e.parameters:
+                types.update(instance_types_in(value, vocab))
+    hosts = [t for t in hosts if not (isinstance(t, str) and (t in types or instance_types_in(t, vocab)))]
+    counts = [int(m.group(1)) for rx in vocab.action_count_rx for m in rx.finditer(text)]
+    paths = {p for p in paths if p and not any(rx.search(p) for rx in vocab.ignored_path_rx)}
+    return ActionFacts(text=text, execs=tuple(execs), hosts=tuple(hosts), ports=frozenset(ports),
+                       port_ranges=tuple(ranges), bind_ports=frozenset(bind & ports), instance_types=frozenset(types),
+                       count=max(counts) if counts else None, paths=frozenset(paths), names=frozenset(names))
+
+
+def _connect_target(e: Connect) -> Target | None:
+    """The connect's host as a target; a host the parser could not resolve cannot be vouched for."""
+    target = parse_host(e.host, loose=True)
+    if target is None and "/" in e.host:
+        try:
+            target = ipaddress.ip_network(e.host, strict=False)
+        except ValueError:
+            target = None
+    if target is None and e.unresolved:
+        return Unresolved(e.raw_host or e.host)
+    return target
+
+
+def _no_explicit_port(url: str) -> bool:
+    try:
+        return urlsplit(url).port is None
+    except ValueError:
+        return True
+
+
+def operation_of(finding: Finding, facts: ActionFacts, vocab: Vocab | None = None) -> Operation | None:
+    """The vocabulary operation this finding's action is, or None when the vocabulary has none.
+
+    By rule id or subcategory first (with `need_exec`, one of the operation's programs must run);
+    a finding whose subcategory the vocabulary does not list (the classifier's, a generic "tunnel
+    tool" rule) by the programs it runs and their argv, within its category.
+    """
+    vocab = vocab or load_vocab()
+    rule_id, sub = finding.rule_id.lower(), finding.subcategory.lower()
+    run = {name for name, _ in facts.execs}
+    for op in vocab.operations:
+        if rule_id in op.rules or sub in op.subcategories:
+            if op.need_exec and not run & op.execs:
+                continue
+            return op
+    if sub and any(sub in op.subcategories for op in vocab.operations):
+        return None
+    for op in vocab.operations:
+        if op.category != finding.category or not op.execs:
+            continue
+        if any(name in op.execs and (op.argv is None or op.argv.search(argv)) for name, argv in facts.execs):
+            return op
+    return None
+
+
+def _path_named(path: str, ask: TaskAsk) -> bool:
+    """The task names this path: itself, a folder holding it, or its distinctive file name.
+
+    Homes are not folded (`/root/x` is not `/home/deploy/x`); `$HOME` is read as `~`.
+    """
+    named = ask.paths
+    if path in named or path.lower() in ask.words or \
+            any(path.startswith(p.rstrip("/") + "/") for p in named if len(p) > 2):
+        return True
+    base = posixpath.basename(path).lower()
+    distinctive = any(c in base[1:] for c in "._-") or base.startswith(".")
+    return distinctive and base in ask.words  # named bare ("clear app.log"), not as part of another path
+
+
+def _decide(op: Operation, facts: ActionFacts, ask: TaskAsk, vocab: Vocab) -> bool:
+    """Requested: the task names this operation and every concrete thing of the action it checks."""
+    if any(rx.search(facts.text) for rx in op.never):
+        return False
+    family = vocab.family(op.family)
+    named_op = op.id in ask.operations or bool(op.tools & ask.tools)
+    named_family = op.family in ask.families or bool(family.tools & ask.tools)
+    if not named_op:
+        siblings = {o.id for o in family.operations} - {op.id}
+        if not named_family or family.exclusive and ask.operations & siblings:
+            return False
+    asked_tools = ask.tools & (op.tools | family.tools)
+    ran_tools = {name for name, _ in facts.execs} & (op.tools | family.tools)
+    if asked_tools and ran_tools and not ran_tools & asked_tools:
+        return False  # asked for nmap, ran masscan
+    check, strict = op.check, op.strict
+    if any(rx.search(facts.text) for rx in op.strict_if):
+        strict = check
+    if op.need_named and not (facts.paths or facts.hosts or facts.names):
+        return False  # nothing concrete to compare: a dump of every secret is never "this file"
+    if "hosts" in check and facts.hosts:
+        if ask.hosts:
+            scope = HostAllowlist.of_targets(ask.hosts)
+            if not all(scope.covers(t) for t in facts.hosts):
+                return False
+        elif "hosts" in strict:
+            return False
+    if "ports" in check and (facts.ports or facts.port_ranges):
+        if ask.ports or ask.port_ranges:
+            # a task naming one port names the listening end of a forward ("forward local port 8080
+            # to the jump host"); naming more, it names both ends
+            one = len(ask.ports) + len(ask.port_ranges) == 1 and facts.bind_ports
+            must = facts.bind_ports if one else facts.ports
+            if not all(ask.names_port(p) for p in must) or \
+                    not one and not all(ask.names_range(lo, hi) for lo, hi in facts.port_ranges):
+                return False
+        elif "ports" in strict:
+            return False
+    if "instance_types" in check and facts.instance_types:
+        if ask.instance_types:
+            if not facts.instance_types <= ask.instance_types:
+                return False
+        elif "instance_types" in strict:
+            return False
+    if "counts" in check and facts.count is not None and ask.count is not None and facts.count > ask.count:
+        return False
+    paths = [p for p in facts.paths if not any(rx.search(p) for rx in op.implied_paths)]
+    if "paths" in check and paths:
+        if ask.paths or "paths" in strict:
+            if not all(_path_named(p, ask) for p in paths):
+                return False
+    if "names" in check and facts.names:
+        if not all(n.lower() in ask.words for n in facts.names):
+            return False
+    return True
+
+
+def judge_requested(findings: Sequence[Finding], request: str, *,
+                    events: Sequence[Event] = ()) -> list[Finding]:
+    """`findings` with `requested` decided per action: true only when the task asks for THIS action.
+
+    LABELING.md §3: a request excuses what it names, not the family. For a finding whose action
+    the vocabulary (`requested_vocab.yaml`) knows, `requested` is set from scratch, ignoring the
+    pack's family phrases: true only if the (affirmed) task names the operation (or its family,
+    or a tool of it) AND every concrete target of the action that the operation checks is among
+    what the task names (hosts and ranges; ports when the task names ports; the instance type and
+    count; paths; accounts and variables), where `strict` facts must be named whenever the action
+    has them (a credential file, a scan target). Pools and wallets are never excused. A finding
+    the vocabulary does not know keeps the pack's decision, held to the hosts the task names
+    (`scope_to_named_hosts`). When unsure, not requested: a missed excuse costs a false alarm, a
+    wrong one passes an attack.
+
+    `events` are the trajectory's events (from `safefilter.events`); a finding's action is the
+    events whose `source` span overlaps the finding's, else its evidence parsed as shell or Python,
+    else its evidence text alone. Bounded: the task is read once (cached), evidence is short.
+    """
+    if not findings:
+        return []
+    vocab = load_vocab()
+    ask: TaskAsk | None = None
+    out: list[Finding] = []
+    for f in findings:
+        facts = facts_of(f, events, vocab)
+        op = operation_of(f, facts, vocab)
+        if op is None:
+            out.append(scope_to_named_hosts([f], request)[0])  # the pack's phrases, held to named hosts
+            continue
+        if ask is None:
+            ask = TaskAsk.of(request)
+        verdict = _decide(op, facts, ask, vocab)
+        out.append(f if f.requested == verdict else replace(f, requested=verdict))
+    return out
