@@ -91,6 +91,12 @@ def test_shell_data_form_is_masked_and_its_running_twin_is_not(text, needle, twi
     ("cat <<EOF | kubectl apply -f -\nkind: Pod\nEOF\n", "kind: Pod"),
     ("ssh host <<'EOF'\nnmap -sS 10.0.0.1\nEOF\n", "nmap"),
     ("git commit -m \"$(cat <<EOF\n$(nmap x)\nEOF\n)\"", "nmap"),  # unquoted: the body expands
+    ("cat <<EOF > notes.md\n$(nmap -sS 10.0.0.1)\nEOF\n", "nmap"),
+    ("cat <<< \"$(nmap -sS 10.0.0.1)\"", "nmap"),
+    ("which $(nmap -sS 10.0.0.1)", "nmap"),       # informational, but the substitution runs
+    ("echo 'nmap -sS 10.0.0.1' > >(sh)", "nmap"),  # a process substitution runs the output
+    ("echo 'nmap -sS 10.0.0.1' | tee >(sh)", "nmap"),
+    ("while read c; do $c; done <<EOF\nnmap -sS 10.0.0.1\nEOF\n", "nmap"),
 ])
 def test_text_that_executes_is_not_data(text, needle):
     assert not masked(text, needle), data(text)

@@ -251,13 +251,18 @@ class _Walker:
                     if sub.type == "file_redirect":
                         redirects.append(sub)
                     elif sub.type == "heredoc_body":
-                        in_spans = [self.span(sub)]
+                        # an unquoted body expands `$(...)`: that part runs, so it is not data
+                        quoted = any(c.type == "heredoc_start" and any(q in self.src(c) for q in "'\"\\")
+                                     for c in r.children)
+                        raw = self.src(sub)
+                        in_spans = [self.span(sub)] if quoted or not any(x in raw for x in _RUNS_TEXT) else []
                     elif sub.type not in ("heredoc_start", "heredoc_end"):
                         after.append(sub)
             elif r.type == "herestring_redirect":
                 vals = [w.text for c in r.named_children for w in self.words(c, nest)]
                 stdin = " ".join(vals) + "\n"
-                in_spans = [self.span(c) for c in r.named_children]
+                in_spans = [self.span(c) for c in r.named_children
+                            if not any(x in self.src(c) for x in _RUNS_TEXT)]
         if body is None:
             return None
         outer = self.sink.text_out
@@ -279,6 +284,7 @@ class _Walker:
             out = self.command(body, nest, stdin=stdin, redirects=redirects, background=background,
                                outer=node if direct else None)
         else:
+            self.in_spans = []  # a loop or group reading the heredoc: who reads it is not static
             out = self.statement(body, nest + 1, stdin=stdin, background=background)
             self.apply_redirects(redirects, node, out, nest, parent=None, heredoc=heredoc)
         self.sink.text_out = outer
@@ -339,7 +345,8 @@ class _Walker:
         for r in inline_redirects:
             if r.type == "herestring_redirect":
                 stdin = " ".join(w.text for c in r.named_children for w in self.words(c, nest)) + "\n"
-                self.in_spans = [self.span(c) for c in r.named_children]
+                self.in_spans = [self.span(c) for c in r.named_children
+                                 if not any(x in self.src(c) for x in _RUNS_TEXT)]
         return self.run(words, node if outer is None else outer, nest, stdin=stdin,
                         redirects=list(redirects) + inline_redirects, background=background,
                         prefix_env=prefix_env, piped=piped)
@@ -415,11 +422,13 @@ class _Walker:
         args = words[len(words) - len(ev.argv):]
         if tuple(w.text for w in args) != ev.argv:
             return []  # argv is not a tail of the words (busybox, su): spans unknown
+        target = _stdout_target(self, redirects)
         if ev.informational:
-            self.sink.mark_data(self.frame, *span)
+            if not any(x in self.text[span[0]:span[1]] for x in _RUNS_TEXT):
+                self.sink.mark_data(self.frame, *span)
             return []
         name = ev.name
-        shown = self.sink.text_out or _stdout_to_file(self, redirects)
+        shown = target == "file" or (target is None and self.sink.text_out)
         out: list[tuple[int, int]] = []
         if name in ("echo", "printf"):
             rest = args[1:]
@@ -431,7 +440,8 @@ class _Walker:
             for w in args[1:]:
                 if self.pure(w):
                     self.sink.mark_data(self.frame, w.start, w.end)
-        elif in_spans and stdin_is_text(name, ev.argv):
+        elif in_spans and stdin_is_text(name, ev.argv) and not any(
+                x in self.text[span[0]:span[1]] for x in _RUNS_TEXT):  # not `tee >(sh)`
             if not is_text_filter(name):  # `git commit -F - <<EOF`: a message
                 for s, e in in_spans:
                     self.sink.mark_data(self.frame, s, e)
@@ -782,8 +792,10 @@ def _descriptor(walker: "_Walker", redirect: Any) -> str:
     return walker.src(fd) if fd is not None else ""
 
 
-def _stdout_to_file(walker: "_Walker", redirects: Any) -> bool:
-    """True when the command's stdout goes to a file (or the network, or nowhere), not on."""
+def _stdout_target(walker: "_Walker", redirects: Any) -> str | None:
+    """Where the command's stdout goes when redirected: "file" (a file, the network, nowhere,
+    stderr), "run" (a process substitution `> >(sh)`), or None (on down the pipeline)."""
+    where = None
     for r in redirects:
         if r.type != "file_redirect" or _descriptor(walker, r) not in ("", "1"):
             continue
@@ -791,13 +803,13 @@ def _stdout_to_file(walker: "_Walker", redirects: Any) -> bool:
         dest = r.child_by_field_name("destination")
         if op in (">", ">>", ">|", "&>", "&>>", ">&") and dest is not None:
             target = walker.src(dest)
+            if any(x in target for x in _RUNS_TEXT):
+                return "run"
             if op == ">&" and target.isdigit():
-                if target == "2":
-                    return True  # shown on stderr
-                continue
-            if not target.startswith(_SHOWN_TARGETS):
-                return True
-    return False
+                where = "file" if target == "2" else where  # shown on stderr
+            elif not target.startswith(_SHOWN_TARGETS):
+                where = "file"
+    return where
 
 
 def _piped_after(node: Any) -> bool:
@@ -807,6 +819,8 @@ def _piped_after(node: Any) -> bool:
 
 def _stage_is_filter(walker: "_Walker", node: Any) -> bool:
     """True when a pipeline stage is a text filter (cat, grep, tee, ...), read statically."""
+    if any(x in walker.src(node) for x in _RUNS_TEXT):
+        return False  # `tee >(sh)`: a process substitution runs what it is given
     if node.type == "redirected_statement":
         node = node.child_by_field_name("body")
     if node is None or node.type != "command":
