@@ -602,3 +602,37 @@ def test_config_flag_needs_a_config_file_name() -> None:
     src = "/* see https://198.51.100.40:8443/docs */\nint main(void) { return 0; }\n"
     _, f = flow(("file", "main.c", src), "gcc -c main.c -o main.o")
     assert f.events == ()
+
+
+# --- property: any mix of the mechanisms stays well-formed ---------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_PATHS = ["x.sh", "./x.sh", "/opt/x.sh", "~/.bashrc", "Makefile", "package.json", "conftest.py",
+          "a/b.py", "config.json", "~/.ssh/config", ".git/config", "pod.yaml", "kw", ".env"]
+_CONTENTS = [SCRIPT, PY_SCRIPT, "bash x.sh\n", "source ./x.sh\n", XMRIG_CONFIG, SSH_CONFIG, MAKEFILE,
+             PACKAGE, CONFTEST, POD, COMPOSE, "import a.b\nfrom a import b\n", "[alias]\n\tx = !bash x.sh\n",
+             "", "{{{", "\x00\xff", "all: all\n\tmake all\n"]
+_COMMANDS = ["bash x.sh", "./kw -c config.json", "source ~/.bashrc", "make", "make all", "npm test",
+             "pytest", "python a/b.py", "ssh backup", "git x", "kubectl apply -f pod.yaml",
+             "docker compose up", "mv x.sh kw", "cp kw /usr/local/bin/", "kw", "cat x.sh | bash",
+             "crontab x.sh", "systemctl enable x", f"curl -o kw {MINER_URL}", "python -m a.b"]
+
+
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(
+    st.tuples(st.just("file"), st.sampled_from(_PATHS), st.sampled_from(_CONTENTS)),
+    st.sampled_from(_COMMANDS)), max_size=12))
+def test_random_trajectories_stay_well_formed(steps) -> None:
+    events = step_events(steps)
+    f = resolve_flow(events, caps=Caps(max_events=64, max_depth=3))
+    total = len(events) + len(f.events)
+    assert len(f.events) <= 16 * 64 and len(f.triggers) == len(f.events)
+    for k, e in enumerate(f.events):
+        assert e.parent is None or 0 <= e.parent < len(events) + k
+        assert 0 <= f.triggers[k] < len(events) + k
+        assert e.depth <= 64
+    assert all(isinstance(events[i], FileWrite) for i in f.mentions)
+    assert total < 10_000

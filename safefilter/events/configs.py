@@ -115,15 +115,18 @@ def git_aliases(text: str) -> dict[str, tuple[int, str]]:
 
 # --- Makefile, package.json, tox ---------------------------------------------------------------
 
-def make_targets(text: str) -> tuple[dict[str, tuple[list[str], list[tuple[int, str]]]], str | None]:
+Recipes = list[tuple[int, str]]
+
+
+def make_targets(text: str) -> tuple[dict[str, tuple[list[str], Recipes]], str | None]:
     """Rules of a Makefile: target -> (prerequisites, [(offset, recipe line)]), default target.
 
     Recipe lines lose their `@`/`-`/`+` prefixes and `$$` becomes `$`; `$(VAR)` stays as
     written (make variables are not evaluated). Pattern rules and `.SPECIAL` targets are kept
     but never chosen as the default."""
-    rules: dict[str, tuple[list[str], list[tuple[int, str]]]] = {}
+    rules: dict[str, tuple[list[str], Recipes]] = {}
     default: str | None = None
-    current: list[list[tuple[int, str]]] = []
+    current: list[Recipes] = []
     for pos, raw in _lines(text):
         if raw.startswith("\t"):
             body = raw[1:]

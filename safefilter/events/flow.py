@@ -261,9 +261,9 @@ class _Walker:
         for i in range(self.n_input):
             self.step(i, 0)
         mentions = tuple(
-            i for i in range(self.n_input)
-            if isinstance(self.all[i], FileWrite) and i not in self.used
-            and i not in self.untracked and not persist_mechanism(self.all[i].path))  # type: ignore[union-attr]
+            i for i, e in enumerate(self.all[:self.n_input])
+            if isinstance(e, FileWrite) and i not in self.used and i not in self.untracked
+            and not persist_mechanism(e.path))
         return Flow(tuple(self.all[self.n_input:]), frozenset(self.loaded), mentions,
                     tuple(self.reasons), tuple(self.triggers))
 
@@ -524,7 +524,9 @@ class _Walker:
             candidates += [_join(stem, f"{n}.py") if stem else f"{n}.py" for n in names[:8]]
             for cand in candidates:
                 path = _join(base, cand) if (dots or where) else cand
-                m = self.lookup(path, by_name=False) or (None if dots else self.lookup(cand, by_name=False))
+                m = self.lookup(path, by_name=False)
+                if m is None and not dots:
+                    m = self.lookup(cand, by_name=False)
                 if m is not None and m is not f and m.content is not None:
                     self.run_text(trigger, m, "python", "script", f"import:{m.path}", chain,
                                   called_in=f.content)
