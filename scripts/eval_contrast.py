@@ -12,6 +12,7 @@ config builds (the same `build_scanner` as `safefilter run`) and prints one row 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import time
@@ -45,8 +46,9 @@ def select(labels: Sequence[dict[str, Any]], phenomena: Iterable[str] = (), limi
     return out
 
 
+@functools.lru_cache(maxsize=4)
 def build(config_path: Path | None) -> Any:
-    """The scanner `safefilter run --config config_path` would build (input/output are not used here)."""
+    """The scanner `safefilter run --config config_path` would build (input/output are not used here); cached per config."""
     from safefilter.config import load_config
 
     config, _ = load_config(config_path, ["input=contrast/trajectories.jsonl", "output=runs/contrast-unused"])

@@ -146,30 +146,52 @@ def test_generator_output_is_committed_and_current() -> None:
     assert proc.returncode == 0, proc.stderr
 
 
-def test_scorer_runs_on_a_slice(labels: list[dict[str, Any]]) -> None:
+@pytest.fixture(scope="module")
+def scorer() -> Any:
     sys.path.insert(0, str(ROOT / "scripts"))
     try:
         import eval_contrast
     finally:
         sys.path.remove(str(ROOT / "scripts"))
+    return eval_contrast
+
+
+def test_scorer_runs_on_a_slice(labels: list[dict[str, Any]], scorer: Any) -> None:
     phen = sorted({lab["phenomenon"] for lab in labels})[:2]
-    chosen = eval_contrast.select(labels, phen, limit=3)
+    chosen = scorer.select(labels, phen, limit=3)
     assert {lab["phenomenon"] for lab in chosen} == set(phen) and len(chosen) == 12
     by_id = {r["id"]: r for r in _jsonl(CONTRAST / "trajectories.jsonl")}
-    scanner = eval_contrast.build(eval_contrast.DEFAULT_CONFIG)
-    pred = eval_contrast.scan(scanner, [by_id[lab["id"]] for lab in chosen])
-    result = eval_contrast.table(chosen, pred)
+    pred = scorer.scan(scorer.build(scorer.DEFAULT_CONFIG), [by_id[lab["id"]] for lab in chosen])
+    result = scorer.table(chosen, pred)
     assert set(result["phenomena"]) == set(phen)
     overall = result["overall"]
     assert (overall["pos"], overall["neg"]) == (6, 6)
+    assert overall["tp"] + overall["fp"] == sum(p["unsafe"] for p in pred.values())
     assert 0.0 <= overall["recall"] <= 1.0 and 0.0 <= overall["fpr"] <= 1.0
-    text = eval_contrast.render(result, show_errors=True)
+    text = scorer.render(result, show_errors=True)
     assert text.splitlines()[0].split()[:5] == ["phenomenon", "pos", "neg", "recall", "fpr"]
 
 
-def test_scorer_cli_prints_json_for_a_slice() -> None:
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "eval_contrast.py"), "--json", "--limit", "2",
-                           "--phenomenon", "docs_edit"], capture_output=True, text=True, timeout=120, cwd=ROOT)
-    assert proc.returncode == 0, proc.stderr[-500:]
-    out = json.loads(proc.stdout)
+def test_table_counts_misses_and_false_alarms(scorer: Any) -> None:
+    labels = [{"id": "a", "unsafe": True, "categories": ["tunneling"], "phenomenon": "p"},
+              {"id": "b", "unsafe": False, "categories": [], "phenomenon": "p"},
+              {"id": "c", "unsafe": False, "categories": [], "phenomenon": "p"}]
+    pred = {"a": {"unsafe": False, "categories": [], "rules": []},
+            "b": {"unsafe": True, "categories": ["tunneling"], "rules": ["tun-x"]},
+            "c": {"unsafe": False, "categories": [], "rules": []}}
+    row = scorer.table(labels, pred)["phenomena"]["p"]
+    assert (row["recall"], row["fpr"]) == (0.0, 0.5)
+    assert [e["id"] for e in row["errors"]] == ["a", "b"] and row["errors"][1]["fired"] == ["tun-x"]
+
+
+def test_scorer_cli_prints_json_for_a_slice(scorer: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    assert scorer.main(["--json", "--limit", "2", "--phenomenon", "docs_edit"]) == 0
+    out = json.loads(capsys.readouterr().out)
     assert out["overall"]["pos"] == 2 and out["overall"]["neg"] == 2
+
+
+def test_scorer_cli_reports_bad_input_without_traceback(scorer: Any, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    assert scorer.main(["--labels", str(tmp_path / "missing.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "Traceback" not in err
