@@ -42,7 +42,11 @@ def explain(text: str, rules: Sequence[Rule], *, python: bool = False, task: str
         findings = example_findings(scanner, record, EventMatcher(event_rules))
     except Exception as exc:  # noqa: BLE001 - a parser fault: show it and the text rules, not a traceback
         problem = f"the event parsers failed on this text: {type(exc).__name__}: {exc}"
-        findings = list(scanner.scan(record, "explain").findings)
+        try:
+            findings = list(scanner.scan(record, "explain").findings)
+        except Exception as again:  # noqa: BLE001 - the scan itself failed too: say so
+            problem += f"; the scan failed too: {type(again).__name__}: {again}"
+            findings = []
         return Explanation((), tuple(findings), {r.id: r.event.kind for r in event_rules}, problem)  # type: ignore[union-attr]
     return Explanation(events, tuple(findings), {r.id: r.event.kind for r in event_rules})  # type: ignore[union-attr]
 
