@@ -292,23 +292,10 @@ def facts_of(finding: Finding, events: Sequence[Event] = (), vocab: Vocab | None
         parsed, lang = _parse(text)
         evs = list(parsed)
     execs: list[tuple[str, str]] = []
-    hosts: list[Target] = [t for t in network_targets(text) if not _is_local(t)]
-    if lang != "shell" and lang != "events":
-        lowered = text.lower()
-        hosts = [t for t in hosts if _quoted_or_linked(t, lowered)]  # not `os.path.join`, `s.connect_ex`
+    hosts = _hosts_of(text, evs, lang)
     ports: set[int] = set()
     ranges: list[tuple[int, int]] = []
-    if evs:
-        # parsed: one-label words a network tool was given (`socat ... fork`, `chisel client`) are
-        # hosts only when the parser says something connects there
-        # and a dotted word counts only as an argument of a network tool, in a URL or after `@`
-        # (`cp myapp.service ...` names a file)
-        connected = {e.host.lower() for e in evs if isinstance(e, Connect)}
-        networked = any(isinstance(e, Exec) and e.name.lower() in NETWORK_TOOLS for e in evs)
-        lowered = text.lower()
-        hosts = [t for t in hosts if not isinstance(t, str) or t in connected or
-                 "." in t and (networked or _quoted_or_linked(t, lowered, quotes=False))]
-    else:
+    if not evs:
         prose_ports, prose_ranges = ports_in_prose(text)
         ports.update(prose_ports)
         ranges.extend(prose_ranges)
@@ -323,9 +310,6 @@ def facts_of(finding: Finding, events: Sequence[Event] = (), vocab: Vocab | None
             if e.name in ("printenv",):
                 names.update(a for a in e.argv[1:] if not a.startswith("-"))
         elif isinstance(e, Connect):
-            target = _connect_target(e)
-            if target is not None and not _is_local(target):
-                hosts.append(target)
             if e.port and e.tool not in _FORWARD_TOOLS and not (e.url and _no_explicit_port(e.url)):
                 ports.add(e.port)
             if e.port_range:
@@ -356,6 +340,36 @@ def _connect_target(e: Connect) -> Target | None:
     if target is None and e.unresolved:
         return Unresolved(e.raw_host or e.host)
     return target
+
+
+def _hosts_of(text: str, evs: Sequence[Event], lang: str) -> list[Target]:
+    """Non-local network targets of the action.
+
+    With exec events, from each program's argv after expansion (so `u@$h` with `h` set earlier is
+    the host `h` holds), where a one-label word is a host only if the parser says something
+    connects there (not `socat ... fork`, `chisel client`) and a dotted word only as an argument
+    of a network tool, in a URL or after `@` (`cp myapp.service ...` names a file). In Python or
+    unparsed text, a host name counts when written as one (quoted, in a URL, after `@`).
+    """
+    connected = {e.host.lower() for e in evs if isinstance(e, Connect)}
+    found: list[Target] = []
+    execs = [e for e in evs if isinstance(e, Exec)]
+    if execs:
+        for e in execs:
+            line = " ".join(e.argv)
+            networked = e.name.lower() in NETWORK_TOOLS
+            lowered = line.lower()
+            found.extend(t for t in network_targets(line) if not isinstance(t, str) or t in connected or
+                         "." in t and (networked or _quoted_or_linked(t, lowered, quotes=False)))
+    else:
+        lowered = text.lower()
+        found.extend(t for t in network_targets(text) if _quoted_or_linked(t, lowered))
+    for e in evs:
+        if isinstance(e, Connect):
+            target = _connect_target(e)
+            if target is not None:
+                found.append(target)
+    return [t for t in found if not _is_local(t)]
 
 
 def _no_explicit_port(url: str) -> bool:
