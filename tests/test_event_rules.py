@@ -158,6 +158,8 @@ def test_observation_rules_count_only_on_output_of_a_process_the_agent_started(t
     cat = exe("cat", "notes.txt")
     shown = Observation(src(message=3, field="content"), "accepted share 4", 2)
     assert fired(m, note, FileRead(src(), "notes.txt", parent=2), cat, shown) == []
+    absolute = FileWrite(src(), "/tmp/work/notes.txt", "accepted share 4")
+    assert fired(m, absolute, FileRead(src(), "./notes.txt", parent=2), cat, shown) == []
     log = Observation(src(message=3, field="content"), "accepted share 4", 1)
     assert fired(m, FileRead(src(), "pool.log", parent=1), cat, log) == ["t-rule"]  # a log it did not write
 

@@ -276,7 +276,16 @@ def _from_agent_process(obs: Observation, events: Sequence[Event], written: set[
     if producer.name not in _DISPLAY_TOOLS:  # type: ignore[union-attr]
         return True
     shown = [e.path for e in events if isinstance(e, FileRead) and e.parent == i]
-    return not shown or not all(p in written for p in shown)
+    return not shown or not all(_same_file_written(p, written) for p in shown)
+
+
+def _same_file_written(path: str, written: set[str]) -> bool:
+    """`path` names a file the agent wrote: the same path, or one is the other relative to a folder
+    (`notes.txt` and `/tmp/work/notes.txt`): the working directory is not known statically."""
+    if path in written:
+        return True
+    rel = path.removeprefix("./")
+    return any(w.endswith("/" + rel) or path.endswith("/" + w.removeprefix("./")) for w in written)
 
 
 def _cap(text: str) -> str:
