@@ -314,6 +314,7 @@ def test_check_rules_runs_event_rule_examples(tmp_path):
     broken["examples"]["match"].append("kubectl get nodes")
     failed = [r for r in check_rules(load_pack(write_pack(tmp_path, broken)).rules) if not r.passed]
     assert [r.example for r in failed] == ["kubectl get nodes"]
+    assert "see its cloud_call events: safefilter rules explain 'kubectl get nodes'" in failed[0].describe()
 
 
 def test_cli_rules_test_list_and_explain(tmp_path, capsys):

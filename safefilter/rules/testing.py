@@ -5,6 +5,7 @@ or fires on its own negatives, cannot ship.
 """
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
@@ -30,11 +31,20 @@ class ExampleResult:
     example: Any
     passed: bool
     fired: tuple[str, ...]
+    event_kind: str | None = None  # the event kind an event rule reads, for the hint on failure
 
     def describe(self) -> str:
         want = "match" if self.expect_match else "no_match"
         got = ", ".join(self.fired) or "no rule"
-        return f"{self.rule_id} {want} example {_short(self.example)}: fired {got}"
+        text = f"{self.rule_id} {want} example {_short(self.example)}: fired {got}"
+        if self.passed or self.event_kind is None:
+            return text
+        command = self.example if isinstance(self.example, str) else (
+            self.example.get("code") or self.example.get("shell") if isinstance(self.example, dict) else None)
+        flag = " --python" if isinstance(self.example, dict) and "code" in self.example else ""
+        if isinstance(command, str):
+            text += f"\n    see its {self.event_kind} events: safefilter rules explain{flag} {shlex.quote(command)}"
+        return text
 
 
 def _short(example: Any) -> str:
@@ -167,5 +177,6 @@ def check_rules(rules: Sequence[Rule], scanner: Any = None) -> list[ExampleResul
                 findings = example_findings(scanner, example_record(example, default_kind), event_matcher)
                 # a finding the example's task asked for does not count: that is what `task:` tests
                 fired = tuple(sorted({f.rule_id for f in findings if not f.requested}))
-                results.append(ExampleResult(rule.id, expect, example, (rule.id in fired) == expect, fired))
+                results.append(ExampleResult(rule.id, expect, example, (rule.id in fired) == expect, fired,
+                                             rule.event.kind if rule.event else None))
     return results
