@@ -8,7 +8,6 @@ and which programs read stdin as text without running it (`cat`, `tee`, `grep`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +49,8 @@ class Tables:
     text_arguments: tuple[_TextArgs, ...]
     text_filters: frozenset[str]
     no_ops: frozenset[str]
+    by_program: dict[str, tuple[_TextArgs, ...]]  # text_arguments indexed by program name
+    named: frozenset[str]  # every program some informational rule names (a fast "no")
 
 
 def _keys(where: str, value: Any, allowed: set[str]) -> dict[str, Any]:
@@ -93,6 +94,10 @@ def load_tables(raw: Any) -> Tables:
     last_word = help_.get("last_word", {}) or {}
     if not isinstance(last_word, dict):
         raise ValueError(f"{_FILE.name}: informational.help_anywhere.last_word must be a mapping")
+    by_program: dict[str, list[_TextArgs]] = {}
+    for entry in texts:
+        for name in entry.programs:
+            by_program.setdefault(name, []).append(entry)
     return Tables(
         frozenset(_strs("informational.only_flags", info.get("only_flags", []))),
         frozenset(_strs("informational.always", info.get("always", []))),
@@ -104,20 +109,32 @@ def load_tables(raw: Any) -> Tables:
         tuple(texts),
         frozenset(_strs("text_filters", top.get("text_filters", []))),
         frozenset(_strs("no_ops", top.get("no_ops", []))),
+        {k: tuple(v) for k, v in by_program.items()},
+        frozenset(info.get("always", []) or []) | frozenset(subs) |
+        frozenset(help_.get("programs", []) or []),
     )
 
 
-@lru_cache(maxsize=1)
-def _tables() -> Tables:
-    import yaml
+_TABLES: Tables | None = None
 
-    return load_tables(yaml.safe_load(_FILE.read_text(encoding="utf-8")))
+
+def _tables() -> Tables:
+    global _TABLES
+    if _TABLES is None:
+        import yaml
+
+        _TABLES = load_tables(yaml.safe_load(_FILE.read_text(encoding="utf-8")))
+    return _TABLES
 
 
 def informational(name: str, argv: tuple[str, ...] | list[str]) -> str | None:
     """Why `argv` (program `name`) only prints information, or None when it does its job."""
-    t = _tables()
-    args = list(argv[1:])
+    t = _TABLES or _tables()
+    args = argv[1:]
+    if not args and name not in t.always:
+        return None
+    if name not in t.named and args[0][:1] != "-":
+        return None  # the common case: a program no rule names, with a first positional
     if name in t.always:
         return f"informational: {name}"
     if args and all(a in t.only_flags for a in args):
@@ -148,16 +165,17 @@ def _match_subcommand(entry: _TextArgs, args: list[str]) -> int | None:
 
 def _entries(name: str, args: list[str]) -> list[tuple[_TextArgs, int]]:
     out = []
-    for entry in _tables().text_arguments:
-        if name in entry.programs:
-            start = _match_subcommand(entry, args)
-            if start is not None:
-                out.append((entry, start))
+    for entry in (_TABLES or _tables()).by_program.get(name, ()):
+        start = _match_subcommand(entry, args)
+        if start is not None:
+            out.append((entry, start))
     return out
 
 
 def text_argument_indices(name: str, argv: tuple[str, ...] | list[str]) -> list[int]:
     """Indices in `argv` of arguments that are text the program only reads (message, pattern)."""
+    if name not in (_TABLES or _tables()).by_program:
+        return []
     args = list(argv[1:])
     found: list[int] = []
     for entry, start in _entries(name, args):
@@ -284,7 +302,7 @@ def _sed_executes(script: str) -> bool:
 def stdin_is_text(name: str, argv: tuple[str, ...] | list[str]) -> bool:
     """True when the program reads stdin as text it does not run: a text filter (`cat`, `tee`,
     `grep`), or a message read from `-` (`git commit -F -`, `gh pr create --body-file -`)."""
-    t = _tables()
+    t = _TABLES or _tables()
     if name in t.text_filters:
         return True
     args = list(argv[1:])
@@ -300,9 +318,9 @@ def stdin_is_text(name: str, argv: tuple[str, ...] | list[str]) -> bool:
 
 def is_text_filter(name: str) -> bool:
     """A program that reads its stdin as text and runs none of it (`text_filters`)."""
-    return name in _tables().text_filters
+    return name in (_TABLES or _tables()).text_filters
 
 
 def is_no_op(name: str) -> bool:
     """A command that ignores its arguments (`:`, `true`)."""
-    return name in _tables().no_ops
+    return name in (_TABLES or _tables()).no_ops

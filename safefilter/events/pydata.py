@@ -13,7 +13,7 @@ import ast
 import bisect
 from typing import Any, Callable
 
-__all__ = ["data_spans"]
+__all__ = ["Index", "data_spans"]
 
 # callees whose string arguments are shown, logged, compared or used as a pattern: nothing runs
 _DATA_CALLS = frozenset((
@@ -41,44 +41,71 @@ _PREDICATES = frozenset(("startswith", "endswith", "count", "find", "rfind", "in
 _MAX_CLIMB = 16
 
 
-def data_spans(tree: ast.Module, text: str, span: Callable[[ast.AST], tuple[int, int]],
-               qual: Callable[[ast.AST], str | None], max_nodes: int) -> list[tuple[int, int]]:
-    """Local character spans of comments and data literals in `text` (parsed as `tree`); none
-    when the tree has more than `max_nodes` nodes (the text path stays as it is)."""
-    parents: dict[int, ast.AST] = {}
-    strings: list[ast.AST] = []
-    loads: dict[str, list[ast.Name]] = {}
-    attrs: set[str] = set()
-    defined: set[str] = set()
-    stack: list[ast.AST] = [tree]
-    seen = 0
-    while stack:
-        seen += 1
-        if seen > max_nodes:
-            return []
-        node = stack.pop()
-        for child in ast.iter_child_nodes(node):
-            parents[id(child)] = node
-            stack.append(child)
-        if isinstance(node, ast.JoinedStr) or (
-                isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes))):
-            strings.append(node)
-        elif isinstance(node, ast.Name):
-            if isinstance(node.ctx, ast.Load):
-                loads.setdefault(node.id, []).append(node)
-            else:
-                defined.add(node.id)
-        elif isinstance(node, ast.Attribute):
-            attrs.add(node.attr)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            defined.add(node.name)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            defined.update((a.asname or a.name).split(".")[0] for a in node.names
-                           if isinstance(node, ast.ImportFrom) or a.asname)
-    judge = _Judge(parents, loads, attrs, defined, qual)
+class Index:
+    """One walk over the tree: parents, string literals, names read and bound, attributes, and
+    the names the code references (used by the event walker to skip functions nobody calls)."""
+
+    __slots__ = ("parents", "strings", "loads", "attrs", "defined", "referenced", "complete")
+
+    def __init__(self, tree: ast.AST, tick: Callable[[], bool]) -> None:
+        parents: dict[int, ast.AST] = {}
+        strings: list[ast.AST] = []
+        loads: dict[str, list[ast.Name]] = {}
+        attrs: set[str] = set()
+        defined: set[str] = set()
+        decorated: set[str] = set()
+        stack: list[ast.AST] = [tree]
+        complete = True
+        AST, Name, Constant, JoinedStr, Attribute, Load = (ast.AST, ast.Name, ast.Constant,
+                                                            ast.JoinedStr, ast.Attribute, ast.Load)
+        while stack:
+            if not tick():
+                complete = False
+                break
+            node = stack.pop()
+            for field in node._fields:
+                value = getattr(node, field, None)
+                if isinstance(value, AST):
+                    parents[id(value)] = node
+                    stack.append(value)
+                elif isinstance(value, list):
+                    for item in value:
+                        if isinstance(item, AST):
+                            parents[id(item)] = node
+                            stack.append(item)
+            cls = type(node)
+            if cls is Name:
+                if type(node.ctx) is Load:
+                    loads.setdefault(node.id, []).append(node)
+                else:
+                    defined.add(node.id)
+            elif cls is Attribute:
+                attrs.add(node.attr)
+            elif cls is JoinedStr or (cls is Constant and isinstance(node.value, (str, bytes))):
+                strings.append(node)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                defined.add(node.name)
+                if node.decorator_list and not isinstance(node, ast.ClassDef):
+                    decorated.add(node.name)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                defined.update((a.asname or a.name).split(".")[0] for a in node.names
+                               if isinstance(node, ast.ImportFrom) or a.asname)
+        self.parents, self.strings, self.loads, self.attrs = parents, strings, loads, attrs
+        self.defined, self.complete = defined, complete
+        self.referenced = frozenset(loads) | attrs | decorated
+
+
+def data_spans(index: Index, text: str, span: Callable[[ast.AST], tuple[int, int]],
+               qual: Callable[[ast.AST], str | None]) -> list[tuple[int, int]]:
+    """Local character spans of comments and data literals in `text` (none when the index is
+    incomplete: the text path stays as it is)."""
+    if not index.complete:
+        return []
+    parents = index.parents
+    judge = _Judge(parents, index.loads, index.attrs, index.defined, qual)
     out: list[tuple[int, int]] = []
     literal_spans: list[tuple[int, int]] = []
-    for node in strings:
+    for node in index.strings:
         parent = parents.get(id(node))
         if isinstance(parent, (ast.JoinedStr, ast.FormattedValue)) and isinstance(node, ast.Constant):
             continue  # a piece of an f-string: judged with the whole f-string

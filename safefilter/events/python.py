@@ -24,7 +24,7 @@ from .context import Frame, Sink
 from .emit import Emit
 from .model import Exec
 from .pyfold import UNKNOWN, Folder, as_text
-from .pydata import data_spans
+from .pydata import Index, data_spans
 
 __all__ = ["parse_into"]
 
@@ -71,28 +71,15 @@ def parse_into(text: str, frame: Frame, sink: Sink) -> bool:
         sink.note(f"python did not parse: {type(e).__name__}")
         return False
     visitor = _Visitor(text, frame, sink)
-    visitor.referenced = _referenced_names(tree, sink)
+    # one walk: names used anywhere (called, passed, decorated into a framework; a function that
+    # is none of these is defined but not run by this code) and what data_spans needs
+    index = Index(tree, sink.tick)
+    visitor.referenced = index.referenced
     visitor.block(tree.body, 0)
     if frame.offset is not None and not sink.full:  # data spans need a verbatim text
-        for start, end in data_spans(tree, text, visitor.span, visitor.fold.qual, sink.caps.max_nodes):
+        for start, end in data_spans(index, text, visitor.span, visitor.fold.qual):
             sink.mark_data(frame, start, end)
     return True
-
-
-def _referenced_names(tree: ast.AST, sink: Sink) -> frozenset[str]:
-    """Names used anywhere (called, passed, decorated into a framework): a function that is
-    none of these is defined but not run by this code."""
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if not sink.tick():
-            break
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-            names.add(node.id)
-        elif isinstance(node, ast.Attribute):
-            names.add(node.attr)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.decorator_list:
-            names.add(node.name)
-    return frozenset(names)
 
 
 class _Visitor:
