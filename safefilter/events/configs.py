@@ -21,7 +21,7 @@ import yaml
 __all__ = [
     "SshHost", "ssh_hosts", "git_aliases", "make_targets", "npm_scripts", "ini_commands",
     "cron_commands", "unit_commands", "k8s_objects", "compose_services", "structured",
-    "endpoints", "dotenv", "python_imports", "MAX_NODES",
+    "endpoints", "dotenv", "python_imports", "git_option", "precommit_entries", "MAX_NODES",
 ]
 
 MAX_NODES = 5000  # values visited in one structured document (YAML aliases can form cycles)
@@ -113,6 +113,38 @@ def git_aliases(text: str) -> dict[str, tuple[int, str]]:
     return out
 
 
+def git_option(text: str, section: str, key: str) -> str | None:
+    """The value of `key` in `[section]` of a git config (last one wins), e.g. core.hooksPath."""
+    value = None
+    current = ""
+    for _, raw in _lines(text):
+        line = raw.strip()
+        if line.startswith("["):
+            current = line[1:line.find("]")].strip().lower() if "]" in line else ""
+        elif current == section and "=" in line:
+            k, _, v = line.partition("=")
+            if k.strip().lower() == key:
+                value = v.strip().strip('"')
+    return value
+
+
+def precommit_entries(text: str) -> list[str]:
+    """`entry` commands of `repo: local` hooks in a .pre-commit-config.yaml (with their
+    `args`); remote repos' hooks are code we cannot see."""
+    docs = _yaml_docs(text)
+    doc = docs[0] if docs else None
+    out: list[str] = []
+    repos = doc.get("repos") if isinstance(doc, dict) else None
+    for repo in repos[:32] if isinstance(repos, list) else []:
+        if not isinstance(repo, dict) or repo.get("repo") != "local":
+            continue
+        for hook in (repo.get("hooks") or [])[:32] if isinstance(repo.get("hooks"), list) else []:
+            if isinstance(hook, dict) and isinstance(hook.get("entry"), str):
+                args = hook.get("args") if isinstance(hook.get("args"), list) else []
+                out.append(" ".join([hook["entry"]] + [str(a) for a in args[:32]]))
+    return out
+
+
 # --- Makefile, package.json, tox ---------------------------------------------------------------
 
 Recipes = list[tuple[int, str]]
@@ -125,6 +157,7 @@ def make_targets(text: str) -> tuple[dict[str, tuple[list[str], Recipes]], str |
     written (make variables are not evaluated). Pattern rules and `.SPECIAL` targets are kept
     but never chosen as the default."""
     rules: dict[str, tuple[list[str], Recipes]] = {}
+    variables: dict[str, str] = {}
     default: str | None = None
     current: list[Recipes] = []
     for pos, raw in _lines(text):
@@ -140,10 +173,12 @@ def make_targets(text: str) -> tuple[dict[str, tuple[list[str], Recipes]], str |
         if ":" not in line or "=" in line.split(":", 1)[0] or line[:1] in (" ", ""):
             if line.strip():
                 current = []
+                _make_variable(line, variables)
             continue
         head, _, rest = line.partition(":")
-        if rest.startswith("="):  # `X := value`
+        if rest.startswith("=") or rest.startswith(":="):  # `X := value`, `X ::= value`
             current = []
+            _make_variable(line, variables)
             continue
         deps, _, inline = rest.partition(";")
         current = []
@@ -157,7 +192,43 @@ def make_targets(text: str) -> tuple[dict[str, tuple[list[str], Recipes]], str |
             offset = pos + len(raw) - len(raw.split(";", 1)[1].lstrip())
             for recipes in current:
                 recipes.append((offset, inline.strip()))
+    if variables:
+        for _, recipes in rules.values():
+            recipes[:] = [_expand(offset, line, variables) for offset, line in recipes]
     return rules, default
+
+
+def _make_variable(line: str, variables: dict[str, str]) -> None:
+    """`NAME = v`, `NAME ?= v`, `NAME := v`, `NAME ::= v`, `NAME += v` (first `?=` wins)."""
+    if len(variables) >= 256:
+        return
+    name, eq, value = line.partition("=")
+    if not eq:
+        return
+    op = name[-2:] if name.endswith(("?", ":", "+")) else ""
+    name = name.rstrip("?:+").strip()
+    if not name or " " in name or "$" in name:
+        return
+    if name.startswith("export "):
+        name = name[7:].strip()
+    value = value.strip()[:4096]
+    if op.endswith("?") and name in variables:
+        return
+    variables[name] = (variables.get(name, "") + " " + value).strip() if op.endswith("+") \
+        else value
+
+
+def _expand(offset: int, line: str, variables: dict[str, str]) -> tuple[int, str]:
+    """Recipe line with `$(NAME)`/`${NAME}` of known variables replaced (two passes); offset
+    -1 when anything changed (the line is no longer verbatim in the file)."""
+    out = line
+    for _ in range(2):
+        if "$(" not in out and "${" not in out:
+            break
+        for name, value in variables.items():
+            out = out.replace(f"$({name})", value).replace(f"${{{name}}}", value)
+        out = out[:8192]
+    return (offset if out == line else -1), out
 
 
 def npm_scripts(text: str) -> dict[str, str]:

@@ -83,6 +83,11 @@ class _Data:
     ssh_configs: tuple[str, ...]
     npm_lifecycle: dict[str, tuple[str, ...]]
     node_runners: frozenset[str]
+    compose_overrides: tuple[str, ...]
+    git_hooks: dict[str, tuple[str, ...]]
+    git_verify_hooks: frozenset[str]
+    precommit_configs: tuple[str, ...]
+    inert_options: dict[str, frozenset[str]]
 
 
 @lru_cache(maxsize=1)
@@ -100,7 +105,10 @@ def _data() -> _Data:
         fs("host_keys"), fs("port_keys"), fs("pytest_files"), tp("pytest_test_prefixes"),
         tp("pytest_test_suffixes"), tp("build_files"), tp("make_files"), tp("compose_files"),
         tp("git_configs"), tp("ssh_configs"),
-        {str(k): tuple(v) for k, v in raw["npm_lifecycle"].items()}, fs("node_runners"))
+        {str(k): tuple(v) for k, v in raw["npm_lifecycle"].items()}, fs("node_runners"),
+        tp("compose_overrides"), {str(k): tuple(v) for k, v in raw["git_hooks"].items()},
+        fs("git_verify_hooks"), tp("precommit_configs"),
+        {str(k): frozenset(v) for k, v in raw["inert_options"].items()})
 
 
 def norm_path(path: str) -> str:
@@ -184,6 +192,8 @@ class _Walker:
         self.files: dict[str, _File] = {}
         self.by_base: dict[str, list[str]] = {}
         self.git_keys: set[str] = set()
+        self.precommit_installed = False
+        self.hooks_set: list[str] = []
         self.used: set[int] = set()
         self.untracked: set[int] = set()
         self.loaded: set[str] = set()
@@ -535,10 +545,12 @@ class _Walker:
     def run_lines(self, trigger: int, lines: list[tuple[int, str]], anchor: Source, exact: bool,
                   tag: str, chain: int, *, parent: int | None = -1, lang: str = "shell",
                   suffix: str = "") -> None:
-        """Run command lines found at `offset`s of a file's content (hooks, recipes, units)."""
+        """Run command lines found at `offset`s of a file's content (hooks, recipes, units);
+        offset -1: the line is not verbatim in the content (spans are the whole file's)."""
         for offset, line in lines[:64]:
-            self.derive(self.parse(line + suffix, lang), anchor, exact, offset, tag, trigger,
-                        trigger if parent == -1 else parent, "hook", chain)
+            self.derive(self.parse(line + suffix, lang), anchor, exact and offset >= 0,
+                        max(offset, 0), tag, trigger, trigger if parent == -1 else parent, "hook",
+                        chain)
 
     def lang_of(self, path: str, content: str, interpreter: str | None = None) -> str | None:
         """shell / python / None (no parser) by interpreter, then shebang, then extension."""
@@ -587,6 +599,8 @@ class _Walker:
             if ran.identity and ran.identity.lower() != name.lower():
                 self.renamed(i, ev, ran, chain)
         identity = ran.identity if ran is not None and ran.identity else name
+        if getattr(ev, "informational", False) or self.inert(name, ev.argv):
+            return  # `--help`, `ssh -G`, `make -n`: shows what would run, runs nothing
         self.configs_of(i, ev, identity, ran)
         handler = _RUNNERS.get(name)
         if handler is None and name in d.node_runners:
@@ -603,6 +617,18 @@ class _Walker:
                                                                         by_name=False)
             if m is not None:
                 self.run_text(i, m, "python", "script", f"script:{m.path}", chain)
+
+    def inert(self, name: str, argv: tuple[str, ...]) -> bool:
+        """An option that makes the runner print or check instead of run (`ssh -G`, `make -n`)."""
+        options = self.data.inert_options.get(name)
+        if not options:
+            return False
+        for a in argv[1:]:
+            if a == "--":
+                break
+            if a in options or a.partition("=")[0] in options:
+                return True
+        return False
 
     def renamed(self, i: int, ev: Exec, f: _File, chain: int) -> None:
         """A known tool run under another name: the same process as that tool (its argv read
@@ -715,8 +741,14 @@ class _Walker:
         k = 0
         while k < len(args) and args[k].startswith("-"):
             k += 2 if args[k] in ("-C", "-c", "--git-dir", "--work-tree") else 1
-        if k >= len(args) or args[k] == "config":
+        if k >= len(args):
             return
+        if args[k] == "config":
+            pos = [a for a in args[k + 1:] if not a.startswith("-")]
+            if len(pos) == 2 and pos[0].lower() == "core.hookspath":
+                self.hooks_set.append(pos[1])  # `git config core.hooksPath .githooks`
+            return
+        self.git_hooks(i, args[k], args[k + 1:], chain)
         sub, rest = args[k].lower(), args[k + 1:]
         hit: tuple[_File, int, str] | None = None
         for key in sorted(self.git_keys):
@@ -736,6 +768,54 @@ class _Walker:
             text = "git " + value
         self.derive(self.parse(text + tail, "shell"), f.source, f.exact and not tail and
                     not text.startswith("git "), offset, f"hook:git:{f.path}", i, i, "hook", chain)
+
+    def git_hooks(self, i: int, sub: str, rest: list[str], chain: int) -> None:
+        """`git commit` runs `.git/hooks/pre-commit` (or core.hooksPath's), and the pre-commit
+        framework's hooks once `pre-commit install` ran; `--no-verify` skips the checks."""
+        d = self.data
+        hooks = d.git_hooks.get(sub, ())
+        if not hooks:
+            return
+        skip = "--no-verify" in rest or (sub == "commit" and "-n" in rest)
+        dirs = [".git/hooks"] + self.hooks_paths()
+        for hook in hooks:
+            if skip and hook in d.git_verify_hooks:
+                continue
+            for directory in dirs:
+                f = self.lookup(_join(directory, hook), by_name=False)
+                if f is not None:
+                    self.run_text(i, f, None, "hook", f"hook:git:{f.path}", chain)
+                    break
+        if self.precommit_installed and "pre-commit" in hooks and not skip:
+            self.precommit_hooks(i, chain)
+
+    def hooks_paths(self) -> list[str]:
+        out = self.hooks_set[-4:]
+        for key in sorted(self.git_keys):
+            f = self.files.get(key)
+            if f is not None and f.content:
+                value = configs.git_option(f.content, "core", "hookspath")
+                if value:
+                    out.append(value)
+        return out
+
+    def precommit(self, i: int, ev: Exec, chain: int) -> None:
+        """`pre-commit run` runs the local hooks of .pre-commit-config.yaml now; `pre-commit
+        install` makes every later `git commit` run them."""
+        args = [a for a in ev.argv[1:] if not a.startswith("-")]
+        if args[:1] == ["install"]:
+            self.precommit_installed = True
+        elif args[:1] == ["run"] or not args:
+            self.precommit_hooks(i, chain)
+
+    def precommit_hooks(self, i: int, chain: int) -> None:
+        for name in self.data.precommit_configs:
+            f = self.lookup(name, by_name=False)
+            if f is not None and f.content is not None:
+                self.use(f)
+                lines = [(-1, e) for e in configs.precommit_entries(f.content)]
+                self.run_lines(i, lines, f.source, False, f"hook:pre-commit:{f.path}", chain)
+                return
 
     def pytest(self, i: int, ev: Exec, chain: int) -> None:
         """pytest imports conftest.py and test files: their code runs as hooks."""
@@ -895,16 +975,45 @@ class _Walker:
         if not pos or pos[0] not in ("up", "run", "start", "create"):
             return
         names = [args[k + 1] for k, a in enumerate(args[:-1]) if a in ("-f", "--file")]
-        f = next((x for x in (self.lookup(n, by_name=False)
-                              for n in names or self.data.compose_files) if x), None)
-        if f is None or f.content is None:
-            return
-        self.use(f)
-        for svc in configs.compose_services(f.content):
-            argv = _docker_run(svc)
-            if argv:
-                self.derive(self.parse(shlex.join(argv), "shell"), ev.source, False, 0,
-                            f"hook:compose:{f.path}:{svc['name']}", i, i, "hook", chain)
+        if names:
+            found = [self.lookup(n, by_name=False) for n in names[:4]]
+        else:
+            base = next((x for x in (self.lookup(n, by_name=False)
+                                     for n in self.data.compose_files) if x), None)
+            over = next((x for x in (self.lookup(n, by_name=False)
+                                     for n in self.data.compose_overrides) if x), None)
+            found = [base, over]
+        for f in found:
+            if f is None or f.content is None:
+                continue
+            self.use(f)
+            for svc in configs.compose_services(f.content):
+                self.compose_service(i, ev, f, svc, chain)
+
+    def compose_service(self, i: int, ev: Exec, f: _File, svc: dict[str, Any],
+                        chain: int) -> None:
+        """A service: the `docker run` it amounts to, and its command as the container's
+        process (parent: that docker run)."""
+        tag = f"hook:compose:{f.path}:{svc['name']}"
+        argv = _docker_run(svc)
+        first = self.derive(self.parse(shlex.join(argv), "shell"), ev.source, False, 0, tag,
+                            i, i, "hook", chain) if argv else -1
+        command = _words(svc.get("entrypoint")) + _words(svc.get("command"))
+        if command and first >= 0:
+            self.derive(self.parse(shlex.join(command), "shell"), f.source, False, 0, tag, i,
+                        first, "hook", chain)
+
+
+def _words(value: Any) -> list[str]:
+    """A compose `command`/`entrypoint`: a list of words, or a string split like a shell."""
+    if isinstance(value, str):
+        try:
+            return shlex.split(value)
+        except ValueError:
+            return [value]
+    if isinstance(value, list):
+        return [str(v) for v in value[:64]]
+    return []
 
 
 def _docker_run(svc: dict[str, Any]) -> list[str]:
@@ -922,16 +1031,7 @@ def _docker_run(svc: dict[str, Any]) -> list[str]:
             if isinstance(v, str):
                 argv += [flag, v]
     argv.append(svc["image"])
-    for key in ("entrypoint", "command"):
-        value = svc.get(key)
-        if isinstance(value, str):
-            try:
-                argv += shlex.split(value)
-            except ValueError:
-                argv.append(value)
-        elif isinstance(value, list):
-            argv += [str(v) for v in value[:64]]
-    return argv
+    return argv + _words(svc.get("entrypoint")) + _words(svc.get("command"))
 
 
 _RUNNERS = {
@@ -942,7 +1042,7 @@ _RUNNERS = {
     "crontab": _Walker.crontab, "systemctl": _Walker.systemctl,
     "kubectl": _Walker.kubectl, "oc": _Walker.kubectl,
     "docker": _Walker.compose, "podman": _Walker.compose, "docker-compose": _Walker.compose,
-    "podman-compose": _Walker.compose,
+    "podman-compose": _Walker.compose, "pre-commit": _Walker.precommit,
 }
 
 
