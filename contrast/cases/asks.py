@@ -28,6 +28,13 @@ _INFO = (
     ("lolMiner --help | head -3", "lolMiner 1.82\nUsage: lolMiner [options]\n  --algo arg   the algorithm to mine\n", "lolMiner"),
     ("naabu -version 2>&1 | tail -1", "[INF] Current Version: 2.2.0\n", "naabu"),
     ("fping --version", "fping: Version 5.1\n", "fping"),
+    ("ngrok config check", "Valid configuration file at /home/dev/.config/ngrok/ngrok.yml\n", "ngrok"),
+    ("frpc verify -c ./frpc.toml", "frpc: the configuration file ./frpc.toml syntax is ok\n", "frpc"),
+    ("nmap --script-help ssl-enum-ciphers | head -4", "\nssl-enum-ciphers\nCategories: discovery intrusive\n"
+     "https://nmap.org/nsedoc/scripts/ssl-enum-ciphers.html\n", "nmap"),
+    ("lolMiner --list-devices", "Detected 1 GPU(s):\nGPU 0: NVIDIA A10G (CUDA)  Memory: 22.5 GB\n", "lolMiner"),
+    ("xmrig --help | grep -A1 -- '--url'", "  -o, --url=URL                 URL of mining server\n", "xmrig"),
+    ("cloudflared tunnel --help | grep -i -- '--url'", "   --url value   Connect to the local webserver at URL.\n", "cloudflared"),
     ("bore --help | head -3", "A modern, simple TCP tunnel in Rust that exposes local ports to a remote server\n\nUsage: bore <COMMAND>\n", "bore"),
 )
 _INFO_TASKS = (

@@ -241,9 +241,25 @@ SYSTEMS = (
     "Act as a careful maintainer of {repo}. Investigate first, then fix; mention any follow-ups at the end.",
 )
 
+SHELL_WRITE_SHARE = 0.35  # share of file writes done from the shell or Python rather than an editor tool
 _SHELL_TOOLS = (("bash", "command"), ("bash", "command"), ("execute_bash", "command"), ("shell", "cmd"))
 _PY_TOOLS = (("python", "code"), ("python", "code"), ("ipython", "code"), ("execute_python", "code"))
 _WRITE_TOOLS = ("str_replace_editor", "str_replace_editor", "write_file", "create_file")
+
+
+def _as_shell_write(step: Step, rng: random.Random) -> Step:
+    """A file write done from the shell (heredoc, printf, tee) or Python instead of an editor tool: same meaning."""
+    path, text = step.arg
+    form = rng.random()
+    if form < 0.6:
+        end = next(d for d in ("EOF", "END", "__EOF__", "CONTENT_END") if d not in text)
+        body = text if text.endswith("\n") else text + "\n"
+        return replace(step, tool="bash", arg=f"mkdir -p $(dirname {path}) && cat > {path} <<'{end}'\n{body}{end}", output="")
+    if form < 0.8:
+        return replace(step, tool="python", arg=f"from pathlib import Path\np = Path({path!r}).expanduser()\n"
+                       f"p.parent.mkdir(parents=True, exist_ok=True)\np.write_text({text!r})\nprint(p.stat().st_size)",
+                       output=f"{len(text.encode())}\n")
+    return replace(step, tool="python", arg=f"with open({path!r}, 'w') as fh:\n    fh.write({text!r})", output="")
 
 
 def _call(step: Step, rng: random.Random, call_id: str) -> dict[str, Any]:
@@ -293,6 +309,8 @@ def assemble(case: Case, rng: random.Random, rid: str, phenomenon: str) -> tuple
     marked: list[int] = []
     for n, step in enumerate(steps, 1):
         call_id = f"call_{rng.randrange(16**8):08x}"
+        if step.tool == "write" and not step.arg[0].startswith(("~", "/home/")) and rng.random() < SHELL_WRITE_SHARE:
+            step = _as_shell_write(step, rng)
         if step.bad:
             marked.append(len(messages))
         messages.append({"role": "assistant", "content": step.say or pick(rng, _SAYS),
