@@ -12,6 +12,8 @@ import time
 from dataclasses import replace
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from safefilter.events import (Caps, CloudCall, Connect, Exec, FileWrite, Origin, Source,
                                events_of_file_write, events_of_python, events_of_shell)
@@ -23,14 +25,15 @@ def step_events(steps) -> list:
     """Events of steps: a str is a shell command, ("file", path, text) a write tool call,
     ("py", code) Python code. Message k, tool call c<k>; parents re-based."""
     out: list = []
-    for k, st in enumerate(steps):
-        if isinstance(st, str):
-            r = events_of_shell(st, origin=Origin(k, f"c{k}", "arguments.command"))
-        elif st[0] == "file":
-            r = events_of_file_write(st[1], st[2], origin=Origin(k, f"c{k}", "arguments.file_text"))
+    for k, step in enumerate(steps):
+        if isinstance(step, str):
+            r = events_of_shell(step, origin=Origin(k, f"c{k}", "arguments.command"))
+        elif step[0] == "file":
+            r = events_of_file_write(step[1], step[2],
+                                     origin=Origin(k, f"c{k}", "arguments.file_text"))
         else:
-            r = events_of_python(st[1], origin=Origin(k, f"c{k}", "arguments.code"))
-        assert r.parsed, (st, r.reasons)
+            r = events_of_python(step[1], origin=Origin(k, f"c{k}", "arguments.code"))
+        assert r.parsed, (step, r.reasons)
         base = len(out)
         out.extend(replace(e, parent=None if e.parent is None else e.parent + base)
                    for e in r.events)
@@ -605,9 +608,6 @@ def test_config_flag_needs_a_config_file_name() -> None:
 
 
 # --- property: any mix of the mechanisms stays well-formed ---------------------------------------
-
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 _PATHS = ["x.sh", "./x.sh", "/opt/x.sh", "~/.bashrc", "Makefile", "package.json", "conftest.py",
           "a/b.py", "config.json", "~/.ssh/config", ".git/config", "pod.yaml", "kw", ".env"]
