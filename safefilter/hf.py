@@ -1,7 +1,7 @@
 """Hugging Face `datasets` adapter: safety columns for `Dataset.map`, a one-call split, run output.
 
 Detection is the `Scanner` every other runtime uses (built from a run config through
-`build_scanner`); this module only turns dataset rows into records and verdicts into columns.
+`executors.scanners.build_scanner`); this module only turns dataset rows into records and verdicts into columns.
 
     from safefilter.hf import SafetyColumns, split_safety
     scored = ds.map(SafetyColumns(), batched=True, with_indices=True)   # or add_safety_columns(ds)
@@ -25,6 +25,7 @@ import orjson
 from . import __version__
 from .config import config_sha256, load_config, resolve_config
 from .errors import SafeFilterError
+from .executors.scanners import cached_scanner
 from .faults import is_system_fault
 from .scanner import Scanner, ScanResult, record_id
 
@@ -37,9 +38,6 @@ __all__ = ["SAFETY_COLUMNS", "SafetyColumns", "add_safety_columns", "split_safet
 #: Columns `SafetyColumns` adds (before any prefix), in order.
 SAFETY_COLUMNS = ("unsafe", "categories", "severity", "first_unsafe_message", "findings", "analysis_incomplete",
                   "error")
-
-_SCANNERS: dict[str, Scanner] = {}  # one scanner per config per process
-
 
 def scanner_config(config: str | os.PathLike[str] | Mapping[str, Any] | None = None) -> dict[str, Any]:
     """A complete run config for scanning only: None (defaults), a YAML path, or a (partial) dict.
@@ -63,13 +61,8 @@ def scanner_config(config: str | os.PathLike[str] | Mapping[str, Any] | None = N
 
 
 def _cached_scanner(config: dict[str, Any]) -> Scanner:
-    key = config_sha256(config)
-    scanner = _SCANNERS.get(key)
-    if scanner is None:
-        from .run import build_scanner
-
-        scanner = _SCANNERS[key] = build_scanner(config)
-    return scanner
+    """This process's scanner for `config`: the cache Ray and multi-process workers use too."""
+    return cached_scanner(config)
 
 
 class SafetyColumns:

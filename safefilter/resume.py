@@ -1,13 +1,14 @@
 """Resuming an interrupted run: RUN_DIR/_state/ records what is finished.
 
-Work is done one input file at a time; its output shards (`part-<file>-<part>.*`) are renamed
-into place when closed. Only after every shard of an input file is closed does the run write
-`_state/input-<file>.json` (atomically) with that file's outputs, counts and warnings, so a
-record on disk means the file is finished. `_state/run.json`, written first, holds the resolved
-config, the input list and the hashes of the rule packs and classifier model. `--resume` checks
-that config, packs and model are the same, keeps the finished files, deletes every other shard and
-temporary file, and redoes the rest. The final manifest sums the per-file counts, and `_state/` is
-removed once manifest.json is written.
+Work is done one work unit at a time (an input file, or a byte range of a large one: see
+executors/planner.py), in whatever process or node runs it; its output shards (`part-<unit>-<part>.*`)
+are renamed into place when closed. Only after every shard of a unit is closed does its sink write
+`_state/input-<unit>.json` (atomically) with the unit's outputs, their hashes, counts and warnings,
+so a record on disk means the unit is finished. `_state/run.json`, written first, holds the resolved
+config, the input list, the plan of work units and the hashes of the rule packs and classifier model.
+`--resume` checks that config, packs and model are the same, keeps the finished units, deletes every
+other shard and temporary file, and redoes the rest. The final manifest merges the completion records,
+and `_state/` is removed once manifest.json is written.
 """
 from __future__ import annotations
 
@@ -24,8 +25,8 @@ from .errors import OutputError, SafeFilterError
 from .io import OUTPUT_KINDS
 from .rundir import remove_temporaries
 
-__all__ = ["RunState", "run_fingerprint", "EXECUTION_KEYS", "file_counts", "add_file_counts", "pause_for_tests",
-           "TEST_DELAY_ENV", "detector_changes"]
+__all__ = ["RunState", "run_fingerprint", "EXECUTION_KEYS", "add_file_counts", "pause_for_tests",
+           "TEST_DELAY_ENV", "detector_changes", "write_completion", "STATE_DIR"]
 
 STATE_DIR = "_state"
 # Not a feature: tests set this to slow each batch down so they can kill a run partway.
@@ -70,18 +71,20 @@ def _stat_key(path: Path) -> dict[str, int]:
     return {"bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
-def file_counts(before: Sequence[Counter[str]], after: Sequence[Counter[str]]) -> dict[str, Any]:
-    """Counts one input file added, from snapshots of (counts, per_category, per_rule) around it."""
-    counts, categories, rules = (dict(sorted((a - b).items())) for a, b in zip(after, before))
-    return {**counts, "categories": categories, "rules": rules}
-
-
 def add_file_counts(record: dict[str, Any], counts: Counter[str], per_category: Counter[str],
                     per_rule: Counter[str]) -> None:
     """Add a finished file's persisted counts back into the run's totals."""
     per_category.update(record["categories"])
     per_rule.update(record["rules"])
     counts.update({k: v for k, v in record.items() if k not in ("categories", "rules")})
+
+
+def write_completion(state_dir: Path, index: int, record: dict[str, Any]) -> Path:
+    """Write work unit `index`'s completion record; call only once every shard it lists is renamed into place."""
+    path = Path(state_dir) / f"input-{index:05d}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_json_atomic(path, record)
+    return path
 
 
 def pause_for_tests() -> None:
@@ -100,18 +103,19 @@ class RunState:
 
     def begin(self, config: dict[str, Any], files: Sequence[Path], *, overrides: Sequence[str],
               command: Sequence[str], detectors: dict[str, Any] | None = None,
-              input_warnings: Sequence[str] = ()) -> None:
+              input_warnings: Sequence[str] = (), units: Sequence[dict[str, Any]] | None = None) -> None:
         """Record a new run before any output is written (forgetting any earlier state here).
 
         `detectors` holds the rule packs' and the model's hashes, which `--resume` compares;
-        `input_warnings` (inputs the spec skipped, with why) reach the manifest of a resumed run too.
+        `input_warnings` (inputs the spec skipped, with why) reach the manifest of a resumed run too;
+        `units` is the plan of work units, which a resumed run follows (re-planned when absent).
         """
         self.clear()
         self.dir.mkdir(parents=True, exist_ok=True)
         _write_json_atomic(self.dir / "run.json", {
             "fingerprint": run_fingerprint(config), "config": config, "overrides": list(overrides),
             "command": list(command), "inputs": [str(p) for p in files], "detectors": detectors,
-            "input_warnings": list(input_warnings)})
+            "input_warnings": list(input_warnings), "units": list(units) if units is not None else None})
 
     def complete(self) -> bool:
         """Whether the run here finished: manifest.json written and no state left to resume."""
@@ -140,7 +144,9 @@ class RunState:
     def resume(self, config: dict[str, Any], detectors: dict[str, Any] | None = None,
                ) -> tuple[list[Path], dict[int, dict[str, Any]]]:
         """Check `config` (and rule pack and model hashes) are the interrupted run's, clean up unfinished
-        work; return its inputs and finished files."""
+        work; return its inputs and the completion records of finished units, by unit number.
+
+        Call `unit_inputs()` after it for the input file of every unit of the saved plan."""
         saved = self.saved_run()
         changed = detector_changes(saved.get("detectors"), detectors) if detectors is not None else []
         if changed:
@@ -160,14 +166,27 @@ class RunState:
         if missing:
             raise SafeFilterError(f"cannot resume {self.root}: input files are gone: {', '.join(missing)}")
         done = {}
-        for index, path in enumerate(files):
+        for index, path in enumerate(self.unit_inputs(files)):
             record = self._finished(index, path)
             if record is not None:
                 done[index] = record
         self._remove_unfinished(done)
         return files, done
 
+    def saved_units(self) -> list[dict[str, Any]] | None:
+        """The plan of work units the interrupted run recorded (None: an older state without one)."""
+        units = self.saved_run().get("units")
+        return units if isinstance(units, list) else None
+
+    def unit_inputs(self, files: Sequence[Path]) -> list[Path]:
+        """The input file of each work unit of the saved plan (one unit per file when none was saved)."""
+        units = self.saved_units()
+        if units is None:
+            return list(files)
+        return [Path(u["path"]) for u in units]
+
     def _finished(self, index: int, path: Path) -> dict[str, Any] | None:
+        """Work unit `index`'s completion record if it is usable: same input, unchanged, outputs all there."""
         state_file = self.dir / f"input-{index:05d}.json"
         if not state_file.exists():
             return None
@@ -176,9 +195,9 @@ class RunState:
             outputs = [self.root / p for paths in record["shard"]["outputs"].values() for p in paths]
             usable = record["input"] == str(path) and record["stat"] == _stat_key(path)
         except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
-            usable = False  # a damaged record (it is written atomically, so only by hand): redo the file
+            usable = False  # a damaged record (it is written atomically, so only by hand): redo the unit
         if not usable or not all(p.exists() for p in outputs):
-            state_file.unlink()  # the input changed, an output is gone or the record is damaged: redo this file
+            state_file.unlink()  # the input changed, an output is gone or the record is damaged: redo this unit
             return None
         return record
 
@@ -191,11 +210,6 @@ class RunState:
                                                             path.name.endswith(".tmp")):
                     path.unlink()
         remove_temporaries(self.root)  # a half-written manifest, card or state record
-
-    def finish_file(self, index: int, path: Path, *, shard: dict[str, Any], warnings: list[str]) -> None:
-        """Record that every output shard of input `index` is closed; call only after closing them."""
-        _write_json_atomic(self.dir / f"input-{index:05d}.json", {
-            "input": str(path), "stat": _stat_key(path), "shard": shard, "warnings": warnings})
 
     def clear(self) -> None:
         """Forget the state once the manifest is written: the run is complete.

@@ -23,9 +23,7 @@ from safefilter.classifier.model import pick_device  # noqa: E402
 from safefilter.config import resolve_config  # noqa: E402
 from safefilter.errors import DetectorError, RuleError  # noqa: E402
 from safefilter.faults import FailureBudget, is_system_fault  # noqa: E402
-from safefilter.io import InputRecord  # noqa: E402
 from safefilter.policy import Policy  # noqa: E402
-from safefilter.ray_run import _scan_with  # noqa: E402
 from safefilter.rules.model import load_packs  # noqa: E402
 from safefilter.scanner import RuleDetector, Scanner, ScanResult  # noqa: E402
 
@@ -251,13 +249,17 @@ def test_failure_budget_allows_a_few_then_stops():
     FailureBudget(max_share=1.0, min_failures=1).add(5, ["x"] * 5)  # 1: never stops
 
 
-def test_failed_detector_survives_the_ray_serialisation(rules):
+def test_failed_detector_reaches_the_units_completion_record(rules, tmp_path):
+    """A worker's sink counts the failure in the unit's record, which is all that crosses to the driver."""
+    from safefilter.executors.planner import WorkUnit
+    from safefilter.executors.sink import UnitOptions, process_unit
+
     scanner = _scanner_with(rules, RaisingDetector(ValueError("odd"), {"in.jsonl:2"}))
-    items = [InputRecord("in.jsonl", n, json.dumps(traj(bash("ls"), rid="")).encode()) for n in (1, 2)]
-    batch = {"label": ["in.jsonl"], "items": [pickle.dumps(items)]}
-    results = pickle.loads(_scan_with(scanner, batch)["results"][0])
-    assert [r.failed_detector for r in results] == [None, "raising"]
-    assert pickle.loads(pickle.dumps(results)) == results
+    data = tmp_path / "in.jsonl"
+    data.write_text("".join(json.dumps(traj(bash("ls"), rid="")) + "\n" for _ in (1, 2)))
+    record = process_unit(WorkUnit(0, 0, str(data), "in.jsonl"), scanner, UnitOptions(str(tmp_path / "run")))
+    assert record["detector_failures"]["failed"] == 1 and "raising" in record["detector_failures"]["last_error"]
+    assert record["shard"]["counts"]["invalid"] == 1 and pickle.loads(pickle.dumps(record)) == record
 
 
 def _write_records(path: Path, n: int) -> None:

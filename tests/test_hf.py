@@ -58,12 +58,12 @@ def test_num_proc_2_gives_the_same_result(chat, scored):
 
 
 def test_scanner_is_built_once_per_process_and_not_pickled(monkeypatch):
-    import safefilter.run
+    from safefilter.executors import scanners
 
     built = []
-    real = safefilter.run.build_scanner
-    monkeypatch.setattr(hf, "_SCANNERS", {})
-    monkeypatch.setattr(safefilter.run, "build_scanner", lambda config: built.append(1) or real(config))
+    real = scanners.build_scanner
+    monkeypatch.setattr(scanners, "_CACHE", {})  # the per-process cache Ray workers share with datasets
+    monkeypatch.setattr(scanners, "build_scanner", lambda config: built.append(1) or real(config))
     config = {"rules": {"packs": [MINI]}}
     fn = SafetyColumns(config)
     SafetyColumns(config)

@@ -515,7 +515,7 @@ def test_the_cli_shows_a_runs_warnings(tmp_path, capsys):
 
 def test_input_warnings_survive_resume(tmp_path, monkeypatch):
     """An interrupted run resumed later still reports the inputs its spec skipped."""
-    import safefilter.run as run_module
+    import safefilter.executors.sink as sink_module
     from safefilter.cli import main
 
     folder = tmp_path / "in"
@@ -526,7 +526,7 @@ def test_input_warnings_survive_resume(tmp_path, monkeypatch):
     def interrupt() -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(run_module, "pause_for_tests", interrupt)
+    monkeypatch.setattr(sink_module, "pause_for_tests", interrupt)
     args = ["run", "--config", "configs/rules-only.yaml", "--input", str(folder), "--output", str(tmp_path / "run"),
             "--no-progress"]
     assert main(args) == 130

@@ -1,6 +1,6 @@
 """Reading inputs and writing the run directory."""
-from .readers import INPUT_SUFFIXES, InputRecord, expand_inputs, read_file
+from .readers import INPUT_SUFFIXES, InputRecord, expand_inputs, read_file, read_jsonl_range, splittable
 from .writers import OUTPUT_KINDS, ShardWriter, invalid_row, unsafe_bytes
 
-__all__ = ["INPUT_SUFFIXES", "InputRecord", "expand_inputs", "read_file", "OUTPUT_KINDS", "ShardWriter",
-           "invalid_row", "unsafe_bytes"]
+__all__ = ["INPUT_SUFFIXES", "InputRecord", "expand_inputs", "read_file", "read_jsonl_range", "splittable",
+           "OUTPUT_KINDS", "ShardWriter", "invalid_row", "unsafe_bytes"]

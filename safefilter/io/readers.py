@@ -13,14 +13,14 @@ import os
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import orjson
 import re2
 
 from ..errors import InputError
 
-__all__ = ["InputRecord", "expand_inputs", "read_file", "INPUT_SUFFIXES"]
+__all__ = ["InputRecord", "expand_inputs", "read_file", "read_jsonl_range", "splittable", "INPUT_SUFFIXES"]
 
 INPUT_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".json", ".json.gz", ".traj", ".parquet")
 
@@ -182,19 +182,76 @@ def _parse(data: bytes, source: str, line: int, *, last_without_newline: bool = 
 
 
 def _read_jsonl(source: str) -> Iterator[InputRecord]:
-    line_no = 0
+    seen = [0]  # line number reached, for the message when reading fails
     try:
         with _open(source) as fh:
-            for line_no, line in enumerate(fh, start=1):
-                if line_no == 1 and line.startswith(b"\xef\xbb\xbf"):
-                    line = line[3:]
-                has_newline = line.endswith(b"\n")
-                data = line.rstrip(b"\r\n")
-                if not data.strip():
-                    continue  # empty lines are not records
-                yield _parse(data, source, line_no, last_without_newline=not has_newline)
+            yield from _line_records(fh, source, 1, seen)
     except (EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:
-        yield InputRecord(source, line_no + 1, b"", error=f"file could not be read past line {line_no}: {exc}")
+        yield InputRecord(source, seen[0] + 1, b"", error=f"file could not be read past line {seen[0]}: {exc}")
+
+
+def _line_records(lines: Iterable[bytes], source: str, first: int, seen: list[int]) -> Iterator[InputRecord]:
+    """One record per non-empty line, numbered from `first`; `seen[0]` follows the line number."""
+    for line_no, line in enumerate(lines, start=first):
+        seen[0] = line_no
+        if line_no == 1 and line.startswith(b"\xef\xbb\xbf"):
+            line = line[3:]
+        has_newline = line.endswith(b"\n")
+        data = line.rstrip(b"\r\n")
+        if not data.strip():
+            continue  # empty lines are not records
+        yield _parse(data, source, line_no, last_without_newline=not has_newline)
+
+
+def splittable(path: str | Path) -> bool:
+    """Whether a file can be read in byte ranges: plain JSON Lines (one record per line, no compression)."""
+    return Path(path).name.lower().endswith((".jsonl", ".ndjson"))
+
+
+_COUNT_CHUNK = 8 << 20
+
+
+def read_jsonl_range(path: str | Path, start: int, end: int) -> Iterator[InputRecord]:
+    """Records of the lines of a JSON Lines file that begin in bytes [start, end), numbered as in the file.
+
+    A line belongs to the range its first byte falls in, so ranges that tile a file read every
+    line exactly once, whoever reads them. Line numbers count the newlines before the range
+    (read in large chunks, not parsed), so ids and invalid/ rows are the same as a whole-file read.
+    """
+    source = str(Path(path))
+    seen = [0]
+    try:
+        with open(source, "rb") as fh:
+            first = start
+            if start > 0:
+                fh.seek(start - 1)
+                if fh.read(1) != b"\n":
+                    fh.readline()  # the rest of a line that began in the range before
+                first = fh.tell()
+            if first >= end:
+                return
+            fh.seek(0)
+            remaining = first
+            while remaining > 0:  # lines before the range: only counted
+                chunk = fh.read(min(_COUNT_CHUNK, remaining))
+                if not chunk:
+                    break
+                seen[0] += chunk.count(b"\n")
+                remaining -= len(chunk)
+            fh.seek(first)
+            yield from _line_records(_lines_until(fh, first, end), source, seen[0] + 1, seen)
+    except OSError as exc:
+        yield InputRecord(source, seen[0] + 1, b"", error=f"file could not be read past line {seen[0]}: {exc}")
+
+
+def _lines_until(fh, pos: int, end: int) -> Iterator[bytes]:
+    """Lines of `fh` (at byte `pos`) that begin before byte `end`."""
+    while pos < end:
+        line = fh.readline()
+        if not line:
+            return
+        pos += len(line)
+        yield line
 
 
 def _read_json_document(source: str) -> Iterator[InputRecord]:

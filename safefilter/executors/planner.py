@@ -1,0 +1,111 @@
+"""The one batch planner: how input files are cut into work units, whatever executor runs them.
+
+A work unit is one input file, or one byte range of a large plain JSON Lines file (a line belongs
+to the range its first byte is in, see `io.read_jsonl_range`). Units are numbered in input order,
+and everything a unit writes is named by its number (`part-<unit>-<part>.*`, `_state/input-<unit>.json`),
+so outputs sort in input order and are the same bytes whichever process, node or executor wrote
+them. When no file is split, unit numbers are file numbers, as before ranges existed.
+
+Inside a unit, `cut_batches` decides which records are scanned together and where a shard ends;
+the sink is the only caller, so there is no second copy of this logic to keep in step.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+from ..io import InputRecord, read_file, read_jsonl_range, splittable
+
+__all__ = ["WorkUnit", "plan_units", "source_labels", "read_unit", "cut_batches", "UNIT_BYTES"]
+
+#: Plain JSON Lines files larger than this are read in ranges of this size by different workers.
+#: Part of the output layout (shard names follow units), so it is a constant of the code, covered by
+#: the manifest's code hash, not a setting that could differ between a run and its rerun.
+UNIT_BYTES = 64 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class WorkUnit:
+    """One piece of input that one worker reads, scans and writes on its own.
+
+    `start`/`end` are a byte range of `path` (None: the whole file); `label` names the file in
+    record ids (`label:line`) as in a whole-file run.
+    """
+
+    index: int
+    file_index: int
+    path: str
+    label: str
+    start: int | None = None
+    end: int | None = None
+
+    @property
+    def name(self) -> str:
+        """The unit's number as it appears in shard and completion record names."""
+        return f"{self.index:05d}"
+
+    @property
+    def size(self) -> int:
+        """Bytes of input this unit reads (for progress and scheduling)."""
+        if self.start is None or self.end is None:
+            return Path(self.path).stat().st_size
+        return self.end - self.start
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "WorkUnit":
+        return cls(**{k: data[k] for k in ("index", "file_index", "path", "label", "start", "end")})
+
+
+def source_labels(files: Sequence[Path]) -> list[str]:
+    """Input file names relative to their common folder: stable across machines, used for ids."""
+    if len(files) == 1:
+        return [files[0].name]
+    root = Path(os.path.commonpath([str(p.parent) for p in files]))
+    return [str(p.relative_to(root)) for p in files]
+
+
+def plan_units(files: Sequence[Path], *, unit_bytes: int = UNIT_BYTES) -> list[WorkUnit]:
+    """Work units of `files`, in input order: one per file, large plain JSONL files cut into byte ranges."""
+    units: list[WorkUnit] = []
+    for file_index, (path, label) in enumerate(zip(files, source_labels(files))):
+        size = Path(path).stat().st_size
+        if not splittable(path) or size <= unit_bytes:
+            units.append(WorkUnit(len(units), file_index, str(path), label))
+            continue
+        for start in range(0, size, unit_bytes):
+            units.append(WorkUnit(len(units), file_index, str(path), label, start, min(start + unit_bytes, size)))
+    return units
+
+
+def read_unit(unit: WorkUnit) -> Iterator[InputRecord]:
+    """The unit's records in file order, read errors included (they take their place in invalid/)."""
+    if unit.start is None or unit.end is None:
+        return read_file(unit.path)
+    return read_jsonl_range(unit.path, unit.start, unit.end)
+
+
+def cut_batches(items: Iterable[InputRecord], *, batch_size: int, per_shard: int
+                ) -> Iterator[tuple[int, list[InputRecord]]]:
+    """(shard part, batch) pairs: a batch holds at most `batch_size` readable records and never
+    crosses a shard end (every `per_shard` records, unreadable ones included, start a new part).
+
+    Unreadable records ride along in the batch at their place, so invalid/ keeps input order."""
+    batch: list[InputRecord] = []
+    part, in_part, valid = 0, 0, 0
+    for item in items:
+        if in_part >= per_shard:
+            yield part, batch
+            batch, valid = [], 0
+            part, in_part = part + 1, 0
+        in_part += 1
+        batch.append(item)
+        valid += item.error is None
+        if valid >= batch_size:
+            yield part, batch
+            batch, valid = [], 0
+    yield part, batch
