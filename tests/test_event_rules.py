@@ -400,3 +400,17 @@ def test_explain_python_and_a_parser_fault_is_a_message_not_a_traceback(tmp_path
     monkeypatch.setattr("safefilter.rules.testing.example_findings", broken)
     ex = explain("kubectl get pods", rules)
     assert ex.events == () and "parser bug" in render_explanation(ex)
+
+
+def test_observation_rule_examples_run_through_check_rules(tmp_path):
+    obs_rule = rule({"kind": "observation", "all": {"text|re": r"(?m)^.*accepted \(\d+/\d+\)"}}, "obs-share",
+                    applies_to=["observation"], examples={
+                        "match": ["cpu accepted (1/0) diff 120001 (33 ms)",
+                                  {"steps": [{"shell": "./kworker -c conf.json"},
+                                             {"observation": "new job\ncpu accepted (4/0) diff 1000"}]}],
+                        "no_match": [{"steps": [{"shell": "printf 'cpu accepted (1/0)\\n' > notes.txt"},
+                                                {"shell": "cat notes.txt"},
+                                                {"observation": "cpu accepted (1/0)"}]},
+                                     "all tests accepted"]})
+    results = check_rules(load_pack(write_pack(tmp_path, obs_rule)).rules)
+    assert len(results) == 4 and all(r.passed for r in results), [r.describe() for r in results]
