@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 from ..errors import ConfigError
 from .card import render_export_card
 from .labels import counting_policy, split_of
 from .rows import ExportOptions, features_of, prefix_row, steps_rows, trajectory_row
 from .runrecords import read_manifest_of, read_run
-from .sampling import sample_benign
+from .sampling import kept_benign
 from .writer import write_dataset
 
 __all__ = ["FORMATS", "ExportOptions", "ExportResult", "export_run", "options_from_config"]
@@ -36,9 +36,25 @@ def options_from_config(section: Mapping[str, Any] | None) -> ExportOptions:
     return ExportOptions(**{k: v for k, v in (section or {}).items() if k in names})
 
 
+def _rows(run_dir: str | Path, fmt: str, policy: Any, options: ExportOptions, outputs: tuple[str, ...],
+          warnings: list[str], skipped: list[str]) -> Iterator[dict[str, Any]]:
+    for item in read_run(run_dir, outputs=outputs, warnings=warnings):
+        if fmt == "steps":
+            yield from steps_rows(item, policy, options)
+        elif fmt == "prefixes":
+            row = prefix_row(item, policy, options)
+            if row is None:
+                skipped.append(item.id)
+            else:
+                yield row
+        else:
+            yield trajectory_row(item, policy)
+
+
 def export_run(run_dir: str | Path, fmt: str, output: str | Path, *, options: ExportOptions | None = None,
                overwrite: bool = False, save_to_disk: bool = False) -> ExportResult:
-    """Write the `fmt` export of the run in `run_dir` to `output`."""
+    """Write the `fmt` export of the run in `run_dir` to `output`, streaming (steps with a
+    `benign_ratio` read the run twice: once to choose the safe rows, once to write)."""
     if fmt not in FORMATS:
         raise ConfigError(f"export format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     options = options or ExportOptions()
@@ -46,33 +62,27 @@ def export_run(run_dir: str | Path, fmt: str, output: str | Path, *, options: Ex
         raise ConfigError(f"exports.splits must give non-negative shares that add up to more than 0, got {options.splits}")
     manifest = read_manifest_of(run_dir)
     policy = counting_policy(manifest.get("config") or {})
-    warnings: list[str] = []
     outputs = ("unsafe", "clean") if fmt == "steps" or (fmt == "trajectories" and options.include_clean) \
         else ("unsafe",)
-    rows: list[dict[str, Any]] = []
-    no_prefix = 0
-    for item in read_run(run_dir, outputs=outputs, warnings=warnings):
-        if fmt == "steps":
-            rows.extend(steps_rows(item, policy, options))
-        elif fmt == "prefixes":
-            row = prefix_row(item, policy, options)
-            if row is None:
-                no_prefix += 1
-            else:
-                rows.append(row)
-        else:
-            rows.append(trajectory_row(item, policy))
-    if fmt == "steps":
-        rows = sample_benign(rows, options.benign_ratio)
-    notes = list(warnings)
-    if no_prefix:
-        notes.append(f"{no_prefix} unsafe records have no prefix row: no counted finding points at an action "
-                     "(analysis cut short, or findings only in text the agent did not run)")
-    splits: dict[str, list[dict[str, Any]]] = {name: [] for name in options.splits}
-    for row in rows:
-        splits[split_of(row.get("record_id", row["id"]), options.splits)].append(row)
-    card = render_export_card(fmt, sizes={k: len(v) for k, v in splits.items() if v}, manifest=manifest,
-                              options=dataclasses.asdict(options), notes=notes)
-    sizes = write_dataset(Path(output), splits, features_of(fmt), card, overwrite=overwrite,
+    warnings: list[str] = []
+    skipped: list[str] = []
+    keep = None
+    if fmt == "steps" and options.benign_ratio is not None:
+        keep = kept_benign(((r["id"], r["label"], r["tool"])
+                            for r in _rows(run_dir, fmt, policy, options, outputs, [], [])), options.benign_ratio)
+
+    def split_rows() -> Iterator[tuple[str, dict[str, Any]]]:
+        for row in _rows(run_dir, fmt, policy, options, outputs, warnings, skipped):
+            if keep is None or row.get("label") != "safe" or row["id"] in keep:
+                yield split_of(row.get("record_id", row["id"]), options.splits), row
+
+    def card(sizes: dict[str, int]) -> str:
+        notes = list(warnings)
+        if skipped:
+            notes.append(f"{len(skipped)} unsafe records have no prefix row: no counted finding points at an "
+                         "action (analysis cut short, or findings only in text the agent did not run)")
+        return render_export_card(fmt, sizes=sizes, manifest=manifest, options=dataclasses.asdict(options), notes=notes)
+
+    sizes = write_dataset(Path(output), split_rows(), features_of(fmt), card, order=list(options.splits), overwrite=overwrite,
                           save_to_disk=save_to_disk)
     return ExportResult(Path(output), sizes, warnings)
