@@ -141,13 +141,13 @@ def builtin_pack_paths() -> list[Path]:
     return sorted(Path(str(p)) for p in packs.iterdir() if p.name.endswith((".yaml", ".yml")))
 
 
-def _check_regex(pattern: str, path: str, rule_id: str) -> None:
+def _check_regex(pattern: str, path: str, rule_id: str, *, text_rule: bool = True) -> None:
     try:
         re2.compile(pattern)
     except re2.error as exc:
         raise RuleError(f"pattern {pattern!r} is not valid RE2 ({exc}); RE2 has no lookarounds or "
                         "backreferences", path=path, rule_id=rule_id) from None
-    if "\\A" in pattern or "\\z" in pattern:
+    if text_rule and ("\\A" in pattern or "\\z" in pattern):
         raise RuleError(f"pattern {pattern!r} uses \\A or \\z; use ^ and $ (line anchors)", path=path,
                         rule_id=rule_id)
 
@@ -213,7 +213,7 @@ def _field_test(key: str, raw: Any, kind: str, path: str, rule_id: str, macros: 
     if modifier == "re":
         values = tuple(_expand(v, macros, path, rule_id) for v in values)
         for v in values:
-            _check_regex(v, path, rule_id)
+            _check_regex(v, path, rule_id, text_rule=False)  # ^ and $ already anchor the whole value
     return FieldTest(name, modifier, values)
 
 
