@@ -6,10 +6,12 @@ and lets the policy decide. Runtimes only move records in and verdicts out.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 from typing import Any, Iterable, Protocol, Sequence
 
 from .errors import DetectorError, RecordError, SafeFilterError
+from .events.trajectory import TrajectoryEvents, apply_masks, build_events
 from .faults import FailureBudget, is_system_fault
 from .normalize import Limits, Trajectory, derive, link_scripts
 from .normalize.budget import Budget
@@ -20,7 +22,19 @@ from .rules.model import Rule, RulePack, load_packs
 from .schema import read_trajectory
 from .types import Finding, Incomplete, Segment, Verdict
 
-__all__ = ["Detector", "Scanner", "ScanResult", "record_id"]
+__all__ = ["Detector", "EventOptions", "Scanner", "ScanResult", "record_id"]
+
+
+@dataclass(frozen=True, slots=True)
+class EventOptions:
+    """The trajectory event stage (safefilter/events/trajectory.py): on by default.
+
+    `seconds_per_record` is the stage's wall-clock box per record; past it the record keeps the
+    events built so far and text rules read all of its text (nothing is hidden by a half parse).
+    """
+
+    enabled: bool = True
+    seconds_per_record: float = 2.0
 
 
 class Detector(Protocol):
@@ -37,11 +51,14 @@ class Prepared:
 
     `incomplete` says where a limit (decode budget or depth, the record's work budget) cut the
     analysis short; the policy then refuses to call the record clean unless told otherwise.
+    `segments` are what text rules read: data spans blanked and data segments left out (see
+    `TrajectoryEvents`); `events` is what event rules read (None when the stage is off).
     """
 
     trajectory: Trajectory
     segments: tuple[Segment, ...]
     incomplete: tuple[Incomplete, ...] = ()
+    events: TrajectoryEvents | None = None
 
 
 class _DetectorFailed(Exception):
@@ -119,12 +136,14 @@ class Scanner:
     """
 
     def __init__(self, detectors: Sequence[Detector], policy: Policy, *, limits: Limits = Limits(),
-                 packs: Sequence[RulePack] = (), failure_budget: FailureBudget | None = None) -> None:
+                 packs: Sequence[RulePack] = (), failure_budget: FailureBudget | None = None,
+                 events: EventOptions = EventOptions()) -> None:
         self.detectors = list(detectors)
         self.policy = policy
         self.limits = limits
         self.packs = list(packs)
         self.failure_budget = failure_budget
+        self.events = events
 
     def ready(self) -> "Scanner":
         """Build and check every detector now; raises DetectorError (or RuleError) if one cannot work."""
@@ -136,11 +155,12 @@ class Scanner:
 
     @classmethod
     def from_rules(cls, pack_paths: Iterable[str] = ("builtin",), *, policy: Policy | None = None,
-                   limits: Limits = Limits(), include_experimental: bool = False) -> "Scanner":
+                   limits: Limits = Limits(), include_experimental: bool = False,
+                   events: EventOptions = EventOptions()) -> "Scanner":
         packs = load_packs(list(pack_paths))
         rules = [r for p in packs for r in p.rules
                  if r.status == "stable" or (include_experimental and r.status == "experimental")]
-        return cls([RuleDetector(rules)], policy or Policy(), limits=limits, packs=packs)
+        return cls([RuleDetector(rules)], policy or Policy(), limits=limits, packs=packs, events=events)
 
     def prepare(self, record: dict[str, Any], rid: str) -> Prepared:
         """Validate and normalize one record; raises RecordError for malformed input."""
@@ -148,14 +168,35 @@ class Scanner:
         # One work budget per record, a constant times its size: no record costs more than linear time.
         budget = Budget.for_texts((s.text for s in trajectory.segments), self.limits.work_per_char,
                                   self.limits.work_floor)
+        view = self._events(trajectory)
         segments: list[Segment] = []
-        for seg in trajectory.segments:
+        linkable: list[Segment] = []  # what link_scripts reads: every write, also those that are data
+        for pos, seg in enumerate(trajectory.segments):
+            if view is not None and pos in view.masks:
+                seg = seg._replace(text=apply_masks(seg.text, view.masks[pos]))
+            if view is not None and pos in view.dropped:
+                linkable.append(seg)
+                continue
+            derived = derive(seg, self.limits, budget)
             segments.append(seg)
-            segments.extend(derive(seg, self.limits, budget))
-        for script in link_scripts(segments):
+            segments.extend(derived)
+            linkable.append(seg)
+            linkable.extend(derived)
+        for script in link_scripts(linkable):
             segments.append(script)
             segments.extend(derive(script, self.limits, budget))
-        return Prepared(trajectory, tuple(segments), tuple(budget.reasons))
+        return Prepared(trajectory, tuple(segments), tuple(budget.reasons), view)
+
+    def _events(self, trajectory: Trajectory) -> TrajectoryEvents | None:
+        """The record's events, or None (stage off, or a parser bug: then the text path reads it all)."""
+        if not self.events.enabled:
+            return None
+        try:
+            return build_events(trajectory.segments,
+                                deadline=time.perf_counter() + self.events.seconds_per_record)
+        except Exception as exc:  # noqa: BLE001 - a parser bug must cost this record its events, not the run
+            _raise_if_system_fault("events", exc)
+            return None
 
     def scan_records(self, records: Sequence[tuple[dict[str, Any], str]]) -> list[ScanResult]:
         """Scan a batch of (record, id) pairs; a bad record gives an error result, never an exception.

@@ -97,13 +97,16 @@ def test_detector_findings(trained, tmp_path):
 
     scanner = Scanner.from_rules()
     record = traj(bash("ls -la"), tool("src tests"), bash("nmap -sV 10.0.0.0/24", "c2"), tool("done", "c2"),
-                  call("write_file", {"path": "/tmp/x.sh", "content": "xmrig -o pool.example.net:3333"}, "c3"))
+                  call("write_file", {"path": "/tmp/x.sh", "content": "xmrig -o pool.example.net:3333"}, "c3"),
+                  bash("sh /tmp/x.sh", "c4"))
     prepared = scanner.prepare(record, "t1")
     det = ClassifierDetector(model_dir, device="cpu")
     [findings] = det.detect_batch([prepared])
     assert findings and all(f.detector == "classifier" for f in findings)
-    # shell x2 + args (path) + file, four categories each at threshold 0
+    # shell x3 + the file's text (it is run, so not data; scored once though it is also read as
+    # the script that runs); the write tool's path argument is not an action: four categories each
     assert len(findings) == 4 * 4
+    assert any(f.evidence.startswith("xmrig") for f in findings)
     f = next(f for f in findings if f.evidence.startswith("nmap"))
     assert f.rule_id.startswith("classifier:") and f.subcategory == "classifier" and 0.0 <= f.score <= 1.0
     assert f.message_index == 4 and f.tool_call_id == "c2" and f.end == f.start + len("nmap -sV 10.0.0.0/24")

@@ -55,8 +55,8 @@ def rule_example_rows(pack_paths: tuple[str, ...] = ("builtin",)) -> list[dict[s
                 prev = ""
                 for index, kind, action in _actions(record):
                     cats = {f.category for f in findings if f.message_index == index and not f.requested}
-                    if kind == "shell" and action == "cat out.log":
-                        continue  # the stand-in call example_record adds before an observation
+                    if kind == "shell" and (action == "./run.sh" or action.startswith("./app --config /tmp/work/")):
+                        continue  # stand-ins example_record adds: the process behind an output, the loader of a file
                     rows.append({"action": action, "kind": kind, "task": task, "previous": prev[:200],
                                  "labels": [int(c in cats) for c in LABELS],
                                  "family": f"rule:{rule.id}:{expect}", "disguise": "none", "source": "rule_examples"})

@@ -1,0 +1,399 @@
+"""The trajectory stage: every action of a record as events, and what of its text is data.
+
+The parsers (`events_of_shell`, `events_of_python`, `events_of_file_write`) read one text each.
+This stage runs them over a trajectory's segments in order, re-bases every event onto the
+message, tool call and field it came from, attributes tool outputs to the process that printed
+them, and lets the data-flow stage (`flow.py`) resolve what later steps run or load. What the
+scanner gets:
+
+- `events`: for rules over event fields;
+- `masks`: spans of action text that are data (heredoc bodies nothing runs, `echo` text,
+  comments, commit messages, Python literals that reach no sink), blanked before text rules read
+  the segment, so the same words as data no longer fire; a span is un-masked when the file it
+  writes is later run or loaded;
+- `dropped`: whole segments that are data: files written by an editor tool that nothing runs or
+  loads, the old text of an edit, and tool output that only displays a file the agent wrote as
+  data (LABELING.md sections 1 and 2).
+
+Parsing is cached per distinct text in each process (agents repeat `ls`, `pytest`, `git status`
+thousands of times), bounded by the parsers' `Caps`, and time-boxed per record: past the deadline
+the record keeps whatever events were built and NO masks, so text rules read it as they did
+before this stage existed (the conservative direction: nothing is hidden by a half-done parse).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Callable, Mapping, Sequence
+
+import yaml
+
+from ..types import Segment
+from . import Caps, Origin, Result, events_of_file_write, events_of_python, events_of_shell
+from .model import Event, Exec, FileRead, FileWrite, Observation, Persist, Source
+
+__all__ = ["TrajectoryEvents", "build_events", "apply_masks", "clear_cache"]
+
+#: Texts longer than this are parsed but not kept in the per-process cache.
+CACHE_TEXT_LIMIT = 16 * 1024
+CACHE_ENTRIES = 8192
+#: Default wall-clock budget per record for this stage (seconds); the scanner passes its own.
+DEFAULT_SECONDS = 2.0
+_ZERO = Origin(0, None, "", 0)
+
+
+def _knowledge() -> dict[str, Any]:
+    text = resources.files("safefilter").joinpath("events/trajectory.yaml").read_text()
+    return yaml.safe_load(text)
+
+
+_DATA = _knowledge()
+#: Programs whose output is the content of the files they are given, not something they do.
+DISPLAY_TOOLS = frozenset(_DATA["display_tools"])
+#: Editor-tool commands that only show a file.
+VIEW_COMMANDS = frozenset(_DATA["view_commands"])
+#: Programs that name a file without running or loading it.
+NON_LOADING_TOOLS = frozenset(_DATA["non_loading_tools"]) | DISPLAY_TOOLS
+#: What a written file's name says about the language it is run in (for masks of loaded files).
+_PYTHON_SUFFIXES = (".py", ".pyw")
+_SHELL_SUFFIXES = (".sh", ".bash", ".zsh", ".ksh")
+
+
+@dataclass(frozen=True, slots=True)
+class TrajectoryEvents:
+    """What the trajectory stage found in one record (see the module docstring).
+
+    `parsed` holds the positions (in the segments given to `build_events`) of action segments
+    whose text parsed; `masks` and `dropped` use the same positions. `timed_out` is true when
+    the per-record deadline cut the stage short: then `masks` and `dropped` are empty.
+    """
+
+    events: tuple[Event, ...] = ()
+    masks: Mapping[int, tuple[tuple[int, int], ...]] = field(default_factory=dict)
+    dropped: frozenset[int] = frozenset()
+    loaded_files: frozenset[str] = frozenset()
+    parsed: frozenset[int] = frozenset()
+    reasons: tuple[str, ...] = ()
+    timed_out: bool = False
+
+
+def clear_cache() -> None:
+    """Forget cached parses (tests; a long-lived worker never needs it: the cache is bounded)."""
+    _parse_cached.cache_clear()
+
+
+@lru_cache(maxsize=CACHE_ENTRIES)
+def _parse_cached(kind: str, text: str, caps: Caps) -> Result:
+    return _parse(kind, text, caps)
+
+
+def _parse(kind: str, text: str, caps: Caps) -> Result:
+    if kind == "shell":
+        return events_of_shell(text, origin=_ZERO, caps=caps)
+    return events_of_python(text, origin=_ZERO, caps=caps)
+
+
+def _parse_action(kind: str, text: str, caps: Caps) -> Result:
+    """The parse of an action text at origin zero; cached per distinct short text."""
+    if len(text) <= CACHE_TEXT_LIMIT:
+        return _parse_cached(kind, text, caps)
+    return _parse(kind, text, caps)
+
+
+def _rebase(event: Event, seg: Segment, base: int) -> Event:
+    """An event parsed at origin zero, placed at `seg`'s message, tool call and field."""
+    s = event.source
+    source = Source(seg.message_index, seg.tool_call_id, seg.field, s.start + seg.start, s.end + seg.start,
+                    s.decoded_from)
+    parent = None if event.parent is None else event.parent + base
+    return replace(event, source=source, parent=parent)
+
+
+def _top_exec(events: Sequence[Event], first: int, last: int) -> int | None:
+    """The index of the last top-level exec in events[first:last] (the process whose output we see)."""
+    for i in range(last - 1, first - 1, -1):
+        e = events[i]
+        if isinstance(e, Exec) and e.parent is None:
+            return i
+    return None
+
+
+class _Builder:
+    """State of one record's pass: events so far, and which action produced which outputs."""
+
+    def __init__(self, segments: Sequence[Segment], caps: Caps, deadline: float | None,
+                 clock: Callable[[], float]) -> None:
+        self.segments = segments
+        self.caps = caps
+        self.deadline = deadline
+        self.clock = clock
+        self.events: list[Event] = []
+        self.masks: dict[int, list[tuple[int, int]]] = {}
+        self.parsed: set[int] = set()
+        self.reasons: list[str] = []
+        # (message_index, tool_call_id) or step -> (first, end) of the events its action produced
+        self.action_events: dict[Any, tuple[int, int]] = {}
+        self.last_action: tuple[int, int] | None = None
+        self.file_writes: dict[int, int] = {}  # segment position of a `file` segment -> its event index
+        self.editor_calls: set[tuple[int, str | None]] = set()
+        self.view_calls: set[tuple[int, str | None]] = set()
+
+    def note(self, reason: str) -> None:
+        if len(self.reasons) < 32 and reason not in self.reasons:
+            self.reasons.append(reason)
+
+    def out_of_time(self) -> bool:
+        return self.deadline is not None and self.clock() > self.deadline
+
+    def add_parse(self, pos: int, seg: Segment, result: Result) -> tuple[int, int]:
+        base = len(self.events)
+        room = max(0, _MAX_EVENTS - base)
+        if len(result.events) > room:
+            self.note(f"event cap {_MAX_EVENTS} per trajectory reached")
+        self.events.extend(_rebase(e, seg, base) for e in result.events[:room])
+        for r in result.reasons[:4]:
+            self.note(r)
+        spans = getattr(result, "data_spans", ())
+        if spans:
+            self.masks[pos] = list(spans)
+        return base, len(self.events)
+
+    def action(self, pos: int, seg: Segment) -> None:
+        result = _parse_action(seg.kind, seg.text, self.caps)
+        if not result.parsed:
+            return
+        self.parsed.add(pos)
+        span = self.add_parse(pos, seg, result)
+        key = (seg.message_index, seg.tool_call_id)
+        first, _ = self.action_events.get(key, span)
+        self.action_events[key] = (first, span[1])
+        self.last_action = (first, span[1])
+
+    def file(self, pos: int, seg: Segment) -> None:
+        origin = Origin(seg.message_index, seg.tool_call_id, seg.field, seg.start)
+        result = events_of_file_write(seg.path or "", seg.text, origin=origin, caps=self.caps)
+        base = len(self.events)
+        if base >= _MAX_EVENTS:
+            return
+        self.events.extend(replace(e, parent=None if e.parent is None else e.parent + base)
+                           for e in result.events)
+        self.file_writes[pos] = base
+        self.editor_calls.add((seg.message_index, seg.tool_call_id))
+
+    def observation(self, seg: Segment) -> None:
+        span = self.action_events.get((seg.message_index, seg.tool_call_id)) if seg.tool_call_id else None
+        if span is None and seg.tool_call_id is not None:
+            span = next((v for (m, c), v in self.action_events.items() if c == seg.tool_call_id), None)
+        if span is None:
+            span = self.last_action
+        producer = None if span is None else _top_exec(self.events, *span)
+        if len(self.events) < _MAX_EVENTS:
+            source = Source(seg.message_index, seg.tool_call_id, seg.field, seg.start, seg.start + len(seg.text))
+            self.events.append(Observation(source, seg.text, producer))
+
+
+#: Events kept per trajectory (per-text caps bound each parse; this bounds their sum).
+_MAX_EVENTS = 4096
+
+
+def build_events(segments: Sequence[Segment], *, caps: Caps = Caps(), deadline: float | None = None,
+                 clock: Callable[[], float] = time.perf_counter) -> TrajectoryEvents:
+    """Events of a record's original segments (as `extract` gives them, in trajectory order).
+
+    `deadline` is a value of `clock()` past which the stage stops and returns what it has, with
+    no masks (see the module docstring). Never raises on record content.
+    """
+    b = _Builder(segments, caps, deadline, clock)
+    for pos, seg in enumerate(segments):
+        if b.out_of_time():
+            b.note("time box reached: the rest of the record is read by text rules only")
+            return TrajectoryEvents(tuple(b.events), {}, frozenset(), frozenset(), frozenset(b.parsed),
+                                    tuple(b.reasons), timed_out=True)
+        if seg.decoded_from or seg.depth:
+            continue  # derived text: the parsers decode on their own
+        if seg.kind in ("shell", "code"):
+            b.action(pos, seg)
+        elif seg.kind == "file":
+            b.file(pos, seg)
+        elif seg.kind == "observation":
+            b.observation(seg)
+    events = tuple(b.events)
+    loaded, flow_events = _flow(events, caps, b)
+    if flow_events:
+        events = events + flow_events
+    dropped = _dropped(segments, events, b, loaded)
+    _mask_loaded_files(segments, b, dropped)
+    masks = _masks(segments, events, b, loaded)
+    return TrajectoryEvents(events, masks, dropped, loaded, frozenset(b.parsed), tuple(b.reasons))
+
+
+def _flow(events: tuple[Event, ...], caps: Caps, b: _Builder) -> tuple[frozenset[str], tuple[Event, ...]]:
+    """Loaded files and derived events from the data-flow stage (when it is installed)."""
+    loaded: set[str] = set()
+    derived: tuple[Event, ...] = ()
+    try:
+        from .flow import resolve_flow
+    except ImportError:
+        resolve_flow = None
+    if resolve_flow is not None:
+        flow = resolve_flow(events, caps=caps)
+        loaded.update(flow.loaded)
+        base = len(events)
+        derived = tuple(e if e.parent is None or e.parent < base else e for e in flow.events)
+        for r in flow.reasons[:4]:
+            b.note(r)
+    # Persistence is loaded by definition: an rc file, crontab, unit or authorized_keys runs later.
+    for e in events:
+        if isinstance(e, Persist):
+            loaded.add(e.target)
+    loaded.update(_named_by_programs(events))
+    return frozenset(loaded), derived
+
+
+def _named_by_programs(events: Sequence[Event]) -> set[str]:
+    """Written paths that a later program (not a file tool or a display) names: a script it runs,
+    a config it reads, a test file its runner loads. Matched on the whole path, or on the base
+    name when the written path and the argument differ only by folder (`./x.sh`, `/work/x.sh`)."""
+    written: dict[str, set[str]] = {}  # base name -> written paths
+    loaded: set[str] = set()
+    for e in events:
+        if isinstance(e, FileWrite):
+            written.setdefault(_base(e.path), set()).add(e.path)
+        elif isinstance(e, Exec) and written and e.name not in NON_LOADING_TOOLS:
+            for arg in (e.path, e.script or "", *e.argv[1:]):
+                value = arg.partition("=")[2] if arg.startswith("-") and "=" in arg else arg
+                paths = written.get(_base(value)) if value else None
+                if paths:
+                    loaded.update(paths)
+    return loaded
+
+
+def _base(path: str) -> str:
+    return path.rstrip("/").rpartition("/")[2]
+
+
+def _written_paths(events: Sequence[Event]) -> dict[str, list[FileWrite]]:
+    out: dict[str, list[FileWrite]] = {}
+    for e in events:
+        if isinstance(e, FileWrite):
+            out.setdefault(e.path, []).append(e)
+    return out
+
+
+def _is_loaded(path: str | None, loaded: frozenset[str]) -> bool:
+    if not path:
+        return False
+    if path in loaded:
+        return True
+    base = path.rstrip("/").rpartition("/")[2]
+    return any(p.rstrip("/").rpartition("/")[2] == base for p in loaded) if base else False
+
+
+def _dropped(segments: Sequence[Segment], events: tuple[Event, ...], b: _Builder,
+             loaded: frozenset[str]) -> frozenset[int]:
+    """Whole segments that are data for text rules."""
+    dropped: set[int] = set()
+    agent_outputs = _process_outputs(events)
+    for pos, seg in enumerate(segments):
+        if seg.decoded_from or seg.depth:
+            continue
+        call = (seg.message_index, seg.tool_call_id)
+        if seg.kind == "file" and not _is_loaded(seg.path, loaded):
+            dropped.add(pos)
+        elif seg.kind == "args" and call in b.editor_calls:
+            dropped.add(pos)  # the old text of an edit, the editor's command word
+        elif seg.kind == "observation" and _shows_data(seg, events, agent_outputs):
+            dropped.add(pos)
+    return frozenset(dropped)
+
+
+def _process_outputs(events: Sequence[Event]) -> set[str]:
+    """Paths a process the agent started writes its output to (`nohup x > log &`): their display is evidence."""
+    out: set[str] = set()
+    for e in events:
+        if isinstance(e, Exec) and "nohup" in e.wrappers:
+            out.add("nohup.out")  # where nohup sends the output of a job started without a redirect
+        if isinstance(e, FileWrite) and e.how == "redirect" and e.parent is not None:
+            parent = events[e.parent] if 0 <= e.parent < len(events) else None
+            if isinstance(parent, Exec) and parent.name not in DISPLAY_TOOLS and parent.name not in ("echo", "printf"):
+                out.add(e.path.rpartition("/")[2])
+    return out
+
+
+def _shows_data(seg: Segment, events: tuple[Event, ...], agent_outputs: set[str]) -> bool:
+    """Tool output that only displays files, none of them written by a process the agent started."""
+    obs = next((e for e in reversed(events) if isinstance(e, Observation) and e.source.message_index ==
+                seg.message_index and e.source.field == seg.field), None)
+    if obs is None or obs.produced_by is None:
+        return False
+    producer = events[obs.produced_by]
+    if not isinstance(producer, Exec) or producer.name not in DISPLAY_TOOLS:
+        return False
+    reads = [e for e in events if isinstance(e, FileRead) and e.parent == obs.produced_by]
+    if not reads:
+        return False
+    return all(r.path.rpartition("/")[2] not in agent_outputs for r in reads)
+
+
+def _mask_loaded_files(segments: Sequence[Segment], b: _Builder, dropped: frozenset[int]) -> None:
+    """A written file that runs is read like an action: its data (comments, literals that reach
+    no sink, `echo` text) is masked the same way, by the parser of its language."""
+    for pos in b.file_writes:
+        if pos in dropped:
+            continue
+        seg = segments[pos]
+        kind = _language(seg.path or "", seg.text)
+        if kind is None:
+            continue
+        result = _parse_action(kind, seg.text, b.caps)
+        spans = getattr(result, "data_spans", ()) if result.parsed else ()
+        if spans:
+            b.masks[pos] = list(spans)
+
+
+def _language(path: str, text: str) -> str | None:
+    """"code" (Python) or "shell" by the file's name or shebang; None for anything else (configs)."""
+    first = text[:128].partition("\n")[0]
+    if path.endswith(_PYTHON_SUFFIXES) or (first.startswith("#!") and "python" in first):
+        return "code"
+    if path.endswith(_SHELL_SUFFIXES) or (first.startswith("#!") and first.rstrip().endswith(("sh", "bash"))):
+        return "shell"
+    return None
+
+
+def _masks(segments: Sequence[Segment], events: tuple[Event, ...], b: _Builder,
+           loaded: frozenset[str]) -> dict[int, tuple[tuple[int, int], ...]]:
+    """Data spans per segment, minus the content of writes whose file is later run or loaded."""
+    if not b.masks:
+        return {}
+    keep: dict[int, list[tuple[int, int]]] = {}
+    for pos, spans in b.masks.items():
+        seg = segments[pos]
+        runs = [(e.source.start - seg.start, e.source.end - seg.start) for e in events
+                if isinstance(e, FileWrite) and e.source.message_index == seg.message_index
+                and e.source.field == seg.field and e.source.decoded_from is None and _is_loaded(e.path, loaded)]
+        kept = [s for s in spans if not any(a <= s[0] and s[1] <= z or s[0] <= a < s[1] for a, z in runs)]
+        if kept:
+            keep[pos] = kept
+    return {pos: tuple(sorted(v)) for pos, v in keep.items()}
+
+
+def apply_masks(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    """`text` with every data span blanked (same length, newlines kept), so offsets stay valid."""
+    if not spans:
+        return text
+    parts: list[str] = []
+    pos = 0
+    n = len(text)
+    for start, end in spans:
+        start, end = max(pos, min(start, n)), max(0, min(end, n))
+        if end <= start:
+            continue
+        parts.append(text[pos:start])
+        chunk = text[start:end]
+        parts.append("".join("\n" if c == "\n" else " " for c in chunk) if "\n" in chunk else " " * len(chunk))
+        pos = end
+    parts.append(text[pos:])
+    return "".join(parts)
