@@ -68,9 +68,9 @@ class EventMatcher:
         for rule in self.rules:
             cond = rule.event
             assert cond is not None
-            ids = lambda tests: tuple(self._register(cond.kind, t) for t in tests)  # noqa: E731
-            self._compiled.append(_Compiled(ids(cond.all), tuple(ids(g) for g in cond.any),
-                                            tuple(ids(g) for g in cond.not_)))
+            self._compiled.append(_Compiled(self._ids(cond.kind, cond.all),
+                                            tuple(self._ids(cond.kind, g) for g in cond.any),
+                                            tuple(self._ids(cond.kind, g) for g in cond.not_)))
         self._kinds: dict[str, _KindIndex] = {}
         self.set_count = 0
         self._build_indexes()
@@ -78,6 +78,9 @@ class EventMatcher:
         self._requested_set = None
         if self._requested_patterns:
             self._requested_set = self._new_set(["(?im)" + p for p in self._requested_patterns])
+
+    def _ids(self, kind: str, tests: tuple[FieldTest, ...]) -> tuple[int, ...]:
+        return tuple(self._register(kind, t) for t in tests)
 
     def _register(self, kind: str, test: FieldTest) -> int:
         key = (kind, test)
