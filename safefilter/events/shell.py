@@ -22,6 +22,7 @@ from .context import Frame, Sink
 from .emit import Emit
 from .informational import is_no_op, is_text_filter, stdin_is_text, text_argument_indices
 from .model import Exec, FileWrite
+from .paths import persist_mechanism
 
 __all__ = ["parse_into", "syntax_error"]
 
@@ -408,6 +409,8 @@ class _Walker:
     def pure(self, w: Word) -> bool:
         """True when nothing inside the word runs (no substitution, or only `$(cat <<'EOF'...)`)."""
         raw = self.text[w.start:w.end]
+        if len(raw) >= 2 and raw[0] == raw[-1] == "'" and "'" not in raw[1:-1]:
+            return True  # single quotes: nothing inside expands
         return not any(x in raw for x in _RUNS_TEXT) or _quoted_heredoc_substitution(raw)
 
     def data_of(self, words: list[Word], index: int | None, span: tuple[int, int],
@@ -429,6 +432,10 @@ class _Walker:
             return []
         name = ev.name
         shown = target == "file" or (target is None and self.sink.text_out)
+        written = _stdout_paths(self, redirects) + (
+            [a for a in ev.argv[1:] if not a.startswith("-")] if name == "tee" else [])
+        if any(persist_mechanism(p) or p.startswith("/etc/sudoers") for p in written):
+            shown = False  # writing a crontab, rc file or authorized_keys is itself the action
         out: list[tuple[int, int]] = []
         if name in ("echo", "printf"):
             rest = args[1:]
@@ -792,6 +799,18 @@ def _descriptor(walker: "_Walker", redirect: Any) -> str:
     return walker.src(fd) if fd is not None else ""
 
 
+def _stdout_paths(walker: "_Walker", redirects: Any) -> list[str]:
+    """The files stdout is written to, as written (`> f`, `>> ~/.bashrc`)."""
+    out = []
+    for r in redirects:
+        if r.type == "file_redirect" and _descriptor(walker, r) in ("", "1"):
+            op = next((c.type for c in r.children if not c.is_named), ">")
+            dest = r.child_by_field_name("destination")
+            if op in (">", ">>", ">|", "&>", "&>>") and dest is not None:
+                out.append(walker.src(dest).strip("'\""))
+    return out
+
+
 def _stdout_target(walker: "_Walker", redirects: Any) -> str | None:
     """Where the command's stdout goes when redirected: "file" (a file, the network, nowhere,
     stderr), "run" (a process substitution `> >(sh)`), or None (on down the pipeline)."""
@@ -832,7 +851,11 @@ def _stage_is_filter(walker: "_Walker", node: Any) -> bool:
         i += 1
     while 0 < i < len(words) and words[i].startswith("-"):
         i += 1
-    return i < len(words) and is_text_filter(words[i].rpartition("/")[2])
+    if i >= len(words) or not is_text_filter(words[i].rpartition("/")[2]):
+        return False
+    # `| sudo tee /etc/cron.d/x`: what flows into a crontab or rc file is the action
+    return not any(persist_mechanism(w.strip("'\"")) or w.startswith("/etc/sudoers")
+                   for w in words[i + 1:])
 
 
 def _with_content(ev: FileWrite, frame: Frame, spans: list[tuple[int, int]]) -> FileWrite:
