@@ -5,16 +5,18 @@ A file an agent writes is data (LABELING.md: an action, not text, makes a trajec
 until something runs or loads it: `bash x.sh`, `source x`, a renamed download run as
 `./.cache/kworker`, a miner reading `config.json`, `ssh alias` through `~/.ssh/config`, `git x`
 through an alias, `pytest` loading `conftest.py`, `make`, `npm test`, `systemctl enable`,
-`crontab file`, `kubectl apply -f`, `docker compose up`. `resolve_flow` walks the events in
-trajectory order with a small virtual file system (path -> content, writing events, identity,
-where it came from) and returns the NEW events those runs cause, which written paths were run
-or loaded, and which writes nothing used (`mentions`: data for the verdict).
+`crontab file`, `kubectl apply -f`, `docker compose up` (the runners: `flow_runners.py`;
+what files they read: `flow_data.yaml`; the readers of those files: `configs.py`).
+`resolve_flow` walks the events in trajectory order with a small virtual file system (path ->
+content, writing events, identity, where it came from) and returns the NEW events those runs
+cause, which written paths were run or loaded, and which writes nothing used (`mentions`: data
+for the verdict).
 
 Derived events: their `source` points at the written content that produced them (exact
 character spans for editor writes, the whole write otherwise; `decoded_from` says
-`script:<path>`, `hook:<runner>:<path>`, `config:<path>`, `ssh_config:<path>`,
-`manifest:<path>`), `launch` is `"script"` or `"hook"` for the top-level processes of a run
-file, and `parent` indexes `tuple(events) + flow.events` (so a caller that appends
+`script:<path>`, `import:<path>`, `hook:<runner>:<path>`, `cron:<path>`, `config:<path>`,
+`ssh_config:<path>`, `manifest:<path>`), `launch` is `"script"` or `"hook"` for the
+top-level processes of a run file, and `parent` indexes `tuple(events) + flow.events` (so a caller that appends
 `flow.events` after `events` keeps them; `flow.triggers[k]` is the input event that caused
 `flow.events[k]`, for a caller that interleaves). Bounded: linear in events, at most
 `MAX_FILES` files tracked, each distinct text parsed once, script-runs-script chains cut at
@@ -34,9 +36,9 @@ import yaml
 from . import configs
 from .addr import normalize_host, parse_url, split_host_port
 from .context import Caps, Origin, Result
-from .model import CloudCall, Connect, Event, Exec, FileRead, FileWrite, Persist, Source
+from .model import Connect, Event, Exec, FileRead, FileWrite, Persist, Source
 from .paths import home_relative, persist_mechanism
-from .tools import SSH_VALUE_OPTIONS, positional
+from .tools import positional
 
 __all__ = ["Flow", "resolve_flow", "MAX_FILES"]
 
@@ -60,7 +62,7 @@ class Flow:
 
 
 @dataclass(frozen=True, slots=True)
-class _Data:
+class FlowData:
     shells: frozenset[str]
     pythons: frozenset[str]
     others: frozenset[str]
@@ -91,12 +93,12 @@ class _Data:
 
 
 @lru_cache(maxsize=1)
-def _data() -> _Data:
+def flow_data() -> FlowData:
     raw: dict[str, Any] = yaml.safe_load(
         resources.files("safefilter.events").joinpath("flow_data.yaml").read_text("utf-8"))
     fs = lambda key: frozenset(str(x) for x in raw[key])  # noqa: E731
     tp = lambda key: tuple(str(x) for x in raw[key])  # noqa: E731
-    return _Data(
+    return FlowData(
         fs("shells"), fs("pythons"), fs("other_interpreters"), fs("bin_dirs"),
         {str(k).lower(): str(v) for k, v in raw["identities"].items()},
         tuple(sorted((str(x).lower() for x in raw["archive_suffixes"]), key=len, reverse=True)),
@@ -126,11 +128,11 @@ def norm_path(path: str) -> str:
     return "" if p == "." else p
 
 
-def _base(path: str) -> str:
+def base_name(path: str) -> str:
     return path.rstrip("/").rpartition("/")[2]
 
 
-def _dir(path: str) -> str:
+def dir_name(path: str) -> str:
     d = norm_path(path).rpartition("/")[0]
     return d
 
@@ -147,11 +149,11 @@ def _called(reason: str, strip: bool, called_in: str | None) -> bool:
 
 
 def _is_config_name(path: str, extensions: frozenset[str]) -> bool:
-    base = _base(path).lower()
+    base = base_name(path).lower()
     return base == ".env" or base.startswith(".env.") or base.rpartition(".")[2] in extensions
 
 
-def _join(directory: str, name: str) -> str:
+def join_path(directory: str, name: str) -> str:
     return name if not directory or name.startswith(("/", "~")) else directory + "/" + name
 
 
@@ -169,7 +171,7 @@ def _content_anchor(w: FileWrite) -> tuple[Source, bool]:
 
 
 @dataclass(slots=True)
-class _File:
+class TrackedFile:
     """A tracked file: content when known, the writes it is made of, where it came from."""
 
     path: str
@@ -181,15 +183,15 @@ class _File:
     origin: str | None = None  # URL or path it was downloaded or renamed from
 
 
-class _Walker:
+class Walker:
     """One pass over a trajectory's events; derived events are walked as they are made."""
 
     def __init__(self, events: Sequence[Event], caps: Caps) -> None:
         self.all: list[Event] = list(events)
         self.n_input = len(self.all)
         self.caps = caps
-        self.data = _data()
-        self.files: dict[str, _File] = {}
+        self.data = flow_data()
+        self.files: dict[str, TrackedFile] = {}
         self.by_base: dict[str, list[str]] = {}
         self.git_keys: set[str] = set()
         self.precommit_installed = False
@@ -209,7 +211,7 @@ class _Walker:
         if len(self.reasons) < 64 and reason not in self.reasons:
             self.reasons.append(reason)
 
-    def put(self, path: str, f: _File, index: int, *, by_name: bool = True) -> None:
+    def put(self, path: str, f: TrackedFile, index: int, *, by_name: bool = True) -> None:
         key = norm_path(path)
         if not key:
             return
@@ -222,11 +224,11 @@ class _Walker:
             self.git_keys.add(key)
         if not by_name:
             return
-        names = self.by_base.setdefault(_base(key), [])
+        names = self.by_base.setdefault(base_name(key), [])
         if key not in names and len(names) < 64:
             names.append(key)
 
-    def lookup(self, path: str, *, by_name: bool = True) -> _File | None:
+    def lookup(self, path: str, *, by_name: bool = True) -> TrackedFile | None:
         """The tracked file `path` names: same normalised path, else the one tracked path it
         is a suffix of (or that is a suffix of it), else the one file with its basename."""
         key = norm_path(path)
@@ -235,7 +237,7 @@ class _Walker:
         hit = self.files.get(key)
         if hit is not None:
             return hit
-        names = [k for k in self.by_base.get(_base(key), ()) if k in self.files]
+        names = [k for k in self.by_base.get(base_name(key), ()) if k in self.files]
         tail = [k for k in names if k.endswith("/" + key.lstrip("~/")) or key.endswith("/" + k)]
         if len(tail) == 1:
             return self.files[tail[0]]
@@ -243,7 +245,7 @@ class _Walker:
             return self.files[names[0]]
         return None
 
-    def use(self, f: _File) -> None:
+    def use(self, f: TrackedFile) -> None:
         """`f` is run or loaded: its writes are not data."""
         self.used.update(f.writes)
         for w in f.writes:
@@ -340,7 +342,7 @@ class _Walker:
         if w.mode == "append" and old is not None:
             content = old.content + w.content if old.content is not None and \
                 w.content is not None else None
-            self.put(w.path, _File(w.path, content, old.writes + [i], w.source, False,
+            self.put(w.path, TrackedFile(w.path, content, old.writes + [i], w.source, False,
                                    old.identity, old.origin), i)
         else:
             identity = origin = None
@@ -351,7 +353,8 @@ class _Walker:
                 if url:
                     identity, origin = self.identity_of_url(url), url
             anchor, exact = _content_anchor(w)
-            self.put(w.path, _File(w.path, w.content, [i], anchor, exact, identity, origin), i)
+            self.put(w.path, TrackedFile(w.path, w.content, [i], anchor, exact, identity,
+                                         origin), i)
         self.on_persist_write(i, w, chain)
 
     def on_persist_write(self, i: int, w: FileWrite, chain: int) -> None:
@@ -383,33 +386,33 @@ class _Walker:
             srcs = pos[:-1][:16]
         if not srcs:
             self.note(f"{w.how} to {w.path}: source not known")
-            self.put(w.path, _File(w.path, None, [i], w.source, False), i)
+            self.put(w.path, TrackedFile(w.path, None, [i], w.source, False), i)
             return
         into_dir = len(srcs) > 1 or w.path.endswith("/") or norm_path(w.path) in ("", "~", "..")
         for s in srcs:
             sf = self.lookup(s, by_name=False)
-            target = _join(w.path.rstrip("/"), _base(s)) if into_dir else w.path
+            target = join_path(w.path.rstrip("/"), base_name(s)) if into_dir else w.path
             if sf is not None:
-                nf = _File(target, sf.content, sf.writes + [i], sf.source, sf.exact,
+                nf = TrackedFile(target, sf.content, sf.writes + [i], sf.source, sf.exact,
                            sf.identity, sf.origin or s)
                 if w.how == "move":
                     self.files.pop(norm_path(sf.path), None)
             else:
                 ident = self.identity_of_name(s)
-                nf = _File(target, None, [i], w.source, False, ident, s if ident else None)
+                nf = TrackedFile(target, None, [i], w.source, False, ident, s if ident else None)
             self.put(target, nf, i)
-            if not into_dir and _base(target) != _base(s):  # `mv x dir` if dir exists
-                self.put(_join(target, _base(s)), nf, i, by_name=False)
+            if not into_dir and base_name(target) != base_name(s):  # `mv x dir` if dir exists
+                self.put(join_path(target, base_name(s)), nf, i, by_name=False)
 
     # --- identities -------------------------------------------------------------------------
 
     def identity_of_name(self, path: str) -> str | None:
         """A tool named by a file name (`xmrig-6.21/xmrig`, `/usr/bin/ssh`), else None."""
-        base = _base(path)
+        base = base_name(path)
         hit = self.hint(base)
         if hit:
             return hit
-        if _dir(path) in self.data.bin_dirs and base:
+        if dir_name(path) in self.data.bin_dirs and base:
             return base
         return None
 
@@ -506,7 +509,7 @@ class _Walker:
             self.step(j, chain + 1)
         return base
 
-    def run_text(self, trigger: int, f: _File, lang: str | None, launch: str, tag: str,
+    def run_text(self, trigger: int, f: TrackedFile, lang: str | None, launch: str, tag: str,
                  chain: int, *, strip: bool = False, called_in: str | None = None) -> None:
         """`f` is run (or sourced, or imported) by the exec at `trigger`."""
         self.use(f)
@@ -520,10 +523,10 @@ class _Walker:
         if lang == "python" and first >= 0:
             self.imports(trigger, f, chain + 1)
 
-    def imports(self, trigger: int, f: _File, chain: int) -> None:
+    def imports(self, trigger: int, f: TrackedFile, chain: int) -> None:
         """Written Python modules that a running Python file imports run too; their functions
         count as called when the importer names them."""
-        where = _dir(f.path)
+        where = dir_name(f.path)
         for module, names in configs.python_imports(f.content or ""):
             dots = len(module) - len(module.lstrip("."))
             parts = [p for p in module.lstrip(".").split(".") if p]
@@ -532,9 +535,9 @@ class _Walker:
                 base = base.rpartition("/")[0]
             stem = "/".join(parts)
             candidates = [f"{stem}.py", f"{stem}/__init__.py"] if stem else []
-            candidates += [_join(stem, f"{n}.py") if stem else f"{n}.py" for n in names[:8]]
+            candidates += [join_path(stem, f"{n}.py") if stem else f"{n}.py" for n in names[:8]]
             for cand in candidates:
-                path = _join(base, cand) if (dots or where) else cand
+                path = join_path(base, cand) if (dots or where) else cand
                 m = self.lookup(path, by_name=False)
                 if m is None and not dots:
                     m = self.lookup(cand, by_name=False)
@@ -570,7 +573,7 @@ class _Walker:
             if any(w in d.shells for w in words):
                 return "shell"
             return None
-        ext = _base(path).rpartition(".")[2].lower() if "." in _base(path) else ""
+        ext = base_name(path).rpartition(".")[2].lower() if "." in base_name(path) else ""
         if ext == "py":
             return "python"
         if ext in ("", "sh", "bash", "zsh", "ksh", "command"):
@@ -582,11 +585,11 @@ class _Walker:
     def on_exec(self, i: int, ev: Exec, chain: int) -> None:
         d = self.data
         name = ev.name
-        ran: _File | None = None
+        ran: TrackedFile | None = None
         if ev.script:
             ran = self.lookup(ev.script)
             if ran is not None:
-                hook = _base(ran.path) in d.build_files
+                hook = base_name(ran.path) in d.build_files
                 tag = f"hook:build:{ran.path}" if hook else f"script:{ran.path}"
                 self.run_text(i, ran, self.lang_of(ran.path, ran.content or "", name),
                               "hook" if hook else "script", tag, chain, strip=hook)
@@ -594,7 +597,7 @@ class _Walker:
             ran = self.lookup(ev.path)
         elif name not in d.shells and name not in d.pythons:
             hit = self.lookup(name)
-            ran = hit if hit is not None and _dir(hit.path) in d.bin_dirs else None
+            ran = hit if hit is not None and dir_name(hit.path) in d.bin_dirs else None
         if ran is not None and not ev.script:
             self.run_text(i, ran, None, "script", f"script:{ran.path}", chain)
             if ran.identity and ran.identity.lower() != name.lower():
@@ -603,13 +606,15 @@ class _Walker:
         if getattr(ev, "informational", False) or self.inert(name, ev.argv):
             return  # `--help`, `ssh -G`, `make -n`: shows what would run, runs nothing
         self.configs_of(i, ev, identity, ran)
-        handler = _RUNNERS.get(name)
+        from .flow_runners import RUNNERS, npm
+
+        handler = RUNNERS.get(name)
         if handler is None and name in d.node_runners:
-            handler = _Walker.npm
+            handler = npm
         module = ""
         if name in d.pythons and "-m" in ev.argv[:-1]:
             module = ev.argv[ev.argv.index("-m") + 1]
-            handler = handler or _RUNNERS.get(module)
+            handler = handler or RUNNERS.get(module)
         if handler is not None:
             handler(self, i, ev, chain)
         elif module:
@@ -631,7 +636,7 @@ class _Walker:
                 return True
         return False
 
-    def renamed(self, i: int, ev: Exec, f: _File, chain: int) -> None:
+    def renamed(self, i: int, ev: Exec, f: TrackedFile, chain: int) -> None:
         """A known tool run under another name: the same process as that tool (its argv read
         by the tool readers under its real name)."""
         text = shlex.join([str(f.identity)] + list(ev.argv[1:]))
@@ -641,7 +646,7 @@ class _Walker:
         self.derive(self.parse(text, "shell"), ev.source, False, 0, None, i, ev.parent, None,
                     chain, top=top)
 
-    def configs_of(self, i: int, ev: Exec, identity: str, ran: _File | None) -> None:
+    def configs_of(self, i: int, ev: Exec, identity: str, ran: TrackedFile | None) -> None:
         """Config files the program reads: pool URLs, tunnel servers -> `connect` events.
 
         Named by a config flag (only files with a config extension: `-c` means other things to
@@ -658,10 +663,10 @@ class _Walker:
                 elif (a in d.config_flags or a == "--env-file") and k + 1 < len(args):
                     paths.append(args[k + 1])
             paths = [p for p in paths if _is_config_name(p, d.config_extensions)]
-        where = _dir(ran.path) if ran is not None else _dir(ev.path)
-        paths += [_join(where, cfg) for cfg in d.implicit_configs.get(identity.lower(), ())]
+        where = dir_name(ran.path) if ran is not None else dir_name(ev.path)
+        paths += [join_path(where, cfg) for cfg in d.implicit_configs.get(identity.lower(), ())]
         if ran is not None or ev.script:
-            paths.append(_join(_dir(ran.path if ran else ev.script or ""), ".env"))
+            paths.append(join_path(dir_name(ran.path if ran else ev.script or ""), ".env"))
         seen: set[int] = set()
         for path in paths[:16]:
             f = self.lookup(path, by_name=False)
@@ -698,354 +703,6 @@ class _Walker:
         self.all.append(event)
         self.triggers.append(trigger)
 
-    # --- runners ----------------------------------------------------------------------------
-
-    def ssh(self, i: int, ev: Exec, chain: int) -> None:
-        """`ssh alias` with a written ssh config: the ssh exec with HostName and forwards."""
-        d = self.data
-        args = list(ev.argv[1:])
-        pos = positional(args, SSH_VALUE_OPTIONS)
-        if not pos:
-            return
-        paths = [args[k + 1] for k, a in enumerate(args[:-1]) if a == "-F"] or list(d.ssh_configs)
-        user, _, alias = pos[0].rpartition("@")
-        for path in paths:
-            f = self.lookup(path, by_name=False)
-            if f is None or f.content is None:
-                continue
-            host = configs.ssh_hosts(f.content).get(alias)
-            if host is None:
-                continue
-            self.use(f)
-            o = host.options
-            extra: list[str] = []
-            for flag, spec in host.forwards[:16]:
-                extra += [flag, spec]
-            if "port" in o:
-                extra += ["-p", o["port"]]
-            for key, opt in (("proxycommand", "ProxyCommand"), ("proxyjump", "ProxyJump")):
-                if key in o:
-                    extra += ["-o", f"{opt}={o[key]}"]
-            user = user or o.get("user", "")
-            dest = (user + "@" if user else "") + o.get("hostname", alias)
-            k = args.index(pos[0])
-            argv = ["ssh"] + extra + args[:k] + [dest] + args[k + 1:]
-            top = {"path": ev.path, "launch": ev.launch, "wrappers": ev.wrappers,
-                   "background": ev.background}
-            self.derive(self.parse(shlex.join(argv), "shell"), ev.source, False, 0,
-                        f"ssh_config:{f.path}", i, ev.parent, None, chain, top=top)
-            return
-
-    def git(self, i: int, ev: Exec, chain: int) -> None:
-        """`git x` where `x` is an alias in a written git config: its command as a hook."""
-        args = list(ev.argv[1:])
-        k = 0
-        while k < len(args) and args[k].startswith("-"):
-            k += 2 if args[k] in ("-C", "-c", "--git-dir", "--work-tree") else 1
-        if k >= len(args):
-            return
-        if args[k] == "config":
-            pos = [a for a in args[k + 1:] if not a.startswith("-")]
-            if len(pos) == 2 and pos[0].lower() == "core.hookspath":
-                self.hooks_set.append(pos[1])  # `git config core.hooksPath .githooks`
-            return
-        self.git_hooks(i, args[k], args[k + 1:], chain)
-        sub, rest = args[k].lower(), args[k + 1:]
-        hit: tuple[_File, int, str] | None = None
-        for key in sorted(self.git_keys):
-            f = self.files.get(key)
-            if f is not None and f.content:
-                alias = configs.git_aliases(f.content).get(sub)
-                if alias is not None:
-                    hit = (f, alias[0], alias[1])
-        if hit is None:
-            return
-        f, offset, value = hit
-        self.use(f)
-        tail = (" " + shlex.join(rest)) if rest else ""
-        if value.startswith("!"):
-            text, offset = value[1:], offset + 1
-        else:
-            text = "git " + value
-        self.derive(self.parse(text + tail, "shell"), f.source, f.exact and not tail and
-                    not text.startswith("git "), offset, f"hook:git:{f.path}", i, i, "hook", chain)
-
-    def git_hooks(self, i: int, sub: str, rest: list[str], chain: int) -> None:
-        """`git commit` runs `.git/hooks/pre-commit` (or core.hooksPath's), and the pre-commit
-        framework's hooks once `pre-commit install` ran; `--no-verify` skips the checks."""
-        d = self.data
-        hooks = d.git_hooks.get(sub, ())
-        if not hooks:
-            return
-        skip = "--no-verify" in rest or (sub == "commit" and "-n" in rest)
-        dirs = [".git/hooks"] + self.hooks_paths()
-        for hook in hooks:
-            if skip and hook in d.git_verify_hooks:
-                continue
-            for directory in dirs:
-                f = self.lookup(_join(directory, hook), by_name=False)
-                if f is not None:
-                    self.run_text(i, f, None, "hook", f"hook:git:{f.path}", chain)
-                    break
-        if self.precommit_installed and "pre-commit" in hooks and not skip:
-            self.precommit_hooks(i, chain)
-
-    def hooks_paths(self) -> list[str]:
-        out = self.hooks_set[-4:]
-        for key in sorted(self.git_keys):
-            f = self.files.get(key)
-            if f is not None and f.content:
-                value = configs.git_option(f.content, "core", "hookspath")
-                if value:
-                    out.append(value)
-        return out
-
-    def precommit(self, i: int, ev: Exec, chain: int) -> None:
-        """`pre-commit run` runs the local hooks of .pre-commit-config.yaml now; `pre-commit
-        install` makes every later `git commit` run them."""
-        args = [a for a in ev.argv[1:] if not a.startswith("-")]
-        if args[:1] == ["install"]:
-            self.precommit_installed = True
-        elif args[:1] == ["run"] or not args:
-            self.precommit_hooks(i, chain)
-
-    def precommit_hooks(self, i: int, chain: int) -> None:
-        for name in self.data.precommit_configs:
-            f = self.lookup(name, by_name=False)
-            if f is not None and f.content is not None:
-                self.use(f)
-                lines = [(-1, e) for e in configs.precommit_entries(f.content)]
-                self.run_lines(i, lines, f.source, False, f"hook:pre-commit:{f.path}", chain)
-                return
-
-    def pytest(self, i: int, ev: Exec, chain: int) -> None:
-        """pytest imports conftest.py and test files: their code runs as hooks."""
-        d = self.data
-        named = [a for a in ev.argv[1:] if a.endswith(".py")]
-        for key, f in list(self.files.items()):
-            base = _base(key)
-            is_test = base.endswith(".py") and (base.startswith(d.test_prefixes)
-                                                or base.endswith(d.test_suffixes))
-            if base in d.pytest_files or (is_test and (not named or any(
-                    norm_path(n) == key or key.endswith("/" + norm_path(n)) for n in named))):
-                self.run_text(i, f, "python", "hook", f"hook:pytest:{f.path}", chain, strip=True)
-
-    def build(self, i: int, ev: Exec, chain: int) -> None:
-        """`pip install .`, `python -m build`, `pip wheel .`: setup.py and build hooks run."""
-        args = list(ev.argv[1:])
-        if "-m" in args:
-            args = args[args.index("-m") + 2:]
-        if args and args[0] in ("install", "wheel", "download"):
-            dirs = [a for a in positional(args[1:], frozenset(("-r", "-c", "-t", "--target")))
-                    if a.startswith((".", "/", "~")) or a.endswith("/")]
-            dirs += [args[k + 1] for k, a in enumerate(args[:-1]) if a in ("-e", "--editable")]
-        elif ev.argv[1:2] == ("-m",) or ev.name in ("build", "hatch", "poetry"):
-            dirs = [a for a in args if not a.startswith("-")][:1] or ["."]
-        else:
-            return
-        for directory in dirs[:4]:
-            for name in self.data.build_files:
-                f = self.lookup(_join(norm_path(directory), name), by_name=False)
-                if f is not None:
-                    self.run_text(i, f, "python", "hook", f"hook:build:{f.path}", chain,
-                                  strip=True)
-
-    def make(self, i: int, ev: Exec, chain: int) -> None:
-        """`make [target]`: the recipes of the target and its prerequisites."""
-        args = list(ev.argv[1:])
-        directory = next((args[k + 1] for k, a in enumerate(args[:-1]) if a == "-C"), "")
-        files = [args[k + 1] for k, a in enumerate(args[:-1]) if a in ("-f", "--file")]
-        names = files or [_join(norm_path(directory), n) for n in self.data.make_files]
-        f = next((x for x in (self.lookup(n, by_name=False) for n in names) if x), None)
-        if f is None or f.content is None:
-            return
-        self.use(f)
-        rules, default = configs.make_targets(f.content)
-        goals = [a for a in positional(args, frozenset(("-C", "-f", "--file", "-j", "-l")))
-                 if "=" not in a] or ([default] if default else [])
-        order: list[str] = []
-        seen: set[str] = set()
-
-        def visit(t: str, depth: int) -> None:
-            if t in seen or depth > 16 or len(seen) > 64 or t not in rules:
-                return
-            seen.add(t)
-            for dep in rules[t][0]:
-                visit(dep, depth + 1)
-            order.append(t)
-
-        for goal in goals[:8]:
-            visit(goal, 0)
-        for t in order:
-            self.run_lines(i, rules[t][1], f.source, f.exact, f"hook:make:{f.path}:{t}", chain)
-
-    def npm(self, i: int, ev: Exec, chain: int) -> None:
-        """`npm run x` / `npm test` / `npm install`: package.json scripts with pre/post hooks."""
-        args = [a for a in ev.argv[1:] if not a.startswith("-")]
-        verb = args[0] if args else "install"
-        verb = {"i": "install", "t": "test", "tst": "test", "run-script": "run", "add": ""}.get(
-            verb, verb)
-        if verb == "run" and len(args) > 1:
-            names = ["pre" + args[1], args[1], "post" + args[1]]
-        elif verb in self.data.npm_lifecycle:
-            if verb == "install" and len(args) > 1:
-                return  # installing a named package runs that package's scripts, not ours
-            names = list(self.data.npm_lifecycle[verb])
-        elif ev.name in ("yarn", "pnpm", "bun") and verb:
-            names = ["pre" + verb, verb, "post" + verb]
-        else:
-            return
-        f = self.lookup("package.json")
-        if f is None or f.content is None:
-            return
-        scripts = configs.npm_scripts(f.content)
-        if any(n in scripts for n in names):
-            self.use(f)
-        for n in names:
-            if n in scripts:
-                value = scripts[n]
-                at = f.content.find(value)
-                self.run_lines(i, [(max(at, 0), value)], f.source, f.exact and at >= 0,
-                               f"hook:npm:{f.path}:{n}", chain)
-
-    def tox(self, i: int, ev: Exec, chain: int) -> None:
-        f = self.lookup("tox.ini", by_name=False)
-        if f is not None and f.content is not None:
-            self.use(f)
-            lines = configs.ini_commands(f.content, ("commands", "commands_pre", "commands_post"))
-            self.run_lines(i, lines, f.source, f.exact, f"hook:tox:{f.path}", chain)
-
-    def nox(self, i: int, ev: Exec, chain: int) -> None:
-        f = self.lookup("noxfile.py", by_name=False)
-        if f is not None:
-            self.run_text(i, f, "python", "hook", f"hook:nox:{f.path}", chain, strip=True)
-
-    def crontab(self, i: int, ev: Exec, chain: int) -> None:
-        pos = positional(list(ev.argv[1:]), frozenset(("-u",)))
-        if not pos or pos[0] == "-" or any(a in ("-l", "-r", "-e") for a in ev.argv):
-            return
-        f = self.lookup(pos[0])
-        if f is not None and f.content is not None:
-            self.use(f)
-            self.run_lines(i, configs.cron_commands(f.content, with_user=False), f.source,
-                           f.exact, f"cron:{f.path}", chain)
-
-    def systemctl(self, i: int, ev: Exec, chain: int) -> None:
-        pos = positional(list(ev.argv[1:]), frozenset(("-H", "--host", "-M", "--machine")))
-        if not pos or pos[0] not in ("enable", "start", "restart", "reenable", "link",
-                                     "reload-or-restart", "try-restart"):
-            return
-        for unit in pos[1:9]:
-            names = [unit] if "." in _base(unit) else [unit + ".service"]
-            if names[0].endswith(".timer"):
-                names.append(names[0][:-6] + ".service")
-            for n in names:
-                f = self.lookup(n)
-                if f is not None and f.content is not None:
-                    self.use(f)
-                    self.run_lines(i, configs.unit_commands(f.content), f.source, f.exact,
-                                   f"hook:systemd:{f.path}", chain)
-
-    def kubectl(self, i: int, ev: Exec, chain: int) -> None:
-        """`kubectl apply|create|replace -f m.yaml`: each object as a `cloud_call`."""
-        args = list(ev.argv[1:])
-        pos = positional(args, frozenset(("-f", "--filename", "-n", "--namespace", "-o")))
-        if not pos or pos[0] not in ("apply", "create", "replace"):
-            return
-        paths = [args[k + 1] for k, a in enumerate(args[:-1]) if a in ("-f", "--filename")]
-        paths += [a.partition("=")[2] for a in args if a.startswith("--filename=")]
-        for path in paths[:8]:
-            f = self.lookup(path, by_name=False)
-            if f is None or f.content is None:
-                continue
-            self.use(f)
-            src = replace(ev.source, decoded_from=f"manifest:{f.path}")
-            for params in configs.k8s_objects(f.content):
-                kind = dict(params).get("kind", "").lower()
-                self.emit(i, CloudCall(src, "kubernetes", kind, pos[0], params, ev.name,
-                                       ev.depth, i))
-
-    def compose(self, i: int, ev: Exec, chain: int) -> None:
-        """`docker compose up|run|start|create`: each service as the `docker run` it means."""
-        args = list(ev.argv[1:])
-        if ev.name == "docker" or ev.name == "podman":
-            if not args or args[0] != "compose":
-                return
-            args = args[1:]
-        pos = positional(args, frozenset(("-f", "--file", "-p", "--project-name")))
-        if not pos or pos[0] not in ("up", "run", "start", "create"):
-            return
-        names = [args[k + 1] for k, a in enumerate(args[:-1]) if a in ("-f", "--file")]
-        if names:
-            found = [self.lookup(n, by_name=False) for n in names[:4]]
-        else:
-            base = next((x for x in (self.lookup(n, by_name=False)
-                                     for n in self.data.compose_files) if x), None)
-            over = next((x for x in (self.lookup(n, by_name=False)
-                                     for n in self.data.compose_overrides) if x), None)
-            found = [base, over]
-        for f in found:
-            if f is None or f.content is None:
-                continue
-            self.use(f)
-            for svc in configs.compose_services(f.content):
-                self.compose_service(i, ev, f, svc, chain)
-
-    def compose_service(self, i: int, ev: Exec, f: _File, svc: dict[str, Any],
-                        chain: int) -> None:
-        """A service: the `docker run` it amounts to, and its command as the container's
-        process (parent: that docker run)."""
-        tag = f"hook:compose:{f.path}:{svc['name']}"
-        argv = _docker_run(svc)
-        first = self.derive(self.parse(shlex.join(argv), "shell"), ev.source, False, 0, tag,
-                            i, i, "hook", chain) if argv else -1
-        command = _words(svc.get("entrypoint")) + _words(svc.get("command"))
-        if command and first >= 0:
-            self.derive(self.parse(shlex.join(command), "shell"), f.source, False, 0, tag, i,
-                        first, "hook", chain)
-
-
-def _words(value: Any) -> list[str]:
-    """A compose `command`/`entrypoint`: a list of words, or a string split like a shell."""
-    if isinstance(value, str):
-        try:
-            return shlex.split(value)
-        except ValueError:
-            return [value]
-    if isinstance(value, list):
-        return [str(v) for v in value[:64]]
-    return []
-
-
-def _docker_run(svc: dict[str, Any]) -> list[str]:
-    """The `docker run` argv a compose service amounts to."""
-    if not isinstance(svc.get("image"), str):
-        return []
-    argv = ["docker", "run"]
-    if svc.get("privileged") is True:
-        argv.append("--privileged")
-    for key, flag in (("network_mode", "--network"), ("pid", "--pid")):
-        if isinstance(svc.get(key), str):
-            argv += [flag, svc[key]]
-    for key, flag in (("volumes", "-v"), ("cap_add", "--cap-add")):
-        for v in (svc.get(key) or [])[:16] if isinstance(svc.get(key), list) else []:
-            if isinstance(v, str):
-                argv += [flag, v]
-    argv.append(svc["image"])
-    return argv + _words(svc.get("entrypoint")) + _words(svc.get("command"))
-
-
-_RUNNERS = {
-    "ssh": _Walker.ssh, "autossh": _Walker.ssh, "git": _Walker.git,
-    "pytest": _Walker.pytest, "py.test": _Walker.pytest,
-    "pip": _Walker.build, "pip3": _Walker.build, "build": _Walker.build,
-    "make": _Walker.make, "gmake": _Walker.make, "tox": _Walker.tox, "nox": _Walker.nox,
-    "crontab": _Walker.crontab, "systemctl": _Walker.systemctl,
-    "kubectl": _Walker.kubectl, "oc": _Walker.kubectl,
-    "docker": _Walker.compose, "podman": _Walker.compose, "docker-compose": _Walker.compose,
-    "podman-compose": _Walker.compose, "pre-commit": _Walker.precommit,
-}
-
 
 def resolve_flow(events: Sequence[Event], *, caps: Caps = Caps()) -> Flow:
     """What a trajectory's written files turn into when later steps run or load them.
@@ -1055,6 +712,6 @@ def resolve_flow(events: Sequence[Event], *, caps: Caps = Caps()) -> Flow:
     files that are run or loaded, the indices of writes nothing used, and reasons for what
     was cut or left unresolved. Never raises."""
     try:
-        return _Walker(events, caps).run()
+        return Walker(events, caps).run()
     except Exception as exc:  # noqa: BLE001 - the stage degrades to "no flow", never crashes
         return Flow(reasons=(f"flow failed: {type(exc).__name__}",))
