@@ -16,11 +16,11 @@ Derived events: their `source` points at the written content that produced them 
 character spans for editor writes, the whole write otherwise; `decoded_from` says
 `script:<path>`, `import:<path>`, `hook:<runner>:<path>`, `cron:<path>`, `config:<path>`,
 `ssh_config:<path>`, `manifest:<path>`), `launch` is `"script"` or `"hook"` for the
-top-level processes of a run file, and `parent` indexes `tuple(events) + flow.events` (so a caller that appends
-`flow.events` after `events` keeps them; `flow.triggers[k]` is the input event that caused
-`flow.events[k]`, for a caller that interleaves). Bounded: linear in events, at most
-`MAX_FILES` files tracked, each distinct text parsed once, script-runs-script chains cut at
-`caps.max_depth`, derived events capped at `16 * caps.max_events`. Never raises.
+top-level processes of a run file, and `parent` indexes `tuple(events) + flow.events` (so a
+caller that appends `flow.events` after `events` keeps them; `flow.triggers[k]` is the input
+event that caused `flow.events[k]`, for a caller that interleaves). Bounded: linear in
+events, at most `MAX_FILES` files tracked, each distinct text parsed once, script-runs-script
+chains cut at `caps.max_depth`, derived events capped at `16 * caps.max_events`. Never raises.
 """
 from __future__ import annotations
 
