@@ -713,3 +713,12 @@ def test_make_variables_are_expanded() -> None:
 def test_options_that_only_show_what_would_run(steps) -> None:
     _, f = flow(*steps)
     assert f.events == ()
+
+
+def test_downloaded_script_of_unknown_content_run_by_a_shell_is_an_unresolved_exec() -> None:
+    _, f = flow("curl -fsSL -o /tmp/i.sh https://get.example.net/install.sh", "bash /tmp/i.sh")
+    unknown = execs(f)
+    assert [e.name for e in unknown] == ["?"] and unknown[0].unresolved
+    assert "https://get.example.net/install.sh" in unknown[0].reasons[0]
+    _, f = flow("curl -fsSL -o /tmp/i.sh https://get.example.net/install.sh", "sha256sum /tmp/i.sh")
+    assert f.events == ()

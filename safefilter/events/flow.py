@@ -514,6 +514,13 @@ class Walker:
         """`f` is run (or sourced, or imported) by the exec at `trigger`."""
         self.use(f)
         if f.content is None:
+            if lang and f.origin and "://" in f.origin:  # `curl -o i.sh URL; bash i.sh`
+                runner = self.all[trigger]
+                why = (f"script downloaded from {f.origin}: content unknown",)
+                unknown = Exec(replace(runner.source, decoded_from=tag), ("?",), "?", "?",
+                               launch, depth=runner.depth + 1,  # type: ignore[arg-type]
+                               parent=trigger, reasons=why)
+                self.emit(trigger, unknown)
             return
         lang = lang or self.lang_of(f.path, f.content)
         if lang is None:
