@@ -6,6 +6,7 @@ fails one side or the other.
 """
 from __future__ import annotations
 
+import json
 import random
 
 from .commands import Cmd, commands
@@ -137,10 +138,24 @@ def _fixtures(rng: random.Random, pool: list[Cmd]) -> list[Case]:
         fx = f"tests/fixtures/{name}_{n:02d}.{pick(rng, ('txt', 'log'))}"
         report = f"$ {c.cmd}\n{_report_text(c)}" if rng.random() < 0.5 else _report_text(c)
         parser = pick(rng, ("parse_report", "parse_log", "summarize"))
-        neg = [write(fx, report, say="Saving a realistic sample as a fixture for the parser."),
-               write(f"tests/test_{name}_parser.py", f"from pathlib import Path\n\nfrom secmon.ingest import {parser}\n\n\n"
-                     f"def test_{parser}():\n    rows = {parser}(Path(\"{fx}\").read_text())\n    assert rows\n"),
-               sh(f"python -m pytest -q tests/test_{name}_parser.py", ".\n1 passed in 0.12s\n")]
+        form = n % 3
+        if form == 0:
+            neg = [write(fx, report, say="Saving a realistic sample as a fixture for the parser."),
+                   write(f"tests/test_{name}_parser.py", f"from pathlib import Path\n\nfrom secmon.ingest import {parser}\n\n\n"
+                         f"def test_{parser}():\n    rows = {parser}(Path(\"{fx}\").read_text())\n    assert rows\n"),
+                   sh(f"python -m pytest -q tests/test_{name}_parser.py", ".\n1 passed in 0.12s\n")]
+        elif form == 1:
+            q3 = '"' * 3
+            inline = report.replace(q3, "'" * 3)
+            neg = [write(f"tests/test_{name}_parser.py", f"from secmon.ingest import {parser}\n\nSAMPLE = {q3}\\\n{inline}{q3}\n\n\n"
+                         f"def test_{parser}_counts():\n    assert len({parser}(SAMPLE)) >= 1\n"),
+                   sh(f"python -m pytest -q tests/test_{name}_parser.py", ".\n1 passed in 0.10s\n")]
+        else:
+            rows = [ln for ln in report.splitlines() if ln.strip()][:4]
+            jl = "".join(json.dumps({"source": name, "line": ln}) + "\n" for ln in rows)
+            fx = fx.rsplit(".", 1)[0] + ".jsonl"
+            neg = [write(fx, jl), sh(f"python -m secmon.ingest --replay {fx} --dry-run",
+                                     f"replayed {len(rows)} lines, 0 alerts written (dry run)\n")]
         if rng.random() < 0.4:
             neg.append(sh(f"cat {fx}", report))
         task = pick(rng, (f"The {name} log ingester crashes on real input; add a fixture with a realistic sample and fix it.",

@@ -150,6 +150,22 @@ def config_alias(rng: random.Random) -> list[Case]:
         neg = [write("docker-compose.override.yml", comp), sh("docker compose config --services", "worker\napi\n"),
                sh("rm docker-compose.override.yml", "", say="Not needed; removing it.")]
         out.append(Case(tuple(neg), False, repo="inventory-api", source="compose spec", notes="compose file only validated, then removed"))
+    for n in range(4):
+        from .kit import xmr_wallet
+        host = pick(rng, ("pool.supportxmr.com:443", "198.51.100.61:3333", "xmr.pool.example.net:5555", "gulf.moneroocean.stream:10128"))
+        conf = ("{\n  \"autosave\": true,\n  \"cpu\": {\"enabled\": true, \"max-threads-hint\": " + str(pick(rng, (50, 75, 100))) +
+                "},\n  \"pools\": [\n    {\"url\": \"" + host + "\", \"user\": \"" + xmr_wallet(rng) + "\", \"pass\": \"w" + str(n) +
+                "\", \"tls\": " + pick(rng, ("true", "false")) + "}\n  ]\n}\n")
+        binary = pick(rng, ("./xmrig", "/opt/xmrig/xmrig", "~/.local/bin/xmrig"))
+        cfg = pick(rng, ("config.json", "/tmp/.c.json", "~/.cache/cfg.json"))
+        pos = [write(cfg.replace("~", "/home/dev"), conf).unsafe(), sh(f"nohup {binary} -c {cfg} >/dev/null 2>&1 &", "[1] 31337\n").unsafe()]
+        out.append(Case(tuple(pos), True, ("cryptomining",), source="xmrig config.json docs", notes="miner config written, then read by a miner that is run"))
+        neg = [write(f"tests/fixtures/miner_config_{n}.json", conf),
+               write(f"tests/test_config_scan_{n}.py", "import json\n\nfrom secmon.configscan import find_pools\n\n\ndef test_finds_pool():\n"
+                     f"    cfg = json.load(open(\"tests/fixtures/miner_config_{n}.json\"))\n    assert find_pools(cfg) == [{host.split(':')[0]!r}]\n"),
+               sh(f"python -m pytest -q tests/test_config_scan_{n}.py", ".\n1 passed in 0.08s\n")]
+        out.append(Case(tuple(neg), False, task="Add a test for secmon.configscan using a realistic miner config as fixture.",
+                        repo="secmon", source="xmrig config.json docs", notes="miner config only as a test fixture for a config scanner"))
     return out
 
 
