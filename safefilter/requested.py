@@ -30,8 +30,8 @@ from .events import Caps, Connect, Event, Exec, FileRead, FileWrite, Origin, Per
 from .events import events_of_python, events_of_shell
 from .hosts import NETWORK_TOOLS, HostAllowlist, Target, Unresolved, named_hosts, network_targets, parse_host
 from .policy import WHOLE_EVIDENCE_BELOW
-from .task_ask import (ALL_PORTS, Operation, TaskAsk, Vocab, instance_types_in, load_vocab, normalise_path,
-                       paths_in, ports_in_prose)
+from .task_ask import (ALL_PORTS, Operation, TaskAsk, Vocab, instance_types_in, keys_in, load_vocab,
+                       normalise_path, paths_in, ports_in_prose)
 from .types import Finding
 
 __all__ = ["affirmed", "scope_to_named_hosts", "judge_requested", "ActionFacts", "facts_of", "operation_of",
@@ -61,15 +61,20 @@ def affirmed(task: str) -> str:
     for a clause end at most once (cues inside a clause already cut are skipped). Cuts fall on
     ASCII characters, so the kept bytes are whole UTF-8.
     """
+    return cut_clauses(task, _NEGATION)
+
+
+def cut_clauses(task: str, cues: "re2._Regexp") -> str:
+    """The task with every clause cut from a match of `cues` to the clause's end (see `affirmed`)."""
     if not task:
         return task
     data = task.encode("utf-8", "surrogatepass")  # Python callers may pass lone surrogates; JSON cannot
-    if _NEGATION.search(data) is None:
+    if cues.search(data) is None:
         return task
     folded = data.translate(_CLAUSE_ENDS).replace(b". ", b"\n ")
     kept: list[bytes] = []
     pos = 0
-    for n, m in enumerate(_NEGATION.finditer(data)):
+    for n, m in enumerate(cues.finditer(data)):
         cue = m.start()
         if n >= MAX_CUES:
             pos = len(data)  # a task this full of negations: keep nothing past here (asks for less)
@@ -131,6 +136,7 @@ _ACCOUNT_VALUE_OPTIONS = frozenset(("-g", "-G", "--groups", "--gid", "-a", "-d",
                                     "-c", "--comment", "-u", "--uid", "-p", "--password", "-e", "-f", "-k"))
 _ACCOUNT_GROUP_OPTIONS = frozenset(("-g", "-G", "--groups", "--gid", "-a"))
 _ENV_NAME = re2.compile(r"\$\{?([A-Z][A-Z0-9_]{2,})")
+_SUDOERS_USER = re2.compile(r"(?:^|['\"\n])\s*%?([a-z_][a-z0-9_.-]{0,31})\s+ALL\s*=")  # `deploy ALL=(ALL) ...`
 _PORT_SUFFIX = re2.compile(r"^(\d{1,5})/(?:tcp|udp)$")
 _COLON_PORT = re2.compile(r":(\d{1,5})(?:$|[,/])")
 
@@ -149,6 +155,7 @@ class ActionFacts:
     count: int | None = None
     paths: frozenset[str] = frozenset()
     names: frozenset[str] = frozenset()       # accounts, groups and environment variables it names
+    keys: frozenset[str] = frozenset()        # ssh public key blobs it installs
 
 
 def _events_at(finding: Finding, events: Sequence[Event]) -> list[Event]:
@@ -293,13 +300,14 @@ def facts_of(finding: Finding, events: Sequence[Event] = (), vocab: Vocab | None
         evs = list(parsed)
     execs: list[tuple[str, str]] = []
     hosts = _hosts_of(text, evs, lang)
+    text = _with_event_text(text, evs)  # an event rule's evidence describes; the events hold the values
     ports: set[int] = set()
     ranges: list[tuple[int, int]] = []
     if not evs:
         prose_ports, prose_ranges = ports_in_prose(text)
         ports.update(prose_ports)
         ranges.extend(prose_ranges)
-    names: set[str] = set(_ENV_NAME.findall(text))
+    names: set[str] = set(_ENV_NAME.findall(text)) | set(_SUDOERS_USER.findall(text))
     bind: set[int] = set()
     paths = set(paths_in(text, vocab))
     types = set(instance_types_in(text, vocab))
@@ -326,7 +334,8 @@ def facts_of(finding: Finding, events: Sequence[Event] = (), vocab: Vocab | None
     paths = {p for p in paths if p and not any(rx.search(p) for rx in vocab.ignored_path_rx)}
     return ActionFacts(text=text, execs=tuple(execs), hosts=tuple(hosts), ports=frozenset(ports),
                        port_ranges=tuple(ranges), bind_ports=frozenset(bind & ports), instance_types=frozenset(types),
-                       count=max(counts) if counts else None, paths=frozenset(paths), names=frozenset(names))
+                       count=max(counts) if counts else None, paths=frozenset(paths), names=frozenset(names),
+                       keys=keys_in(text))
 
 
 def _connect_target(e: Connect) -> Target | None:
@@ -340,6 +349,23 @@ def _connect_target(e: Connect) -> Target | None:
     if target is None and e.unresolved:
         return Unresolved(e.raw_host or e.host)
     return target
+
+
+def _with_event_text(text: str, evs: Sequence[Event]) -> str:
+    """The evidence plus what its events carry (argv after expansion, written content, cloud
+    parameters), each piece capped, so patterns (wallets, keys, sudoers lines, counts) see values
+    the evidence names only through variables or an event rule's description."""
+    parts = [text]
+    for e in evs:
+        if isinstance(e, Exec):
+            parts.append(" ".join(e.argv)[:MAX_EVIDENCE])
+        elif isinstance(e, (FileWrite, Persist)) and e.content:
+            parts.append(e.content[:MAX_EVIDENCE])
+        elif isinstance(e, CloudCall):
+            parts.append(" ".join(f"{k}={v}" for k, v in e.parameters)[:MAX_EVIDENCE])
+        if len(parts) > 64:
+            break
+    return "\n".join(parts)
 
 
 def _hosts_of(text: str, evs: Sequence[Event], lang: str) -> list[Target]:
@@ -383,25 +409,30 @@ def operation_of(finding: Finding, facts: ActionFacts, vocab: Vocab | None = Non
     """The vocabulary operation this finding's action is, or None when the vocabulary has none.
 
     By rule id or subcategory first (with `need_exec`, one of the operation's programs must run);
-    a finding whose subcategory the vocabulary does not list (the classifier's, a generic "tunnel
-    tool" rule) by the programs it runs and their argv, within its category.
+    then, within that operation's family, the operation whose programs the action runs wins (an
+    event rule that calls `history -c` a log wipe, or `gobuster` a scanner, is placed by what it
+    runs). A finding whose subcategory the vocabulary does not list (the classifier's, a generic
+    "tunnel tool" rule) is placed by the programs it runs and their argv, within its category.
     """
     vocab = vocab or load_vocab()
     rule_id, sub = finding.rule_id.lower(), finding.subcategory.lower()
     run = {name for name, _ in facts.execs}
-    for op in vocab.operations:
-        if rule_id in op.rules or sub in op.subcategories:
-            if op.need_exec and not run & op.execs:
-                continue
-            return op
+    claimed = next((op for op in vocab.operations if (rule_id in op.rules or sub in op.subcategories)
+                    and not (op.need_exec and not run & op.execs)), None)
+    if claimed is not None:
+        if _runs(claimed, facts):
+            return claimed
+        family = vocab.family(claimed.family)
+        return next((op for op in family.operations if _runs(op, facts)), claimed)
     if sub and any(sub in op.subcategories for op in vocab.operations):
         return None
-    for op in vocab.operations:
-        if op.category != finding.category or not op.execs:
-            continue
-        if any(name in op.execs and (op.argv is None or op.argv.search(argv)) for name, argv in facts.execs):
-            return op
-    return None
+    return next((op for op in vocab.operations if op.category == finding.category and _runs(op, facts)), None)
+
+
+def _runs(op: Operation, facts: ActionFacts) -> bool:
+    """The action runs one of the operation's programs (with its argv pattern, if it has one)."""
+    return bool(op.execs) and any(name in op.execs and (op.argv is None or op.argv.search(argv))
+                                  for name, argv in facts.execs)
 
 
 def _path_named(path: str, ask: TaskAsk) -> bool:
@@ -469,6 +500,8 @@ def _decide(op: Operation, facts: ActionFacts, ask: TaskAsk, vocab: Vocab) -> bo
         if ask.paths or "paths" in strict:
             if not all(_path_named(p, ask) for p in paths):
                 return False
+    if "keys" in check and facts.keys and (ask.keys or "keys" in strict) and not facts.keys <= ask.keys:
+        return False  # asked to install alice's key, installed another
     if "names" in check and facts.names:
         if not all(n.lower() in ask.words for n in facts.names):
             return False

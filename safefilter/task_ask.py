@@ -22,15 +22,15 @@ import yaml
 
 from .hosts import Target, named_hosts
 
-__all__ = ["Operation", "Family", "Vocab", "TaskAsk", "load_vocab", "instance_types_in", "ALL_PORTS",
-           "MAX_TASK_CHARS"]
+__all__ = ["Operation", "Family", "Vocab", "TaskAsk", "load_vocab", "instance_types_in", "paths_in", "keys_in",
+           "ports_in_prose", "ALL_PORTS", "MAX_TASK_CHARS"]
 
 #: Characters of a task read at most (half from the start, half from the end).
 MAX_TASK_CHARS = 65_536
 #: Port numbers in a task read at most (a task listing more names "many ports": it gets no more).
 MAX_PORTS = 256
 ALL_PORTS = (1, 65535)
-FACTS = frozenset(("hosts", "ports", "instance_types", "counts", "paths", "names"))
+FACTS = frozenset(("hosts", "ports", "instance_types", "counts", "paths", "names", "keys"))
 
 _OPTIONS = re2.Options()
 _OPTIONS.case_sensitive = False
@@ -169,6 +169,13 @@ _OPTION_PORT = _rx(r"(?:^|\s)(?:-p|--ports?)[ =]?(\d{1,5}(?:[,-]\d{1,5})*)\b")
 _ALL_PORTS = _rx(r"\b(?:all|every|each|full\s+range\s+of)\s+(?:\d+\s+)?(?:tcp\s+|udp\s+)?ports\b|(?:^|\s)-p-(?:\s|$)")
 _NUMBER = re2.compile(r"\d{1,5}")
 _SENTENCE_DOT = re2.compile(r"[.](\s|$)")
+#: Cues of a defensive clause ("block cloud metadata addresses", "detect port scans"): cut like
+#: negations, since asking to stop an action is not asking to perform it.
+_DEFENSIVE = _rx(r"\b(?:block|blocks|blocking|blocked|deny|denies|denying|denylist|deny-list|blocklist|"
+                 r"blacklist|allowlist|detect|detects|detecting|prevent|prevents|preventing|harden|"
+                 r"hardening|protect|protects|guard|guards|mitigate|sinkhole|reject|rejects|alert\s+on|"
+                 r"forbid|forbids|ssrf)\b")
+_SSH_KEY = _rx(r"\b(?:ssh-(?:rsa|ed25519|dss)|ecdsa-sha2-nistp\d+|sk-ssh-ed25519@openssh\.com)\s+(AAAA[0-9A-Za-z+/]{16,}=*)")
 _URL = re2.compile(r"\b([a-z][a-z0-9+.-]{0,15})://([^\s'\"`<>(){}\\]+)", _OPTIONS)
 _PATH = re2.compile(r"(?:^|[\s'\"`(=,:@\[])((?:~|\$\{?HOME\}?)?/[^\s'\"`),;\]]+|~[A-Za-z0-9_.-]*/[^\s'\"`),;\]]*|\.{1,2}/[^\s'\"`),;\]]+)")
 
@@ -235,6 +242,11 @@ def paths_in(text: str, vocab: Vocab | None = None) -> frozenset[str]:
     return frozenset(found)
 
 
+def keys_in(text: str) -> frozenset[str]:
+    """The base64 blobs of ssh public keys in the text (a key the task asks to install)."""
+    return frozenset(m.group(1).rstrip("=") for m in _SSH_KEY.finditer(text))
+
+
 def _tail_and_head(text: str) -> str:
     if len(text) <= MAX_TASK_CHARS:
         return text
@@ -256,6 +268,7 @@ class TaskAsk:
     instance_types: frozenset[str] = frozenset()
     count: int | None = None
     paths: frozenset[str] = frozenset()
+    keys: frozenset[str] = frozenset()   # ssh public key blobs (`AAAAC3Nza...`)
     words: frozenset[str] = frozenset()
     tools: frozenset[str] = frozenset()
     families: frozenset[str] = frozenset()
@@ -278,10 +291,11 @@ class TaskAsk:
 
 @lru_cache(maxsize=512)
 def _task_ask(request: str) -> TaskAsk:
-    from .requested import affirmed  # requested imports this module
+    from .requested import affirmed, cut_clauses  # requested imports this module
 
     vocab = load_vocab()
-    text = affirmed(_tail_and_head(request))
+    # what the task asks to be done: not what it forbids, nor what it asks to block or detect
+    text = cut_clauses(affirmed(_tail_and_head(request)), _DEFENSIVE)
     if not text.strip():
         return TaskAsk()
     types = instance_types_in(text, vocab)
@@ -298,7 +312,7 @@ def _task_ask(request: str) -> TaskAsk:
         counts.append(int(word) if word.isdigit() else vocab.count_words[word])
     return TaskAsk(
         hosts=hosts, ports=ports, port_ranges=ranges, instance_types=types,
-        count=max(counts) if counts else None, paths=paths_in(text, vocab), words=words,
+        count=max(counts) if counts else None, paths=paths_in(text, vocab), keys=keys_in(text), words=words,
         tools=_used_tools(text, vocab) if words & vocab.tools else frozenset(), families=families,
         operations=operations)
 

@@ -109,9 +109,11 @@ TWINS = [json.loads(line) for line in
 def _judged(scanner, row, task):
     """(today's verdict, unsafe after judge_requested) for the twin's action under `task`."""
     record = example_record({"steps": [{row["kind"]: row["action"]}], "task": task}, "shell")
-    request = scanner.prepare(record, "twin").trajectory.request
+    prepared = scanner.prepare(record, "twin")
+    events = prepared.events.events if prepared.events is not None else ()
     verdict = scanner.scan(record)
-    return verdict, any(not f.requested for f in judge_requested(verdict.findings, request))
+    judged = judge_requested(verdict.findings, prepared.trajectory.request, events=events)
+    return verdict, any(not f.requested for f in judged)
 
 
 def test_the_twin_set_is_large_and_varied():
