@@ -141,6 +141,8 @@ def test_heredoc_fed_to_an_interpreter_is_parsed_with_exact_spans():
     "xmrig --help", "nmap --version", "chisel -h", "ngrok version", "ssh -V", "man nmap",
     "which xmrig", "tldr chisel", "apt-cache show nmap", "pip show paramiko", "xmrig --dry-run",
     "aws ec2 run-instances help", "kubectl run --help", "sudo masscan --version",
+    "ngrok config check", "lolMiner --list-devices", "nmap --script-help ssl-enum-ciphers",
+    "frpc verify -c ./frpc.toml", "cloudflared tunnel --help", "command -v rustscan",
 ])
 def test_informational_calls_are_data_with_no_side_events(text):
     result = events_of_shell(text, origin=O)
