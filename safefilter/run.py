@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterator, Sequence
 from .atomic import describe_os_error
 from .cards import write_cards
 from .errors import OutputError, SafeFilterError
-from .executors.planner import WorkUnit, plan_units, source_labels
+from .executors.planner import RangeCounter, WorkUnit, count_here, plan_units, source_labels
 from .executors.scanners import build_classifier, build_scanner, scanner_key
 from .executors.sink import UnitOptions
 from .faults import FailureBudget
@@ -119,6 +119,23 @@ def _run_locked(root: Path, config: dict[str, Any], *, overrides: Sequence[str],
         files = expand_inputs(config["input"], warnings=input_warnings)
     check_output(root, config["input"], files)
     on_ray = _uses_ray(config, files, scan_with)
+    with contextlib.ExitStack() as stack:
+        if on_ray:
+            from .executors.ray import ray_session
+
+            stack.enter_context(ray_session(config["ray"]))
+        return _plan_and_execute(root, config, state, files, input_warnings, on_ray, started=started,
+                                 overrides=overrides, command=command, config_file=config_file,
+                                 from_manifest=from_manifest, resume=resume, scan_with=scan_with,
+                                 worker_scanner=worker_scanner, notes=notes)
+
+
+def _plan_and_execute(root: Path, config: dict[str, Any], state: RunState, files: list[Path],
+                      input_warnings: list[str], on_ray: bool, *, started: float, overrides: Sequence[str],
+                      command: Sequence[str], config_file: str | Path | None, from_manifest: dict[str, Any] | None,
+                      resume: bool, scan_with: Any, worker_scanner: Scanner | None,
+                      notes: Sequence[str]) -> RunSummary:
+    """Build or load the detectors, plan (or reload) the work units, have them processed, merge the books."""
     scanner: Any = None
     if on_ray:  # the workers build the scanner; the driver needs only the rule packs, for the books
         from .rules.model import load_packs
@@ -132,10 +149,12 @@ def _run_locked(root: Path, config: dict[str, Any], *, overrides: Sequence[str],
     if resume:
         files, done = state.resume(config, detectors)
         saved_units = state.saved_units()
-        units = [WorkUnit.from_dict(u) for u in saved_units] if saved_units is not None else plan_units(files)
+        # a state from before work units were planned: its units were whole files
+        units = ([WorkUnit.from_dict(u) for u in saved_units] if saved_units is not None
+                 else plan_units(files, unit_bytes=sys.maxsize))
     else:  # only now, with a scanner built, is an earlier run here cleared (overwrite)
         claim(root, overwrite=config["overwrite"], resume=False, dataset_output=config["dataset_output"])
-        units = plan_units(files)
+        units = plan_units(files, count=_counter(config, on_ray))
         state.begin(config, files, overrides=overrides, command=command, detectors=detectors,
                     input_warnings=input_warnings, units=[u.to_dict() for u in units])
     for note in notes:
@@ -157,6 +176,15 @@ def _run_locked(root: Path, config: dict[str, Any], *, overrides: Sequence[str],
                        scanner, "failure_budget", None) is not None else None)
 
 
+def _counter(config: dict[str, Any], on_ray: bool) -> RangeCounter:
+    """Where the planner counts the newlines of byte ranges: on the Ray workers, or here."""
+    if not on_ray:
+        return count_here
+    from .executors.ray import count_on_ray
+
+    return lambda ranges: count_on_ray(ranges, config["ray"])
+
+
 @contextlib.contextmanager
 def _executor(config: dict[str, Any], units: Sequence[WorkUnit], options: UnitOptions, scanner: Any, on_ray: bool,
               detectors: dict[str, Any], worker_scanner: Scanner | None) -> Iterator[Iterator[dict[str, Any]]]:
@@ -166,7 +194,7 @@ def _executor(config: dict[str, Any], units: Sequence[WorkUnit], options: UnitOp
 
         yield run_local(units, scanner, options)
         return
-    from .executors.ray import ray_session, run_on_ray
+    from .executors.ray import run_on_ray
 
     shipped = None
     if worker_scanner is not None:
@@ -175,8 +203,7 @@ def _executor(config: dict[str, Any], units: Sequence[WorkUnit], options: UnitOp
         shipped = ray.cloudpickle.dumps(worker_scanner)
     key = scanner_key(config, detectors=detectors, shipped=shipped)
     use_actors = bool(config["classifier"]["enabled"]) if worker_scanner is None else worker_scanner.uses_classifier
-    with ray_session(config["ray"]):
-        yield run_on_ray(units, options, config, key=key, shipped=shipped, use_actors=use_actors)
+    yield run_on_ray(units, options, config, key=key, shipped=shipped, use_actors=use_actors)
 
 
 def _finish(root: Path, config: dict[str, Any], files: Sequence[Path], units: Sequence[WorkUnit],
@@ -220,6 +247,8 @@ def _finish(root: Path, config: dict[str, Any], files: Sequence[Path], units: Se
     finish_run(root, manifest)
     manifest_path = write_manifest(root, manifest)  # last: a manifest means a finished run
     RunState(root).clear()
+    from .export.postrun import write_run_extras  # exports and report.html from the finished run; failures only warn
+    write_run_extras(root, config)
     return RunSummary(root, counts_out, manifest_path, warnings=list(warnings))
 
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from ..io import InputRecord, read_file, read_jsonl_range, splittable
+from ..io import InputRecord, count_newlines, read_file, read_jsonl_range, splittable
 
-__all__ = ["WorkUnit", "plan_units", "source_labels", "read_unit", "cut_batches", "UNIT_BYTES"]
+__all__ = ["WorkUnit", "plan_units", "source_labels", "read_unit", "cut_batches", "count_here", "RangeCounter",
+           "UNIT_BYTES"]
 
 #: Plain JSON Lines files larger than this are read in ranges of this size by different workers.
 #: Part of the output layout (shard names follow units), so it is a constant of the code, covered by
@@ -30,8 +31,9 @@ UNIT_BYTES = 64 << 20
 class WorkUnit:
     """One piece of input that one worker reads, scans and writes on its own.
 
-    `start`/`end` are a byte range of `path` (None: the whole file); `label` names the file in
-    record ids (`label:line`) as in a whole-file run.
+    `start`/`end` are a byte range of `path` (None: the whole file), `lines_before` the newlines
+    before `start` (so line numbers are the file's); `label` names the file in record ids
+    (`label:line`) as in a whole-file run.
     """
 
     index: int
@@ -40,6 +42,7 @@ class WorkUnit:
     label: str
     start: int | None = None
     end: int | None = None
+    lines_before: int | None = None
 
     @property
     def name(self) -> str:
@@ -58,7 +61,8 @@ class WorkUnit:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "WorkUnit":
-        return cls(**{k: data[k] for k in ("index", "file_index", "path", "label", "start", "end")})
+        return cls(**{k: data.get(k) for k in ("index", "file_index", "path", "label", "start", "end",
+                                                 "lines_before")})
 
 
 def source_labels(files: Sequence[Path]) -> list[str]:
@@ -69,16 +73,44 @@ def source_labels(files: Sequence[Path]) -> list[str]:
     return [str(p.relative_to(root)) for p in files]
 
 
-def plan_units(files: Sequence[Path], *, unit_bytes: int = UNIT_BYTES) -> list[WorkUnit]:
-    """Work units of `files`, in input order: one per file, large plain JSONL files cut into byte ranges."""
-    units: list[WorkUnit] = []
+#: Counts the newlines of byte ranges (path, start, end); executors pass one that runs on their workers.
+RangeCounter = Callable[[Sequence[tuple[str, int, int]]], list[int]]
+
+
+def count_here(ranges: Sequence[tuple[str, int, int]]) -> list[int]:
+    """Newlines of each range, counted in this process."""
+    return [count_newlines(path, start, end) for path, start, end in ranges]
+
+
+def plan_units(files: Sequence[Path], *, unit_bytes: int | None = None,
+               count: RangeCounter = count_here) -> list[WorkUnit]:
+    """Work units of `files`, in input order: one per file, large plain JSONL files cut into byte ranges.
+
+    The newlines of every range are counted first (`count`, in parallel on an executor's workers:
+    one pass at memory speed, no parsing), so each range numbers its lines without reading what
+    comes before it.
+    """
+    unit_bytes = unit_bytes or UNIT_BYTES
+    pieces: list[tuple[int, Path, str, int | None, int | None]] = []
     for file_index, (path, label) in enumerate(zip(files, source_labels(files))):
         size = Path(path).stat().st_size
         if not splittable(path) or size <= unit_bytes:
+            pieces.append((file_index, path, label, None, None))
+            continue
+        pieces.extend((file_index, path, label, start, min(start + unit_bytes, size))
+                      for start in range(0, size, unit_bytes))
+    to_count = [(str(path), start, end) for _, path, _, start, end in pieces if start is not None]
+    newlines = iter(count(to_count))
+    units: list[WorkUnit] = []
+    before, last_file = 0, -1
+    for file_index, path, label, start, end in pieces:
+        if start is None:
             units.append(WorkUnit(len(units), file_index, str(path), label))
             continue
-        for start in range(0, size, unit_bytes):
-            units.append(WorkUnit(len(units), file_index, str(path), label, start, min(start + unit_bytes, size)))
+        if file_index != last_file:
+            before, last_file = 0, file_index
+        units.append(WorkUnit(len(units), file_index, str(path), label, start, end, before))
+        before += next(newlines)
     return units
 
 
@@ -86,7 +118,7 @@ def read_unit(unit: WorkUnit) -> Iterator[InputRecord]:
     """The unit's records in file order, read errors included (they take their place in invalid/)."""
     if unit.start is None or unit.end is None:
         return read_file(unit.path)
-    return read_jsonl_range(unit.path, unit.start, unit.end)
+    return read_jsonl_range(unit.path, unit.start, unit.end, unit.lines_before)
 
 
 def cut_batches(items: Iterable[InputRecord], *, batch_size: int, per_shard: int

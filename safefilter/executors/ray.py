@@ -22,11 +22,12 @@ from collections import deque
 from typing import Any, Iterator, Sequence
 
 from ..errors import SafeFilterError
+from ..io import count_newlines
 from .planner import WorkUnit
 from .scanners import cached_scanner
 from .sink import UnitOptions, process_unit
 
-__all__ = ["ray_session", "run_on_ray", "wants_ray", "worker_count"]
+__all__ = ["ray_session", "run_on_ray", "count_on_ray", "wants_ray", "worker_count"]
 
 
 def wants_ray(config: dict[str, Any], total_bytes: int) -> bool:
@@ -101,6 +102,22 @@ class UnitActor:
 
     def run(self, unit: dict[str, Any], options: UnitOptions) -> dict[str, Any]:
         return _run_unit(unit, options, self.config, self.key, self.shipped)
+
+
+def count_on_ray(ranges: Sequence[tuple[str, int, int]], ray_config: dict[str, Any]) -> list[int]:
+    """The planner's newline counts of byte ranges, one small task per range on the workers (ints come back)."""
+    if not ranges:
+        return []
+    import ray
+
+    task = ray.remote(num_cpus=ray_config["num_cpus_per_worker"], max_retries=int(ray_config["max_retries"]))(
+        count_newlines)
+    refs = [task.remote(path, start, end) for path, start, end in ranges]
+    try:
+        return list(ray.get(refs))
+    except ray.exceptions.RayError as exc:
+        raise SafeFilterError(f"counting the lines of the input ranges failed on Ray: {_last_line(exc)}; the input "
+                              "must be readable at the same path on every node (a shared filesystem)") from exc
 
 
 def run_on_ray(units: Sequence[WorkUnit], options: UnitOptions, config: dict[str, Any], *, key: str,

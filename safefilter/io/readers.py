@@ -20,7 +20,7 @@ import re2
 
 from ..errors import InputError
 
-__all__ = ["InputRecord", "expand_inputs", "read_file", "read_jsonl_range", "splittable", "INPUT_SUFFIXES"]
+__all__ = ["InputRecord", "expand_inputs", "read_file", "read_jsonl_range", "count_newlines", "splittable", "INPUT_SUFFIXES"]
 
 INPUT_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".json", ".json.gz", ".traj", ".parquet")
 
@@ -211,34 +211,45 @@ def splittable(path: str | Path) -> bool:
 _COUNT_CHUNK = 8 << 20
 
 
-def read_jsonl_range(path: str | Path, start: int, end: int) -> Iterator[InputRecord]:
+def count_newlines(path: str | Path, start: int, end: int) -> int:
+    """Newline bytes in [start, end) of a file: what `read_jsonl_range` needs to number a later range's lines."""
+    count = 0
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        remaining = end - start
+        while remaining > 0:
+            chunk = fh.read(min(_COUNT_CHUNK, remaining))
+            if not chunk:
+                break
+            count += chunk.count(b"\n")
+            remaining -= len(chunk)
+    return count
+
+
+def read_jsonl_range(path: str | Path, start: int, end: int, lines_before: int | None = None
+                     ) -> Iterator[InputRecord]:
     """Records of the lines of a JSON Lines file that begin in bytes [start, end), numbered as in the file.
 
     A line belongs to the range its first byte falls in, so ranges that tile a file read every
-    line exactly once, whoever reads them. Line numbers count the newlines before the range
-    (read in large chunks, not parsed), so ids and invalid/ rows are the same as a whole-file read.
+    line exactly once, whoever reads them. `lines_before` is the number of newlines before `start`
+    (see `count_newlines`; counted here when not given), so ids and invalid/ rows are the same as a
+    whole-file read.
     """
     source = str(Path(path))
     seen = [0]
     try:
+        if lines_before is None:
+            lines_before = count_newlines(source, 0, start)
+        seen[0] = lines_before
         with open(source, "rb") as fh:
             first = start
             if start > 0:
                 fh.seek(start - 1)
                 if fh.read(1) != b"\n":
-                    fh.readline()  # the rest of a line that began in the range before
+                    seen[0] += bool(fh.readline().endswith(b"\n"))  # a line that began in the range before
                 first = fh.tell()
             if first >= end:
                 return
-            fh.seek(0)
-            remaining = first
-            while remaining > 0:  # lines before the range: only counted
-                chunk = fh.read(min(_COUNT_CHUNK, remaining))
-                if not chunk:
-                    break
-                seen[0] += chunk.count(b"\n")
-                remaining -= len(chunk)
-            fh.seek(first)
             yield from _line_records(_lines_until(fh, first, end), source, seen[0] + 1, seen)
     except OSError as exc:
         yield InputRecord(source, seen[0] + 1, b"", error=f"file could not be read past line {seen[0]}: {exc}")
