@@ -18,6 +18,7 @@ from .normalize.budget import Budget
 from .policy import Policy
 from .requested import scope_to_named_hosts
 from .rules.engine import RuleEngine
+from .rules.events import EventMatcher
 from .rules.model import Rule, RulePack, load_packs
 from .schema import read_trajectory
 from .types import Finding, Incomplete, Segment, Verdict
@@ -98,10 +99,14 @@ class ScanResult:
 
 
 class RuleDetector:
+    """Text rules over the record's segments and event rules over its events: one detector, so
+    both kinds share requested-ness, the allowlist and the policy."""
+
     name = "rule"
 
     def __init__(self, rules: Sequence[Rule]) -> None:
         self.engine = RuleEngine(rules)
+        self.events = EventMatcher(rules)
 
     def ready(self) -> None:
         """A rule detector without rules would pass every record as clean: DetectorError."""
@@ -115,7 +120,13 @@ class RuleDetector:
         return frozenset(self.engine.rules[i].category for i in self.engine.requested_rules(task))
 
     def detect_batch(self, items: Sequence[Prepared]) -> list[list[Finding]]:
-        return [self.engine.match(item.segments, item.trajectory.request) for item in items]
+        out = []
+        for item in items:
+            found = self.engine.match(item.segments, item.trajectory.request)
+            if item.events is not None and self.events.rules:
+                found.extend(self.events.match(item.events.events, item.trajectory.request))
+            out.append(found)
+        return out
 
 
 def record_id(record: Any, source: str, line: int) -> str:

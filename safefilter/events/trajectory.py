@@ -33,6 +33,7 @@ import yaml
 from ..types import Segment
 from . import Caps, Origin, Result, events_of_file_write, events_of_python, events_of_shell
 from .model import Event, Exec, FileRead, FileWrite, Observation, Persist, Source
+from .paths import home_relative
 
 __all__ = ["TrajectoryEvents", "build_events", "apply_masks", "clear_cache"]
 
@@ -56,6 +57,8 @@ DISPLAY_TOOLS = frozenset(_DATA["display_tools"])
 VIEW_COMMANDS = frozenset(_DATA["view_commands"])
 #: Programs that name a file without running or loading it.
 NON_LOADING_TOOLS = frozenset(_DATA["non_loading_tools"]) | DISPLAY_TOOLS
+#: Paths whose content is in effect once written (see trajectory.yaml).
+EFFECTIVE_PATHS = tuple(_DATA["effective_paths"])
 #: What a written file's name says about the language it is run in (for masks of loaded files).
 _PYTHON_SUFFIXES = (".py", ".pyw")
 _SHELL_SUFFIXES = (".sh", ".bash", ".zsh", ".ksh")
@@ -108,6 +111,9 @@ def _rebase(event: Event, seg: Segment, base: int) -> Event:
     source = Source(seg.message_index, seg.tool_call_id, seg.field, s.start + seg.start, s.end + seg.start,
                     s.decoded_from)
     parent = None if event.parent is None else event.parent + base
+    if isinstance(event, FileWrite) and event.content_spans:
+        spans = tuple((a + seg.start, z + seg.start) for a, z in event.content_spans)
+        return replace(event, source=source, parent=parent, content_spans=spans)
     return replace(event, source=source, parent=parent)
 
 
@@ -248,6 +254,8 @@ def _flow(events: tuple[Event, ...], caps: Caps, b: _Builder) -> tuple[frozenset
     for e in events:
         if isinstance(e, Persist):
             loaded.add(e.target)
+        elif isinstance(e, FileWrite) and _effective(e.path):
+            loaded.add(e.path)
     loaded.update(_named_by_programs(events))
     return frozenset(loaded), derived
 
@@ -268,6 +276,12 @@ def _named_by_programs(events: Sequence[Event]) -> set[str]:
                 if paths:
                     loaded.update(paths)
     return loaded
+
+
+def _effective(path: str) -> bool:
+    """A path whose content takes effect when written (trajectory.yaml `effective_paths`)."""
+    p = home_relative(path.strip())
+    return any(p == e or (e.endswith("/") and p.startswith(e)) for e in EFFECTIVE_PATHS)
 
 
 def _base(path: str) -> str:
@@ -371,9 +385,10 @@ def _masks(segments: Sequence[Segment], events: tuple[Event, ...], b: _Builder,
     keep: dict[int, list[tuple[int, int]]] = {}
     for pos, spans in b.masks.items():
         seg = segments[pos]
-        runs = [(e.source.start - seg.start, e.source.end - seg.start) for e in events
+        runs = [(a - seg.start, z - seg.start) for e in events
                 if isinstance(e, FileWrite) and e.source.message_index == seg.message_index
-                and e.source.field == seg.field and e.source.decoded_from is None and _is_loaded(e.path, loaded)]
+                and e.source.field == seg.field and _is_loaded(e.path, loaded)
+                for a, z in (e.content_spans or ((e.source.start, e.source.end),))]
         kept = [s for s in spans if not any(a <= s[0] and s[1] <= z or s[0] <= a < s[1] for a, z in runs)]
         if kept:
             keep[pos] = kept
