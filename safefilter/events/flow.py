@@ -90,6 +90,9 @@ class FlowData:
     git_verify_hooks: frozenset[str]
     precommit_configs: tuple[str, ...]
     inert_options: dict[str, frozenset[str]]
+    dockerfiles: tuple[str, ...]
+    terraform_resources: dict[str, tuple[str, str, str]]
+    terraform_providers: dict[str, str]
 
 
 @lru_cache(maxsize=1)
@@ -110,7 +113,9 @@ def flow_data() -> FlowData:
         {str(k): tuple(v) for k, v in raw["npm_lifecycle"].items()}, fs("node_runners"),
         tp("compose_overrides"), {str(k): tuple(v) for k, v in raw["git_hooks"].items()},
         fs("git_verify_hooks"), tp("precommit_configs"),
-        {str(k): frozenset(v) for k, v in raw["inert_options"].items()})
+        {str(k): frozenset(v) for k, v in raw["inert_options"].items()}, tp("dockerfiles"),
+        {str(k): (str(v[0]), str(v[1]), str(v[2])) for k, v in raw["terraform_resources"].items()},
+        {str(k): str(v) for k, v in raw["terraform_providers"].items()})
 
 
 def norm_path(path: str) -> str:
@@ -298,6 +303,8 @@ class Walker:
                     and ev.content:
                 self.run_lines(i, configs.cron_commands(ev.content, with_user=False), ev.source,
                                False, "cron:-", chain)
+            elif isinstance(ev, Persist) and ev.mechanism == "at" and ev.content:
+                self.run_lines(i, [(-1, ev.content)], ev.source, False, "hook:at:-", chain)
             elif isinstance(ev, Exec):
                 self.on_exec(i, ev, chain)
         except (ValueError, TypeError, KeyError, IndexError, RecursionError,

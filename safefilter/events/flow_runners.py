@@ -14,11 +14,15 @@ from dataclasses import replace
 from typing import Any, Callable
 
 from . import configs
-from .flow import Walker, TrackedFile, base_name, join_path, norm_path
+from .flow import TrackedFile, Walker, base_name, dir_name, join_path, norm_path
 from .model import CloudCall, Exec
 from .tools import SSH_VALUE_OPTIONS, positional
 
 __all__ = ["RUNNERS", "npm"]
+
+_PLAYBOOK_VALUE = frozenset(("-i", "--inventory", "-e", "--extra-vars", "-l", "--limit", "-u",
+                             "--user", "-t", "--tags", "--skip-tags", "-f", "--forks",
+                             "--vault-password-file", "--private-key", "-c", "--connection"))
 
 
 def ssh(w: Walker, i: int, ev: Exec, chain: int) -> None:
@@ -301,6 +305,93 @@ def kubectl(w: Walker, i: int, ev: Exec, chain: int) -> None:
                                 ev.depth, i))
 
 
+def docker(w: Walker, i: int, ev: Exec, chain: int) -> None:
+    """`docker compose ...` or `docker build` / `docker buildx build` / `docker image build`."""
+    args = list(ev.argv[1:])
+    if args[:1] == ["compose"]:
+        compose(w, i, ev, chain)
+    elif args[:1] == ["build"] or args[:2] in (["buildx", "build"], ["image", "build"]):
+        docker_build(w, i, args[args.index("build") + 1:], chain)
+
+
+def docker_build(w: Walker, i: int, args: list[str], chain: int) -> None:
+    """The `RUN` lines of the Dockerfile run at build time (hooks of the build)."""
+    files = [args[k + 1] for k, a in enumerate(args[:-1]) if a in ("-f", "--file")]
+    pos = positional(args, frozenset(("-f", "--file", "-t", "--tag", "--build-arg", "--target",
+                                      "--platform", "--network", "--progress", "--secret",
+                                      "--ssh", "-o", "--output", "--cache-from", "--label")))
+    context = norm_path(pos[-1]) if pos else ""
+    names = files or [join_path(context, n) for n in w.data.dockerfiles]
+    f = next((x for x in (w.lookup(n, by_name=False) for n in names) if x), None)
+    if f is None or f.content is None:
+        return
+    w.use(f)
+    w.run_lines(i, configs.dockerfile_runs(f.content), f.source, f.exact,
+                f"hook:docker-build:{f.path}", chain)
+
+
+def terraform(w: Walker, i: int, ev: Exec, chain: int) -> None:
+    """`terraform apply` / `tofu apply`: each resource of the written `.tf` files as the
+    `cloud_call` that creates it (instance types, accelerators and counts as parameters)."""
+    args = list(ev.argv[1:])
+    chdir = next((a.partition("=")[2] for a in args if a.startswith("-chdir=")), "")
+    pos = [a for a in args if not a.startswith("-")]
+    if pos[:1] != ["apply"] or "-destroy" in args:
+        return
+    d = w.data
+    where = norm_path(chdir)
+    for key in sorted(w.files)[:4096]:
+        f = w.files[key]
+        if not key.endswith(".tf") or f.content is None:
+            continue
+        folder = dir_name(key)
+        if where and folder != where and not folder.endswith("/" + where):
+            continue
+        w.use(f)
+        src = replace(ev.source, decoded_from=f"terraform:{f.path}")
+        for rtype, _name, params in configs.terraform_resources(f.content):
+            mapped = d.terraform_resources.get(rtype)
+            if mapped is None:
+                provider = next((p for prefix, p in d.terraform_providers.items()
+                                 if rtype.startswith(prefix)), None)
+                if provider is None:
+                    continue
+                mapped = (provider, "terraform", rtype)
+            w.emit(i, CloudCall(src, mapped[0], mapped[1], mapped[2],  # type: ignore[arg-type]
+                                params, ev.name, ev.depth, i))
+
+
+def ansible_playbook(w: Walker, i: int, ev: Exec, chain: int) -> None:
+    """`ansible-playbook play.yml`: its shell/command/raw tasks and the local scripts of its
+    script tasks run (on the managed hosts, which can be this one)."""
+    for book in positional(list(ev.argv[1:]), _PLAYBOOK_VALUE)[:4]:
+        f = w.lookup(book, by_name=False)
+        if f is None or f.content is None:
+            continue
+        w.use(f)
+        tag = f"hook:ansible:{f.path}"
+        for kind, value in configs.ansible_commands(f.content):
+            if kind == "shell":
+                at = f.content.find(value)
+                w.run_lines(i, [(at, value)], f.source, f.exact and at >= 0, tag, chain)
+            else:
+                script = w.lookup(join_path(dir_name(f.path), value), by_name=False) \
+                    or w.lookup(value, by_name=False)
+                if script is not None:
+                    w.run_text(i, script, None, "hook", f"{tag}:{script.path}", chain)
+
+
+def at_job(w: Walker, i: int, ev: Exec, chain: int) -> None:
+    """`at -f job.sh TIME`: the file runs later (`at` reading stdin is the parser's persist)."""
+    args = list(ev.argv[1:])
+    if any(a in ("-l", "-d", "-r", "-c") for a in args):
+        return
+    path = next((args[k + 1] for k, a in enumerate(args[:-1]) if a == "-f"), None)
+    f = w.lookup(path) if path else None
+    if f is not None:
+        w.run_text(i, f, "shell", "hook", f"hook:at:{f.path}", chain)
+
+
 def compose(w: Walker, i: int, ev: Exec, chain: int) -> None:
     """`docker compose up|run|start|create`: each service as the `docker run` it means."""
     args = list(ev.argv[1:])
@@ -379,8 +470,10 @@ RUNNERS: dict[str, Callable[[Walker, int, Exec, int], None]] = {
     "make": make, "gmake": make, "tox": tox, "nox": nox,
     "crontab": crontab, "systemctl": systemctl,
     "kubectl": kubectl, "oc": kubectl,
-    "docker": compose, "podman": compose, "docker-compose": compose,
+    "docker": docker, "podman": docker, "docker-compose": compose,
     "podman-compose": compose, "pre-commit": precommit,
+    "terraform": terraform, "tofu": terraform, "ansible-playbook": ansible_playbook,
+    "at": at_job, "batch": at_job,
 }
 
 
