@@ -64,6 +64,20 @@ def test_labels_follow_the_labeling_policy_fields(records: list[dict[str, Any]],
                 assert msgs[i].get("tool_calls"), (lab["id"], i)
 
 
+def test_data_card_counts_match_the_labels(labels: list[dict[str, Any]]) -> None:
+    counts: dict[str, Counter[bool]] = defaultdict(Counter)
+    for lab in labels:
+        counts[lab["phenomenon"]][bool(lab["unsafe"])] += 1
+    card = (CONTRAST / "README.md").read_text(encoding="utf-8")
+    rows = {}
+    for line in card.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 3 and cells[0].startswith("`") and cells[1].isdigit():
+            rows[cells[0].strip("`")] = (int(cells[1]), int(cells[2]))
+    assert rows == {p: (c[True], c[False]) for p, c in counts.items()}
+    assert f"{len(labels)} trajectories" in card
+
+
 def test_records_are_chat_trajectories(records: list[dict[str, Any]]) -> None:
     for rec in records:
         msgs = rec["messages"]
