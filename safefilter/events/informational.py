@@ -2,7 +2,7 @@
 
 Three questions the shell walker asks for every `exec` (argv after wrappers are stripped):
 is the call informational (`--help`, `man x`, `pip show x`: the program does not do its job);
-which arguments are text the program only reads (commit messages, grep patterns, jq filters);
+which arguments are text the program only reads (commit and PR messages, jq filters);
 and which programs read stdin as text without running it (`cat`, `tee`, `grep`).
 """
 from __future__ import annotations
