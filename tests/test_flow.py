@@ -525,19 +525,38 @@ def test_thousand_writes_and_a_run_are_linear_and_fast() -> None:
     assert "nc" in names(f) and len(f.mentions) == 1000
 
 
-def test_script_that_runs_itself_stops_at_the_depth_cap() -> None:
+def test_script_that_runs_itself_is_derived_once() -> None:
     _, f = flow(("file", "loop.sh", "echo tick\nbash loop.sh\nbash loop.sh\n"), "bash loop.sh")
+    assert names(f) == ["echo", "bash", "bash"]
+
+
+def test_chain_of_scripts_stops_at_the_depth_cap() -> None:
+    steps: list = [("file", f"s{k}.sh", f"echo {k}\nbash s{k + 1}.sh\n") for k in range(10)]
+    _, f = flow(*steps, "bash s0.sh")
     caps = Caps()
     assert any("chain deeper" in r for r in f.reasons)
+    assert names(f).count("echo") == caps.max_depth
     assert max(e.depth for e in f.events) <= caps.max_depth + 1
-    assert len(f.events) <= 16 * caps.max_events
 
 
 def test_derived_event_cap() -> None:
-    body = "".join(f"nc 198.51.100.{k % 250} {1000 + k}\n" for k in range(200))
-    _, f = flow(("file", "many.sh", body), *["bash many.sh"] * 40)
+    steps: list = []
+    for k in range(40):
+        body = "".join(f"nc 198.51.100.{j % 250} {1000 + j + k}\n" for j in range(200))
+        steps += [("file", f"many{k}.sh", body), f"bash many{k}.sh"]
+    _, f = flow(*steps)
     assert len(f.events) == 16 * Caps().max_events
     assert any("derived event cap" in r for r in f.reasons)
+
+
+def test_a_script_run_many_times_is_derived_once() -> None:
+    events, f = flow(("file", "t.sh", SCRIPT), *["bash t.sh"] * 50, "sh ./t.sh")
+    assert names(f).count("nc") == 1
+    assert f.loaded == {"t.sh"}
+    # new content under the same name is new events
+    _, f = flow(("file", "t.sh", SCRIPT), "bash t.sh", ("file", "t.sh", "nmap -sn 10.0.0.0/24\n"),
+                "bash t.sh")
+    assert names(f).count("nc") == 1 and names(f).count("nmap") == 1
 
 
 def test_never_raises_on_odd_events() -> None:

@@ -207,6 +207,7 @@ class Walker:
         self.reasons: list[str] = []
         self.triggers: list[int] = []
         self.cache: dict[tuple[str, str], Result] = {}
+        self.derived: set[tuple[Any, ...]] = set()
         self.limit = 16 * caps.max_events
         self.full = False
 
@@ -470,13 +471,21 @@ class Walker:
         With `exact`, spans are shifted into `anchor`'s field at `offset` within it; otherwise
         every event gets `anchor`'s span. `launch` replaces a top-level exec's launch; `top`
         replaces other fields of top-level execs; `strip` drops "not called" reasons (a runner
-        calls the functions), `called_in` those of functions that text names (an importer)."""
+        calls the functions), `called_in` those of functions that text names (an importer).
+        A text derived once the same way is not derived again (a script run 50 times makes its
+        events once, attributed to the first run), so derived events grow with distinct
+        content, not with runs; returns -1 then, and when nothing was derived."""
         if chain >= self.caps.max_depth:
             self.note(f"{tag}: run chain deeper than {self.caps.max_depth}")
             return -1
         if not result.parsed:
             self.note(f"{tag}: did not parse")
             return -1
+        if top is None:  # the same text run again the same way makes the same events
+            key = (tag, anchor, exact, offset, launch, strip, called_in is None, result.events)
+            if key in self.derived:
+                return -1
+            self.derived.add(key)
         base = len(self.all)
         room = self.limit - (base - self.n_input)
         if room <= 0:
