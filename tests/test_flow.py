@@ -805,3 +805,8 @@ def test_at_job_file_and_stdin() -> None:
     assert "nc" in names(f)
     _, f = flow(("file", "job.sh", SCRIPT), "atq")
     assert f.events == ()
+
+
+def test_config_read_on_every_run_gives_its_connects_once() -> None:
+    _, f = flow(("file", "/opt/m/config.json", XMRIG_CONFIG), *["/opt/m/xmrig"] * 20)
+    assert connects(f) == [("pool.example.org", 3333)]

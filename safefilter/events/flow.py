@@ -697,6 +697,10 @@ class Walker:
                 continue
             seen.add(id(f))
             self.use(f)
+            key = ("config", f.path, f.content, identity)
+            if key in self.derived:
+                continue  # the same program read the same config before: same connects
+            self.derived.add(key)
             docs = configs.structured(f.path, f.content)
             for _key, value, port in configs.endpoints(docs, d.host_keys, d.port_keys):
                 self.connect_from(i, ev, identity, f.path, value, port)
