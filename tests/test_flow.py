@@ -810,3 +810,21 @@ def test_at_job_file_and_stdin() -> None:
 def test_config_read_on_every_run_gives_its_connects_once() -> None:
     _, f = flow(("file", "/opt/m/config.json", XMRIG_CONFIG), *["/opt/m/xmrig"] * 20)
     assert connects(f) == [("pool.example.org", 3333)]
+
+
+def test_time_box_stops_the_walk_and_calls_no_write_data() -> None:
+    events = step_events([("file", "x.sh", SCRIPT), ("file", "notes.md", "text\n"), "bash x.sh"])
+    f = resolve_flow(events, deadline=0.0, clock=lambda: 1.0)
+    assert f.events == () and f.mentions == ()
+    assert any("time box" in r for r in f.reasons)
+    ticks = iter(range(1000))
+    f = resolve_flow(events, deadline=1e9, clock=lambda: next(ticks))
+    assert "nc" in names(f) and len(f.mentions) == 1
+
+
+def test_parse_budget(monkeypatch) -> None:
+    from safefilter.events import flow as flow_module
+
+    monkeypatch.setattr(flow_module, "_PARSE_BUDGET", 0)
+    _, f = flow(("file", "x.sh", SCRIPT), "bash x.sh")
+    assert f.events == () and any("parse budget" in r for r in f.reasons)

@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import posixpath
 import shlex
+import time
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import yaml
 
@@ -45,6 +46,8 @@ __all__ = ["Flow", "resolve_flow", "MAX_FILES"]
 MAX_FILES = 4096  # files tracked per trajectory
 _NEAR = 8  # events searched back for the exec or connect of the same command
 _CACHE = 256  # distinct texts kept parsed per trajectory
+_PARSE_BUDGET = 16  # characters parsed per trajectory, in units of caps.max_text (4 MiB)
+_SKIPPED = Result((), False, ("flow budget or time box",))
 _UNCALLED = "which this code does not call"
 _COPY_VALUE = frozenset(("-t", "--target-directory", "-m", "--mode", "-o", "--owner", "-g",
                          "--group", "-S", "--suffix"))
@@ -191,7 +194,11 @@ class TrackedFile:
 class Walker:
     """One pass over a trajectory's events; derived events are walked as they are made."""
 
-    def __init__(self, events: Sequence[Event], caps: Caps) -> None:
+    def __init__(self, events: Sequence[Event], caps: Caps, deadline: float | None = None,
+                 clock: Callable[[], float] = time.perf_counter) -> None:
+        self.deadline, self.clock = deadline, clock
+        self.timed_out = False
+        self.parsed_chars = 0
         self.all: list[Event] = list(events)
         self.n_input = len(self.all)
         self.caps = caps
@@ -275,10 +282,18 @@ class Walker:
 
     # --- the walk ---------------------------------------------------------------------------
 
+    def out_of_time(self) -> bool:
+        if not self.timed_out and self.deadline is not None and self.clock() > self.deadline:
+            self.timed_out = True
+            self.note("flow time box reached: later steps not resolved, no writes called data")
+        return self.timed_out
+
     def run(self) -> Flow:
         for i in range(self.n_input):
+            if i % 32 == 0 and self.out_of_time():
+                break
             self.step(i, 0)
-        mentions = tuple(
+        mentions = () if self.timed_out else tuple(
             i for i, e in enumerate(self.all[:self.n_input])
             if isinstance(e, FileWrite) and i not in self.used and i not in self.untracked
             and not persist_mechanism(e.path))
@@ -454,6 +469,12 @@ class Walker:
         hit = self.cache.get(key)
         if hit is not None:
             return hit
+        if self.out_of_time():
+            return _SKIPPED
+        if self.parsed_chars + len(text) > _PARSE_BUDGET * self.caps.max_text:
+            self.note("flow parse budget reached: later run files not parsed")
+            return _SKIPPED
+        self.parsed_chars += len(text)
         if len(self.cache) >= _CACHE:
             self.cache.clear()
         origin = Origin(0, None, "", 0)
@@ -479,7 +500,8 @@ class Walker:
             self.note(f"{tag}: run chain deeper than {self.caps.max_depth}")
             return -1
         if not result.parsed:
-            self.note(f"{tag}: did not parse")
+            if result is not _SKIPPED:
+                self.note(f"{tag}: did not parse")
             return -1
         if top is None:  # the same text run again the same way makes the same events
             key = (tag, anchor, exact, offset, launch, strip, called_in is None, result.events)
@@ -731,14 +753,16 @@ class Walker:
         self.triggers.append(trigger)
 
 
-def resolve_flow(events: Sequence[Event], *, caps: Caps = Caps()) -> Flow:
+def resolve_flow(events: Sequence[Event], *, caps: Caps = Caps(), deadline: float | None = None,
+                 clock: Callable[[], float] = time.perf_counter) -> Flow:
     """What a trajectory's written files turn into when later steps run or load them.
 
     `events` are the trajectory's events in order (parents indexing this sequence). Returns
     the derived events (parents index `tuple(events) + flow.events`), the paths of written
     files that are run or loaded, the indices of writes nothing used, and reasons for what
-    was cut or left unresolved. Never raises."""
+    was cut or left unresolved. Past `deadline` (a `clock()` value) the walk stops with what it
+    has and calls no write data (`mentions` empty). Never raises."""
     try:
-        return Walker(events, caps).run()
+        return Walker(events, caps, deadline, clock).run()
     except Exception as exc:  # noqa: BLE001 - the stage degrades to "no flow", never crashes
         return Flow(reasons=(f"flow failed: {type(exc).__name__}",))
