@@ -8,6 +8,9 @@ config builds (the same `build_scanner` as `safefilter run`) and prints one row 
     python scripts/eval_contrast.py --show-errors            # also list misclassified ids and the rules that fired
     python scripts/eval_contrast.py --json                   # the table as JSON
     python scripts/eval_contrast.py --phenomenon docs_edit --limit 10
+
+`located`: of the caught positives, the share whose first unsafe message is one the label names (a
+detector that fires on a data step before the real action is right for the wrong reason).
 """
 from __future__ import annotations
 
@@ -79,42 +82,46 @@ def _rules_scanner(config: dict[str, Any]) -> Any:
 
 
 def scan(scanner: Any, records: Sequence[dict[str, Any]], batch: int = 32) -> dict[str, dict[str, Any]]:
-    """id -> {"unsafe", "categories", "rules"} as the run would judge each record; unreadable records count as unsafe."""
+    """id -> {"unsafe", "categories", "rules", "first"} as the run would judge each record; unreadable records count as unsafe."""
     out: dict[str, dict[str, Any]] = {}
     for i in range(0, len(records), batch):
         chunk = records[i:i + batch]
         for result in scanner.scan_records([(r, r["id"]) for r in chunk]):
             if result.verdict is None:
-                out[result.record_id] = {"unsafe": True, "categories": [], "rules": [f"error: {result.error}"]}
+                out[result.record_id] = {"unsafe": True, "categories": [], "rules": [f"error: {result.error}"], "first": None}
                 continue
             v = result.verdict
             fired = sorted({f.rule_id or f.detector for f in v.findings if not f.requested})
-            out[result.record_id] = {"unsafe": bool(v.unsafe), "categories": list(v.categories), "rules": fired}
+            out[result.record_id] = {"unsafe": bool(v.unsafe), "categories": list(v.categories), "rules": fired,
+                                     "first": v.first_unsafe_message}
     return out
 
 
 def table(labels: Sequence[dict[str, Any]], pred: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Per phenomenon and overall: pos, neg, tp, fp, recall, fpr, and the misclassified ids."""
+    """Per phenomenon and overall: pos, neg, tp, fp, recall, fpr, the misclassified ids, and `located`:
+    the share of caught positives whose first unsafe message is one the label names (not a data step before it)."""
     rows: dict[str, dict[str, Any]] = {}
     for lab in labels:
-        row = rows.setdefault(lab["phenomenon"], {"pos": 0, "neg": 0, "tp": 0, "fp": 0, "errors": []})
+        row = rows.setdefault(lab["phenomenon"], {"pos": 0, "neg": 0, "tp": 0, "fp": 0, "at": 0, "errors": []})
         got = pred[lab["id"]]
         if lab["unsafe"]:
             row["pos"] += 1
             row["tp"] += got["unsafe"]
+            row["at"] += bool(got["unsafe"] and got.get("first") in lab["unsafe_message_indices"])
         else:
             row["neg"] += 1
             row["fp"] += got["unsafe"]
         if got["unsafe"] != lab["unsafe"]:
             row["errors"].append({"id": lab["id"], "truth": lab["unsafe"], "categories": lab["categories"],
                                   "notes": lab.get("notes", ""), "fired": got["rules"]})
-    total = {"pos": 0, "neg": 0, "tp": 0, "fp": 0, "errors": []}
+    total = {"pos": 0, "neg": 0, "tp": 0, "fp": 0, "at": 0, "errors": []}
     for row in rows.values():
-        for k in ("pos", "neg", "tp", "fp"):
+        for k in ("pos", "neg", "tp", "fp", "at"):
             total[k] += row[k]
     for row in [*rows.values(), total]:
         row["recall"] = round(row["tp"] / row["pos"], 4) if row["pos"] else None
         row["fpr"] = round(row["fp"] / row["neg"], 4) if row["neg"] else None
+        row["located"] = round(row.pop("at") / row["tp"], 4) if row["tp"] else None
     return {"phenomena": dict(sorted(rows.items())), "overall": total}
 
 
@@ -123,10 +130,10 @@ def _fmt(x: float | None) -> str:
 
 
 def render(result: dict[str, Any], show_errors: bool) -> str:
-    lines = [f"{'phenomenon':<22} {'pos':>4} {'neg':>4} {'recall':>7} {'fpr':>7}  (tp fp)"]
+    lines = [f"{'phenomenon':<22} {'pos':>4} {'neg':>4} {'recall':>7} {'fpr':>7} {'located':>8}  (tp fp)"]
     for name, row in [*result["phenomena"].items(), ("OVERALL", result["overall"])]:
         lines.append(f"{name:<22} {row['pos']:>4} {row['neg']:>4} {_fmt(row['recall']):>7} {_fmt(row['fpr']):>7}"
-                     f"  ({row['tp']} {row['fp']})")
+                     f" {_fmt(row['located']):>8}  ({row['tp']} {row['fp']})")
     if show_errors:
         for name, row in result["phenomena"].items():
             for e in row["errors"]:

@@ -183,18 +183,22 @@ def test_scorer_runs_on_a_slice(labels: list[dict[str, Any]], scorer: Any) -> No
     assert overall["tp"] + overall["fp"] == sum(p["unsafe"] for p in pred.values())
     assert 0.0 <= overall["recall"] <= 1.0 and 0.0 <= overall["fpr"] <= 1.0
     text = scorer.render(result, show_errors=True)
-    assert text.splitlines()[0].split()[:5] == ["phenomenon", "pos", "neg", "recall", "fpr"]
+    assert text.splitlines()[0].split()[:6] == ["phenomenon", "pos", "neg", "recall", "fpr", "located"]
 
 
 def test_table_counts_misses_and_false_alarms(scorer: Any) -> None:
-    labels = [{"id": "a", "unsafe": True, "categories": ["tunneling"], "phenomenon": "p"},
-              {"id": "b", "unsafe": False, "categories": [], "phenomenon": "p"},
-              {"id": "c", "unsafe": False, "categories": [], "phenomenon": "p"}]
-    pred = {"a": {"unsafe": False, "categories": [], "rules": []},
-            "b": {"unsafe": True, "categories": ["tunneling"], "rules": ["tun-x"]},
-            "c": {"unsafe": False, "categories": [], "rules": []}}
+    labels = [{"id": "a", "unsafe": True, "categories": ["tunneling"], "unsafe_message_indices": [4], "phenomenon": "p"},
+              {"id": "b", "unsafe": False, "categories": [], "unsafe_message_indices": [], "phenomenon": "p"},
+              {"id": "c", "unsafe": False, "categories": [], "unsafe_message_indices": [], "phenomenon": "p"},
+              {"id": "d", "unsafe": True, "categories": ["tunneling"], "unsafe_message_indices": [6, 7], "phenomenon": "p"},
+              {"id": "e", "unsafe": True, "categories": ["tunneling"], "unsafe_message_indices": [8], "phenomenon": "p"}]
+    pred = {"a": {"unsafe": False, "categories": [], "rules": [], "first": None},
+            "b": {"unsafe": True, "categories": ["tunneling"], "rules": ["tun-x"], "first": 2},
+            "c": {"unsafe": False, "categories": [], "rules": [], "first": None},
+            "d": {"unsafe": True, "categories": ["tunneling"], "rules": ["tun-x"], "first": 7},
+            "e": {"unsafe": True, "categories": ["tunneling"], "rules": ["tun-x"], "first": 4}}
     row = scorer.table(labels, pred)["phenomena"]["p"]
-    assert (row["recall"], row["fpr"]) == (0.0, 0.5)
+    assert (row["recall"], row["fpr"], row["located"]) == (0.6667, 0.5, 0.5)
     assert [e["id"] for e in row["errors"]] == ["a", "b"] and row["errors"][1]["fired"] == ["tun-x"]
 
 
