@@ -50,5 +50,8 @@ def write_report(run_dir: str | Path, *, output: str | Path | None = None, label
                  max_per_category: int | None = None) -> Path:
     """Write the report (default RUN_DIR/report.html) atomically and return its path."""
     path = Path(output) if output else Path(run_dir) / "report.html"
-    atomic_write(path, render_report(run_dir, labels=labels, max_per_category=max_per_category))
+    html = render_report(run_dir, labels=labels, max_per_category=max_per_category)
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):  # left by a report write that was killed
+        stale.unlink(missing_ok=True)
+    atomic_write(path, html)
     return path
