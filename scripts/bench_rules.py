@@ -136,12 +136,13 @@ def _warm(scanner: Any, corpus: Path, n: int) -> float:
 
 
 def _stage_rules(corpus: Path, packs: list[str], batch_size: int, planted: dict[str, str],
-                 budget: float, warmup: int = 0, profiler: Any = None, **_: Any) -> dict[str, Any]:
+                 budget: float, warmup: int = 0, profiler: Any = None, events: bool = True,
+                 **_: Any) -> dict[str, Any]:
     from safefilter.io import read_file
-    from safefilter.scanner import Scanner, record_id
+    from safefilter.scanner import EventOptions, Scanner, record_id
 
     t0 = time.perf_counter()
-    scanner = Scanner.from_rules(packs)
+    scanner = Scanner.from_rules(packs, events=EventOptions(enabled=events))
     compile_s = time.perf_counter() - t0
     warmup_s = _warm(scanner, corpus, warmup)
     n_rules = sum(len(p.rules) for p in scanner.packs)
@@ -317,7 +318,12 @@ def _bucket(name: str) -> str:
     return name.split(":")[0]
 
 
-STAGES = {"baseline": _stage_baseline, "rules": _stage_rules, "breakdown": _stage_breakdown, "run": _stage_run,
+def _stage_text_rules(corpus: Path, **kw: Any) -> dict[str, Any]:
+    """The rules stage as it was before the trajectory event stage: text rules only (the 0.8x reference)."""
+    return _stage_rules(corpus, events=False, **kw)
+
+
+STAGES = {"baseline": _stage_baseline, "rules": _stage_rules, "text_rules": _stage_text_rules, "breakdown": _stage_breakdown, "run": _stage_run,
           "profile": _stage_profile}
 
 
@@ -441,20 +447,23 @@ def _report(results: dict[str, Any]) -> str:
     out.append(f"rules: {results['packs_desc']}  [{results['n_rules']} rules]; batch size {results['batch_size']}; "
                "MB = MiB of JSONL input")
     out.append("")
-    header = ["variant", "MB", "traj", "base MB/s", "rules MB/s", "rules traj/s", "ratio", "ratio ex-parse",
+    header = ["variant", "MB", "traj", "base MB/s", "text MB/s", "rules MB/s", "x text", "rules traj/s", "ratio",
+              "ratio ex-parse",
               "run MB/s", "run ratio", "cold s", "peak MB base/rules/run", "unsafe", "planted hit", "other flagged"]
     rows = []
     for name, v in results["variants"].items():
         b, r, e = v.get("baseline", {}), v.get("rules", {}), v.get("run", {})
         base = _mbps(b)
         rule = _mbps(r)
+        text = _mbps(v.get("text_rules", {}))
         rule_ex = _mbps(r, "scan_seconds")
         run_ = _mbps(e)
         peaks = "/".join(_f(x.get("peak_rss_mb"), "{:.0f}") if x and "error" not in x else "-" for x in (b, r, e))
         flags = "" if "error" not in r else " (" + r["error"][:40] + ")"
         partial = " (partial)" if r.get("partial") else ""
         rows.append([name + partial + flags, f"{v['corpus']['bytes'] / MIB:.0f}", str(v["corpus"]["records"]),
-                     _f(base, "{:.1f}"), _f(rule, "{:.2f}"), _f(_tps(r), "{:.1f}"),
+                     _f(base, "{:.1f}"), _f(text, "{:.2f}"), _f(rule, "{:.2f}"), _f(_ratio(rule, text), "{:.2f}"),
+                     _f(_tps(r), "{:.1f}"),
                      _f(_ratio(rule, base), "{:.3f}"), _f(_ratio(rule_ex, base), "{:.3f}"),
                      _f(run_, "{:.2f}"), _f(_ratio(run_, base), "{:.3f}") if e else "-",
                      _f(r.get("warmup_seconds"), "{:.2f}"), peaks,
@@ -464,6 +473,8 @@ def _report(results: dict[str, Any]) -> str:
     out.append("ratio = rules-stage throughput (read+parse+scan) / baseline (read+orjson.loads) throughput; "
                "target >= 0.5")
     out.append("ratio ex-parse = bytes / time inside scan_records only, over the same baseline")
+    out.append("text = the rules stage with the trajectory event stage off (text rules only, as before issue 8); "
+               "x text = rules (events on) / text, same run; issue 8 target >= 0.8")
     out.append(f"rules figures are after scanning the first min({results['args']['warmup']}, 10% of) records once "
                "('cold s' = that warm-up, while RE2 builds its DFA); run = run(config) end to end, cold, incl. rule "
                "compilation and writing")
@@ -573,14 +584,14 @@ def main(argv: list[str] | None = None) -> int:
             path, meta = _corpus(workdir, name, mb, args.seed, scale, adv)
             v: dict[str, Any] = {"corpus": {"path": str(path), "bytes": meta["bytes"], "records": meta["records"],
                                             "planted": meta["planted"], "scale": scale, "adversarial": adv}}
-            stages = ["baseline", "rules"] + ([] if args.no_breakdown else ["breakdown"]) + \
+            stages = ["baseline", "text_rules", "rules"] + ([] if args.no_breakdown else ["breakdown"]) + \
                 ([] if (args.no_run or name != "main") else ["run"])
             for stage in stages:
                 _log(f"{name}: {stage} ...")
                 # warm up on at most ~10% of the corpus, so the timed pass is mostly unseen text
                 extra: dict[str, Any] = {"budget": args.budget,
                                          "warmup": min(args.warmup, max(1, meta["records"] // 10))}
-                if stage == "rules":
+                if stage in ("rules", "text_rules"):
                     extra["planted"] = meta["planted"]
                 if stage == "run":
                     extra["out_dir"] = str(workdir / f"run-{name}")

@@ -246,8 +246,7 @@ def _flow(events: tuple[Event, ...], caps: Caps, b: _Builder) -> tuple[frozenset
     if resolve_flow is not None:
         flow = resolve_flow(events, caps=caps)
         loaded.update(flow.loaded)
-        base = len(events)
-        derived = tuple(e if e.parent is None or e.parent < base else e for e in flow.events)
+        derived = flow.events  # their parents index events + derived: appended in that order
         for r in flow.reasons[:4]:
             b.note(r)
     # Persistence is loaded by definition: an rc file, crontab, unit or authorized_keys runs later.
