@@ -238,6 +238,19 @@ def test_python_literals_with_an_unknown_fate_are_not_data(text, needle):
     assert not masked(text, needle, python=True), data(text, python=True)
 
 
+def test_python_file_content_is_data_with_content_spans_unless_it_installs_persistence():
+    text = ("from pathlib import Path\np = Path('docs/VERSIONS.md').expanduser()\n"
+            "p.parent.mkdir(parents=True, exist_ok=True)\np.write_text('| cloudflared | 2024.1 |')\n")
+    result = events_of_python(text, origin=O)
+    w = next(e for e in result.events if isinstance(e, FileWrite))
+    assert w.path == "docs/VERSIONS.md" and masked(text, "cloudflared", python=True)
+    assert [text[a:b] for a, b in w.content_spans] == ["'| cloudflared | 2024.1 |'"]
+    rc = "import os\nopen(os.path.expanduser('~/.bashrc'), 'a').write('nohup ./xmrig &')\n"
+    assert not masked(rc, "xmrig", python=True)  # writing an rc file is the action
+    piped = "import subprocess\np = subprocess.Popen(['sh'], stdin=subprocess.PIPE, text=True)\np.stdin.write('nmap -sS 10.0.0.1')\n"
+    assert not masked(piped, "nmap", python=True)  # a process's stdin is not a file
+
+
 def test_python_c_inside_shell_maps_data_spans_to_the_command():
     text = "python3 -c 'print(\"nmap done\")  # ok'"
     assert masked(text, "nmap done") and masked(text, "# ok")

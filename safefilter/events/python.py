@@ -24,6 +24,7 @@ from .context import Frame, Sink
 from .emit import Emit
 from .model import Exec
 from .pyfold import UNKNOWN, Folder, as_text
+from .paths import persist_mechanism
 from .pydata import Index, data_spans
 
 __all__ = ["parse_into"]
@@ -193,6 +194,10 @@ class _Visitor:
         opened = self.opened(node)
         if opened is not None:
             return opened
+        if isinstance(node, ast.Call):
+            path = self.path_of(node)
+            if path is not None:  # `p = Path('x').expanduser()`: later `p.write_text(...)`
+                return _File(path, "r")
         return self.fold.fold(node)
 
     # ---- calls -------------------------------------------------------------------------------
@@ -442,7 +447,12 @@ class _Visitor:
         return None
 
     def path_of(self, node: ast.AST) -> str | None:
-        """The path of `Path('x')`, `pathlib.Path('x')` or a name bound to one."""
+        """The path of `Path('x')`, `pathlib.Path('x')` (also `.expanduser()`, `.resolve()`,
+        `.absolute()` of one) or a name bound to one."""
+        for _ in range(4):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and not node.args \
+                    and node.func.attr in ("expanduser", "resolve", "absolute"):
+                node = node.func.value
         if isinstance(node, ast.Call) and (self.fold.qual(node.func) or "").endswith("Path") and node.args:
             return as_text(self.fold.fold(node.args[0]))
         if isinstance(node, ast.Name) and isinstance(self.env.get(node.id), _File):
@@ -471,8 +481,16 @@ class _Visitor:
         if isinstance(value, (list, tuple)) and func.attr == "writelines":
             value = "".join(v for v in value if isinstance(v, str)) if all(isinstance(v, str) for v in value) else UNKNOWN
         content = as_text(value) if value is not UNKNOWN else None
+        # a literal written to an ordinary file is data until something runs or loads the file
+        # (the data-flow stage un-masks `content_spans` then); a persistence file is the action
+        spans: tuple[tuple[int, int], ...] = ()
+        if content_node is not None and _plain_literal(content_node) and \
+                not persist_mechanism(target.path) and not target.path.startswith("/etc/sudoers"):
+            spans = (self.span(content_node),)
+            self.sink.mark_data(self.frame, *spans[0])
         self.emit(node).write(target.path, content, mode="append" if "a" in target.mode else "write",
-                              how="python", reasons=() if content is not None else ("content not known statically",))
+                              how="python", reasons=() if content is not None else ("content not known statically",),
+                              content_spans=spans)
 
     # ---- cloud -------------------------------------------------------------------------------
     def handle(self, node: ast.AST, depth: int = 0) -> _Handle | None:
@@ -556,6 +574,13 @@ def _walk(root: ast.AST) -> Iterator[ast.AST]:
         yield node
         children = [c for c in ast.iter_child_nodes(node) if not isinstance(c, ast.stmt)]
         stack.extend(reversed(children))
+
+
+def _plain_literal(node: ast.AST) -> bool:
+    """A string literal, or an f-string with no call inside (nothing in it runs)."""
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, (str, bytes))
+    return isinstance(node, ast.JoinedStr) and not any(isinstance(n, ast.Call) for n in ast.walk(node))
 
 
 def _writes(mode: str) -> bool:
