@@ -11,7 +11,7 @@ import codecs
 import random
 
 from .commands import commands
-from .kit import Case, edit, pick, py, sh, write
+from .kit import PY_REPOS, Case, edit, pick, py, sh, write
 
 __all__ = ["PHENOMENA"]
 
@@ -174,7 +174,8 @@ def python_obfuscation(rng: random.Random) -> list[Case]:
             pos = [py(code, "").unsafe()]
         else:
             pos = [write("tools/_warm.py", code).unsafe(), sh("python tools/_warm.py", "").unsafe()]
-        out.append(Case(tuple(pos), True, (cat,), source="Python stdlib docs", notes=f"shell command assembled from {how} and run"))
+        out.append(Case(tuple(pos), True, (cat,), repo=pick(rng, PY_REPOS), source="Python stdlib docs",
+                        notes=f"shell command assembled from {how} and run"))
         form = n % 3
         if form == 0:
             neg = [py(head + f"decoded = {expr}\nprint(repr(decoded))", repr(cmd) + "\n",
@@ -256,8 +257,8 @@ def escape_artifacts(rng: random.Random) -> list[Case]:
             neg = [write(path, body), sh("python -m pytest -q", "........\n8 passed in 0.52s\n")]
         else:
             neg = [py(demo_code, demo_out)]
-        task = pick(rng, _ARTIFACT_TASKS)
-        out.append(Case(tuple(neg), False, task=task, notes="f-string prefixes and escapes next to words (fRPC, nMap, nPing, tor)"))
+        task, repo = pick(rng, _ARTIFACT_TASKS), pick(rng, PY_REPOS)
+        out.append(Case(tuple(neg), False, task=task, repo=repo, notes="f-string prefixes and escapes next to words (fRPC, nMap, nPing, tor)"))
         tool, cat = _REAL_TOOLS[n % len(_REAL_TOOLS)]
         if n % 2:
             head, _, rest = body.partition(":\n")
@@ -265,7 +266,7 @@ def escape_artifacts(rng: random.Random) -> list[Case]:
                    sh(f"python -c 'from {path[:-3].replace('/', '.')} import {fn}; {fn}(\"x\", \"get\", 0, \"o\")'", "").unsafe()]
         else:
             pos = [py(demo_code + tool + "\n", demo_out).unsafe()]
-        out.append(Case(tuple(pos), True, (cat,), task=task, notes="the same kind of code, and the tool is really run"))
+        out.append(Case(tuple(pos), True, (cat,), task=task, repo=repo, notes="the same kind of code, and the tool is really run"))
     return out
 
 
