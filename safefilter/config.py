@@ -38,6 +38,7 @@ DEFAULTS: dict[str, Any] = {
                    "batch_size": 64, "max_length": 96, "cache_size": 100_000, "include_decoded": True,
                    "thresholds": {}, "severity": "medium"},
     "limits": {"max_detector_failure_share": 0.01, "min_detector_failures": 10},
+    "events": {"enabled": True, "seconds_per_record": 2.0},
     "executor": "auto",
     "ray": {"address": None, "num_cpus": None, "num_workers": None, "num_cpus_per_worker": 1,
             "num_gpus_per_worker": 0, "max_retries": 3, "min_bytes": 256 << 20},

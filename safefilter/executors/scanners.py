@@ -16,7 +16,7 @@ from ..config import config_sha256
 from ..faults import FailureBudget
 from ..normalize import Limits
 from ..policy import Policy
-from ..scanner import Scanner
+from ..scanner import EventOptions, Scanner
 from ..types import Severity
 
 __all__ = ["build_scanner", "build_classifier", "cached_scanner", "scanner_key", "SCANNER_SECTIONS"]
@@ -46,8 +46,10 @@ def build_scanner(config: dict[str, Any]) -> Scanner:
     norm = config["normalize"]
     limits = Limits(max_depth=norm["max_decode_depth"], max_derived=norm["max_derived_per_segment"],
                     max_text=norm["max_text_chars"], work_per_char=norm["work_per_char"])
+    events = EventOptions(enabled=config["events"]["enabled"],
+                          seconds_per_record=config["events"]["seconds_per_record"])
     scanner = Scanner.from_rules(config["rules"]["packs"], policy=policy, limits=limits,
-                                 include_experimental=config["rules"]["include_experimental"])
+                                 include_experimental=config["rules"]["include_experimental"], events=events)
     if config["classifier"]["enabled"]:
         scanner.detectors.append(build_classifier(config["classifier"]))
     scanner.failure_budget = FailureBudget.from_config(config["limits"])
