@@ -60,6 +60,7 @@ class Operation:
     never: tuple[Any, ...] = ()
     strict_if: tuple[Any, ...] = ()
     implied_paths: tuple[Any, ...] = ()
+    follow_writes: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +125,8 @@ def _parse_vocab(doc: dict[str, Any]) -> Vocab:
                 check=_strs(op.get("check")) | _strs(op.get("strict")), strict=_strs(op.get("strict")),
                 never=tuple(re2.compile(p) for p in op.get("never") or ()),
                 strict_if=tuple(re2.compile(p) for p in op.get("strict_if") or ()),
-                implied_paths=tuple(re2.compile(p) for p in op.get("implied_paths") or ())))
+                implied_paths=tuple(re2.compile(p) for p in op.get("implied_paths") or ()),
+                follow_writes=bool(op.get("follow_writes"))))
             tools |= ops[-1].tools
         families.append(Family(fam["id"], fam["category"], _strs(fam.get("tools")), tuple(ops),
                                bool(fam.get("exclusive"))))
@@ -168,7 +170,7 @@ _FORWARD_SPEC = _rx(r"\b(\d{1,5}):[\w.\[\]:-]+:(\d{1,5})\b")
 _OPTION_PORT = _rx(r"(?:^|\s)(?:-p|--ports?)[ =]?(\d{1,5}(?:[,-]\d{1,5})*)\b")
 _ALL_PORTS = _rx(r"\b(?:all|every|each|full\s+range\s+of)\s+(?:\d+\s+)?(?:tcp\s+|udp\s+)?ports\b|(?:^|\s)-p-(?:\s|$)")
 _NUMBER = re2.compile(r"\d{1,5}")
-_SENTENCE_DOT = re2.compile(r"[.](\s|$)")
+_SENTENCE_DOT = re2.compile(r"[.:;!?](\s|$)")
 #: Cues of a defensive clause ("block cloud metadata addresses", "detect port scans"): cut like
 #: negations, since asking to stop an action is not asking to perform it.
 _DEFENSIVE = _rx(r"\b(?:block|blocks|blocking|blocked|deny|denies|denying|denylist|deny-list|blocklist|"
