@@ -205,7 +205,10 @@ class Walker:
         self.data = flow_data()
         self.files: dict[str, TrackedFile] = {}
         self.by_base: dict[str, list[str]] = {}
-        self.git_keys: set[str] = set()
+        self.git_keys: set[str] = set()  # files a runner reads by kind, not by name:
+        self.conftest_keys: set[str] = set()  # git configs, conftest files, test files
+        self.test_dirty: set[str] = set()  # written or changed since the last pytest run
+        self.tf_keys: set[str] = set()  # terraform files
         self.precommit_installed = False
         self.hooks_set: list[str] = []
         self.used: set[int] = set()
@@ -235,6 +238,15 @@ class Walker:
         self.files[key] = f
         if key.endswith(("gitconfig", "git/config")):
             self.git_keys.add(key)
+        elif key.endswith(".tf"):
+            self.tf_keys.add(key)
+        elif key.endswith(".py"):
+            base = base_name(key)
+            d = self.data
+            if base in d.pytest_files:
+                self.conftest_keys.add(key)
+            elif base.startswith(d.test_prefixes) or base.endswith(d.test_suffixes):
+                self.test_dirty.add(key)
         if not by_name:
             return
         names = self.by_base.setdefault(base_name(key), [])
@@ -389,7 +401,7 @@ class Walker:
         p = home_relative(w.path)
         if mech in ("rc", "init") and not p.endswith(".desktop"):
             self.loaded.add(w.path)
-            self.derive(self.parse(w.content, "shell"), anchor, exact, 0, f"hook:login:{w.path}",
+            self.derive(w.content, "shell", anchor, exact, 0, f"hook:login:{w.path}",
                         i, None, "hook", chain)
         elif mech == "cron":
             if p.startswith(("/etc/cron.daily", "/etc/cron.hourly", "/etc/cron.weekly",
@@ -483,31 +495,33 @@ class Walker:
         self.cache[key] = result
         return result
 
-    def derive(self, result: Result, anchor: Source, exact: bool, offset: int, tag: str | None,
-               trigger: int, parent: int | None, launch: str | None, chain: int, *,
-               strip: bool = False, called_in: str | None = None,
+    def derive(self, text: str, lang: str, anchor: Source, exact: bool, offset: int,
+               tag: str | None, trigger: int, parent: int | None, launch: str | None,
+               chain: int, *, strip: bool = False, called_in: str | None = None,
                top: dict[str, Any] | None = None) -> int:
-        """Append `result`'s events as derived ones and walk them; returns the first index.
+        """Parse `text` (shell or Python), append its events as derived ones and walk them;
+        returns the first index, or -1 when nothing was derived.
 
         With `exact`, spans are shifted into `anchor`'s field at `offset` within it; otherwise
         every event gets `anchor`'s span. `launch` replaces a top-level exec's launch; `top`
         replaces other fields of top-level execs; `strip` drops "not called" reasons (a runner
         calls the functions), `called_in` those of functions that text names (an importer).
-        A text derived once the same way is not derived again (a script run 50 times makes its
-        events once, attributed to the first run), so derived events grow with distinct
-        content, not with runs; returns -1 then, and when nothing was derived."""
+        A text derived once the same way is neither parsed nor derived again (a script run 50
+        times makes its events once, attributed to the first run), so the work and the derived
+        events grow with distinct content, not with runs."""
         if chain >= self.caps.max_depth:
-            self.note(f"{tag}: run chain deeper than {self.caps.max_depth}")
+            self.note(f"run chain deeper than {self.caps.max_depth}: not followed")
             return -1
+        if top is None:  # the same text run again the same way makes the same events
+            key = (tag, anchor, exact, offset, launch, strip, called_in is None, lang, text)
+            if key in self.derived:
+                return -1
+            self.derived.add(key)
+        result = self.parse(text, lang)
         if not result.parsed:
             if result is not _SKIPPED:
                 self.note(f"{tag}: did not parse")
             return -1
-        if top is None:  # the same text run again the same way makes the same events
-            key = (tag, anchor, exact, offset, launch, strip, called_in is None, result.events)
-            if key in self.derived:
-                return -1
-            self.derived.add(key)
         base = len(self.all)
         room = self.limit - (base - self.n_input)
         if room <= 0:
@@ -563,7 +577,7 @@ class Walker:
         lang = lang or self.lang_of(f.path, f.content)
         if lang is None:
             return
-        first = self.derive(self.parse(f.content, lang), f.source, f.exact, 0, tag, trigger,
+        first = self.derive(f.content, lang, f.source, f.exact, 0, tag, trigger,
                             trigger, launch, chain, strip=strip, called_in=called_in)
         if lang == "python" and first >= 0:
             self.imports(trigger, f, chain + 1)
@@ -597,7 +611,7 @@ class Walker:
         """Run command lines found at `offset`s of a file's content (hooks, recipes, units);
         offset -1: the line is not verbatim in the content (spans are the whole file's)."""
         for offset, line in lines[:64]:
-            self.derive(self.parse(line + suffix, lang), anchor, exact and offset >= 0,
+            self.derive(line + suffix, lang, anchor, exact and offset >= 0,
                         max(offset, 0), tag, trigger, trigger if parent == -1 else parent, "hook",
                         chain)
 
@@ -688,7 +702,7 @@ class Walker:
         top = {"path": ev.path, "launch": ev.launch, "wrappers": ev.wrappers,
                "background": ev.background, "argv": ev.argv,
                "reasons": ev.reasons + (f"renamed from {f.origin}",)}
-        self.derive(self.parse(text, "shell"), ev.source, False, 0, None, i, ev.parent, None,
+        self.derive(text, "shell", ev.source, False, 0, None, i, ev.parent, None,
                     chain, top=top)
 
     def configs_of(self, i: int, ev: Exec, identity: str, ran: TrackedFile | None) -> None:

@@ -57,7 +57,7 @@ def ssh(w: Walker, i: int, ev: Exec, chain: int) -> None:
         argv = ["ssh"] + extra + args[:k] + [dest] + args[k + 1:]
         top = {"path": ev.path, "launch": ev.launch, "wrappers": ev.wrappers,
                "background": ev.background}
-        w.derive(w.parse(shlex.join(argv), "shell"), ev.source, False, 0,
+        w.derive(shlex.join(argv), "shell", ev.source, False, 0,
                  f"ssh_config:{f.path}", i, ev.parent, None, chain, top=top)
         return
 
@@ -93,7 +93,7 @@ def git(w: Walker, i: int, ev: Exec, chain: int) -> None:
         text, offset = value[1:], offset + 1
     else:
         text = "git " + value
-    w.derive(w.parse(text + tail, "shell"), f.source, f.exact and not tail and
+    w.derive(text + tail, "shell", f.source, f.exact and not tail and
              not text.startswith("git "), offset, f"hook:git:{f.path}", i, i, "hook", chain)
 
 
@@ -150,15 +150,18 @@ def precommit_hooks(w: Walker, i: int, chain: int) -> None:
 
 
 def pytest(w: Walker, i: int, ev: Exec, chain: int) -> None:
-    """pytest imports conftest.py and test files: their code runs as hooks."""
-    d = w.data
+    """pytest imports conftest.py and test files: their code runs as hooks. A run without
+    file arguments collects every test file written or changed since the last such run (the
+    others ran before, with the same content); a run naming files collects those."""
     named = [a for a in ev.argv[1:] if a.endswith(".py")]
-    for key, f in list(w.files.items()):
-        base = base_name(key)
-        is_test = base.endswith(".py") and (base.startswith(d.test_prefixes)
-                                            or base.endswith(d.test_suffixes))
-        if base in d.pytest_files or (is_test and (not named or any(
-                norm_path(n) == key or key.endswith("/" + norm_path(n)) for n in named))):
+    if named:
+        found = [w.lookup(n, by_name=False) for n in named[:32]]
+    else:
+        found = [w.files.get(k) for k in sorted(w.test_dirty)]
+        w.test_dirty.clear()
+    found = [w.files.get(k) for k in sorted(w.conftest_keys)] + found
+    for f in found:
+        if f is not None:
             w.run_text(i, f, "python", "hook", f"hook:pytest:{f.path}", chain, strip=True)
 
 
@@ -340,14 +343,17 @@ def terraform(w: Walker, i: int, ev: Exec, chain: int) -> None:
         return
     d = w.data
     where = norm_path(chdir)
-    for key in sorted(w.files)[:4096]:
-        f = w.files[key]
-        if not key.endswith(".tf") or f.content is None:
+    for key in sorted(w.tf_keys):
+        f = w.files.get(key)
+        if f is None or f.content is None:
             continue
         folder = dir_name(key)
         if where and folder != where and not folder.endswith("/" + where):
             continue
         w.use(f)
+        if ("terraform", key, f.content) in w.derived:
+            continue  # applied before with the same content: the same resources
+        w.derived.add(("terraform", key, f.content))
         src = replace(ev.source, decoded_from=f"terraform:{f.path}")
         for rtype, _name, params in configs.terraform_resources(f.content):
             mapped = d.terraform_resources.get(rtype)
@@ -425,11 +431,11 @@ def compose_service(w: Walker, i: int, ev: Exec, f: TrackedFile, svc: dict[str, 
     process (parent: that docker run)."""
     tag = f"hook:compose:{f.path}:{svc['name']}"
     argv = _docker_run(svc)
-    first = w.derive(w.parse(shlex.join(argv), "shell"), ev.source, False, 0, tag,
+    first = w.derive(shlex.join(argv), "shell", ev.source, False, 0, tag,
                      i, i, "hook", chain) if argv else -1
     command = _words(svc.get("entrypoint")) + _words(svc.get("command"))
     if command and first >= 0:
-        w.derive(w.parse(shlex.join(command), "shell"), f.source, False, 0, tag, i,
+        w.derive(shlex.join(command), "shell", f.source, False, 0, tag, i,
                  first, "hook", chain)
 
 
