@@ -16,7 +16,7 @@ from .faults import FailureBudget, is_system_fault
 from .normalize import Limits, Trajectory, derive, link_scripts
 from .normalize.budget import Budget
 from .policy import Policy
-from .requested import scope_to_named_hosts
+from .requested import judge_requested
 from .rules.engine import RuleEngine
 from .rules.events import EventMatcher
 from .rules.model import Rule, RulePack, load_packs
@@ -264,8 +264,11 @@ class Scanner:
                 _raise_if_system_fault(detector.name, exc)
                 raise _DetectorFailed(detector.name, exc) from exc
             for j, findings in enumerate(found):
-                # a request excuses the hosts it names, not others (before the classifier's gate sees them)
-                results[j].extend(scope_to_named_hosts(findings, prepared[j].trajectory.request))
+                # requested per action: a request excuses what it names, not the family (before the
+                # classifier's gate sees the findings)
+                view = prepared[j].events
+                results[j].extend(judge_requested(findings, prepared[j].trajectory.request,
+                                                  events=view.events if view is not None else ()))
         return results
 
     def _classify(self, detector: Any, prepared: Sequence[Prepared],
