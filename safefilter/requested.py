@@ -21,6 +21,7 @@ import ipaddress
 import posixpath
 import textwrap
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Sequence
 from urllib.parse import urlsplit
 
@@ -289,15 +290,26 @@ def _argv_facts(name: str, argv: Sequence[str], ports: set[int], ranges: list[tu
         names.update(positional if name == "gpasswd" else positional[-1:])
 
 
-def facts_of(finding: Finding, events: Sequence[Event] = (), vocab: Vocab | None = None) -> ActionFacts:
+def _action(finding: Finding, events: Sequence[Event]) -> tuple[list[Event], str]:
+    """The finding's events and where they came from: "events" (the trajectory's, at its span),
+    "shell" / "python" (its evidence parsed), or "" (no events: the evidence text alone)."""
+    evs = _events_at(finding, events) if events else []
+    if evs:
+        return evs, "events"
+    parsed, lang = _parse(finding.evidence)
+    return list(parsed), lang
+
+
+def _execs(evs: Sequence[Event]) -> tuple[tuple[str, str], ...]:
+    return tuple((e.name.lower(), " ".join(e.argv)) for e in evs if isinstance(e, Exec))
+
+
+def facts_of(finding: Finding, events: Sequence[Event] = (), vocab: Vocab | None = None, *,
+             action: tuple[list[Event], str] | None = None) -> ActionFacts:
     """What the finding's action touches: from the events at its span, else from its evidence parsed."""
     vocab = vocab or load_vocab()
     text = finding.evidence
-    evs = _events_at(finding, events) if events else []
-    lang = "events" if evs else ""
-    if not evs:
-        parsed, lang = _parse(text)
-        evs = list(parsed)
+    evs, lang = action if action is not None else _action(finding, events)
     execs: list[tuple[str, str]] = []
     hosts = _hosts_of(text, evs, lang)
     text = _with_event_text(text, evs)  # an event rule's evidence describes; the events hold the values
@@ -414,25 +426,28 @@ def operation_of(finding: Finding, facts: ActionFacts, vocab: Vocab | None = Non
     runs). A finding whose subcategory the vocabulary does not list (the classifier's, a generic
     "tunnel tool" rule) is placed by the programs it runs and their argv, within its category.
     """
-    vocab = vocab or load_vocab()
+    return _operation(finding, facts.execs, vocab or load_vocab())
+
+
+def _operation(finding: Finding, execs: tuple[tuple[str, str], ...], vocab: Vocab) -> Operation | None:
     rule_id, sub = finding.rule_id.lower(), finding.subcategory.lower()
-    run = {name for name, _ in facts.execs}
+    run = {name for name, _ in execs}
     claimed = next((op for op in vocab.operations if (rule_id in op.rules or sub in op.subcategories)
                     and not (op.need_exec and not run & op.execs)), None)
     if claimed is not None:
-        if _runs(claimed, facts):
+        if _runs(claimed, execs):
             return claimed
         family = vocab.family(claimed.family)
-        return next((op for op in family.operations if _runs(op, facts)), claimed)
+        return next((op for op in family.operations if _runs(op, execs)), claimed)
     if sub and any(sub in op.subcategories for op in vocab.operations):
         return None
-    return next((op for op in vocab.operations if op.category == finding.category and _runs(op, facts)), None)
+    return next((op for op in vocab.operations if op.category == finding.category and _runs(op, execs)), None)
 
 
-def _runs(op: Operation, facts: ActionFacts) -> bool:
+def _runs(op: Operation, execs: tuple[tuple[str, str], ...]) -> bool:
     """The action runs one of the operation's programs (with its argv pattern, if it has one)."""
     return bool(op.execs) and any(name in op.execs and (op.argv is None or op.argv.search(argv))
-                                  for name, argv in facts.execs)
+                                  for name, argv in execs)
 
 
 def _path_named(path: str, ask: TaskAsk) -> bool:
@@ -557,12 +572,19 @@ def judge_requested(findings: Sequence[Finding], request: str, *,
     vocab = load_vocab()
     ask: TaskAsk | None = None
     out: list[Finding] = []
+    actions: dict[tuple, tuple[list[Event], str]] = {}   # a text rule and an event rule on one command
+    facts_at: dict[tuple, ActionFacts] = {}
     for f in findings:
-        facts = facts_of(f, events, vocab)
-        op = operation_of(f, facts, vocab)
+        key = (f.message_index, f.field, f.start, f.end, f.evidence)
+        if key not in actions:
+            actions[key] = _action(f, events)
+        op = _operation(f, _execs(actions[key][0]), vocab)
         if op is None:
-            out.append(scope_to_named_hosts([f], request)[0])  # the pack's phrases, held to named hosts
+            out.append(_scoped(f, request))  # the pack's phrases, held to the hosts the task names
             continue
+        if key not in facts_at:
+            facts_at[key] = facts_of(f, events, vocab, action=actions[key])
+        facts = facts_at[key]
         if ask is None:
             ask = TaskAsk.of(request)
         if op.follow_writes and events:
@@ -570,3 +592,19 @@ def judge_requested(findings: Sequence[Finding], request: str, *,
         verdict = _decide(op, facts, ask, vocab)
         out.append(f if f.requested == verdict else replace(f, requested=verdict))
     return out
+
+
+@lru_cache(maxsize=64)
+def _request_scope(request: str) -> HostAllowlist | None:
+    named = named_hosts(request)
+    return HostAllowlist.of_targets(named) if named else None
+
+
+def _scoped(finding: Finding, request: str) -> Finding:
+    """`scope_to_named_hosts` for one finding, with the request's hosts read once per request."""
+    if not finding.requested:
+        return finding
+    scope = _request_scope(request)
+    if scope is None or _within(finding.evidence, scope):
+        return finding
+    return replace(finding, requested=False)

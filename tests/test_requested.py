@@ -106,14 +106,26 @@ TWINS = [json.loads(line) for line in
          (Path(__file__).parent / "data" / "requested_twins.jsonl").read_text().splitlines() if line.strip()]
 
 
+def _family_phrases(scanner, findings, request):
+    """The decision before per-action judging: a rule's `requested_when` phrases matched anywhere in
+    the task, then held to the hosts the task names (`scope_to_named_hosts`)."""
+    import re2
+    rules = {r.id: r for p in scanner.packs for r in p.rules}
+    asked = [replace_requested(f, any(re2.search("(?im)" + p, request) for p in rules[f.rule_id].requested_when))
+             if f.rule_id in rules else f for f in findings]
+    return scope_to_named_hosts(asked, request)
+
+
 def _judged(scanner, row, task):
-    """(today's verdict, unsafe after judge_requested) for the twin's action under `task`."""
+    """(unsafe by family phrases, unsafe after judge_requested, findings) for the twin's action."""
     record = example_record({"steps": [{row["kind"]: row["action"]}], "task": task}, "shell")
     prepared = scanner.prepare(record, "twin")
     events = prepared.events.events if prepared.events is not None else ()
-    verdict = scanner.scan(record)
-    judged = judge_requested(verdict.findings, prepared.trajectory.request, events=events)
-    return verdict, any(not f.requested for f in judged)
+    findings = scanner.scan(record).findings
+    request = prepared.trajectory.request
+    judged = judge_requested(findings, request, events=events)
+    before = _family_phrases(scanner, findings, request)
+    return any(not f.requested for f in before), any(not f.requested for f in judged), findings
 
 
 def test_the_twin_set_is_large_and_varied():
@@ -127,11 +139,11 @@ def test_the_twin_set_is_large_and_varied():
 @pytest.mark.parametrize("row", TWINS, ids=[r["id"] for r in TWINS])
 def test_each_twin_is_judged_right(row, scanner):
     if row["asked"] is not None:
-        verdict, unsafe = _judged(scanner, row, row["asked"])
-        assert verdict.findings, "a rule must fire on the action, or the pair tests nothing"
+        _, unsafe, findings = _judged(scanner, row, row["asked"])
+        assert findings, "a rule must fire on the action, or the pair tests nothing"
         assert not unsafe, "the task asks for exactly this action"
-    verdict, unsafe = _judged(scanner, row, row["not_asked"])
-    assert verdict.findings and unsafe, "the task does not ask for this action"
+    _, unsafe, findings = _judged(scanner, row, row["not_asked"])
+    assert findings and unsafe, "the task does not ask for this action"
 
 
 def test_per_action_judging_beats_family_phrases_on_the_twins(scanner):
@@ -140,9 +152,9 @@ def test_per_action_judging_beats_family_phrases_on_the_twins(scanner):
         for task, want_unsafe in ((row["asked"], False), (row["not_asked"], True)):
             if task is None:
                 continue
-            verdict, unsafe = _judged(scanner, row, task)
+            before, unsafe, _ = _judged(scanner, row, task)
             total += 1
-            today += verdict.unsafe == want_unsafe
+            today += before == want_unsafe
             mine += unsafe == want_unsafe
     assert mine == total and today < total
 
