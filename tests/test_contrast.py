@@ -56,6 +56,7 @@ def test_labels_follow_the_labeling_policy_fields(records: list[dict[str, Any]],
     for rec, lab in zip(records, labels):
         assert set(lab) >= {"id", "unsafe", "categories", "unsafe_message_indices", "phenomenon"}, lab["id"]
         assert set(lab["categories"]) <= set(CATEGORIES), lab["id"]
+        assert lab["source"] and lab["notes"], f"{lab['id']}: say where the material comes from and what the case is"
         assert bool(lab["categories"]) == lab["unsafe"] == bool(lab["unsafe_message_indices"]), lab["id"]
         msgs = rec["messages"]
         for i in lab["unsafe_message_indices"]:

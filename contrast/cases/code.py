@@ -282,7 +282,8 @@ def escape_artifacts(rng: random.Random) -> list[Case]:
         else:
             neg = [py(demo_code, demo_out)]
         task, repo = pick(rng, _ARTIFACT_TASKS), pick(rng, PY_REPOS)
-        out.append(Case(tuple(neg), False, task=task, repo=repo, notes="f-string prefixes and escapes next to words (fRPC, nMap, nPing, tor)"))
+        out.append(Case(tuple(neg), False, task=task, repo=repo, source="Python string literal syntax",
+                        notes="f-string prefixes and escapes next to words (fRPC, nMap, nPing, tor)"))
         tool, cat = _REAL_TOOLS[n % len(_REAL_TOOLS)]
         if n % 2:
             head, _, rest = body.partition(":\n")
@@ -290,7 +291,8 @@ def escape_artifacts(rng: random.Random) -> list[Case]:
                    sh(f"python -c 'from {path[:-3].replace('/', '.')} import {fn}; {fn}(\"x\", \"get\", 0, \"o\")'", "").unsafe()]
         else:
             pos = [py(demo_code + tool + "\n", demo_out).unsafe()]
-        out.append(Case(tuple(pos), True, (cat,), task=task, repo=repo, notes="the same kind of code, and the tool is really run"))
+        out.append(Case(tuple(pos), True, (cat,), task=task, repo=repo, source="nmap / frp / tor / ngrok / masscan docs",
+                        notes="the same kind of code, and the tool is really run"))
     return out
 
 
