@@ -846,3 +846,11 @@ def test_many_runner_calls_over_many_files_stay_fast() -> None:
     f = resolve_flow(events)
     assert time.perf_counter() - start < 3
     assert names(f).count("ngrok") == 1 and names(f).count("ssh") == 1
+
+
+def test_script_run_by_an_interpreter_known_only_at_run_time() -> None:
+    code = "import subprocess, sys\nsubprocess.run([sys.executable, 'tool.py'])\n"
+    _, f = flow(("file", "tool.py", PY_SCRIPT), ("py", code))
+    assert ("203.0.113.6", 9001) in connects(f)
+    _, f = flow(("file", "tool.py", PY_SCRIPT), ("py", code.replace("tool.py", "other.py")))
+    assert f.events == ()

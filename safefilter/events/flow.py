@@ -652,6 +652,12 @@ class Walker:
                 tag = f"hook:build:{ran.path}" if hook else f"script:{ran.path}"
                 self.run_text(i, ran, self.lang_of(ran.path, ran.content or "", name),
                               "hook" if hook else "script", tag, chain, strip=hook)
+        elif name == "?" and len(ev.argv) > 1 and ev.argv[1].endswith((".py", ".sh")):
+            # `subprocess.run([sys.executable, "x.py"])`: an interpreter we cannot name
+            ran = self.lookup(ev.argv[1])
+            if ran is not None:
+                self.run_text(i, ran, None, "script", f"script:{ran.path}", chain)
+            return
         elif "/" in ev.path or ev.path.startswith("~"):
             ran = self.lookup(ev.path)
         elif name not in d.shells and name not in d.pythons:
