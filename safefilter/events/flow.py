@@ -378,7 +378,7 @@ class Walker:
             content = old.content + w.content if old.content is not None and \
                 w.content is not None else None
             self.put(w.path, TrackedFile(w.path, content, old.writes + [i], w.source, False,
-                                   old.identity, old.origin), i)
+                                         old.identity, old.origin), i)
         else:
             identity = origin = None
             if w.how == "download" or (w.how in ("python", "redirect", "tee")
@@ -429,7 +429,7 @@ class Walker:
             target = join_path(w.path.rstrip("/"), base_name(s)) if into_dir else w.path
             if sf is not None:
                 nf = TrackedFile(target, sf.content, sf.writes + [i], sf.source, sf.exact,
-                           sf.identity, sf.origin or s)
+                                 sf.identity, sf.origin or s)
                 if w.how == "move":
                     self.files.pop(norm_path(sf.path), None)
             else:
