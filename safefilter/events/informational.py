@@ -14,7 +14,7 @@ from typing import Any
 import re2
 
 __all__ = ["informational", "text_argument_indices", "stdin_is_text", "is_text_filter",
-           "is_no_op", "load_tables", "Tables"]
+           "is_no_op", "text_programs", "load_tables", "Tables"]
 
 _FILE = Path(__file__).with_name("informational.yaml")
 _TOP = {"informational", "text_arguments", "text_filters", "no_ops"}
@@ -137,7 +137,7 @@ def informational(name: str, argv: tuple[str, ...] | list[str]) -> str | None:
         return None  # the common case: a program no rule names, with a first positional
     if name in t.always:
         return f"informational: {name}"
-    if args and all(a in t.only_flags for a in args):
+    if args[0] in t.only_flags and all(a in t.only_flags for a in args):
         return f"informational: {args[0]}"
     for sub in t.subcommands.get(name, ()):
         if tuple(args[:len(sub)]) == sub:
@@ -314,6 +314,11 @@ def stdin_is_text(name: str, argv: tuple[str, ...] | list[str]) -> bool:
             if "=" in a and a.split("=", 1)[0] in entry.stdin_options and a.endswith("=-"):
                 return True
     return False
+
+
+def text_programs() -> frozenset[str]:
+    """Programs that have text arguments (a fast "no" for every other command)."""
+    return frozenset((_TABLES or _tables()).by_program)
 
 
 def is_text_filter(name: str) -> bool:

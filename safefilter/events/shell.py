@@ -20,7 +20,8 @@ from .argv import PYTHONS, Word, exec_words, join_words
 from .shellstrings import ansi_c, arith, brace_expand, static_output, unescape
 from .context import Frame, Sink
 from .emit import Emit
-from .informational import is_no_op, is_text_filter, stdin_is_text, text_argument_indices
+from .informational import (is_no_op, is_text_filter, stdin_is_text, text_argument_indices,
+                            text_programs)
 from .model import Exec, FileWrite
 from .paths import persist_mechanism
 
@@ -37,6 +38,7 @@ _SHOWN_TARGETS = ("/dev/stdout", "/dev/fd/1")  # a redirect there still feeds th
 _STAGE_WRAPPERS = frozenset(("sudo", "doas", "nohup", "stdbuf", "command", "env", "nice", "time"))
 _PASS_THROUGH = frozenset(("cat", "tee"))  # stdout is exactly stdin: content spans carry over
 _RUNS_TEXT = ("$(", "`", "<(", ">(")
+_TEXT_PROGRAMS = text_programs()
 
 
 def _parser() -> Any:
@@ -151,10 +153,17 @@ class _Walker:
             out = stdin
             outer = self.sink.text_out
             stages = node.named_children
-            filters = [_stage_is_filter(self, c) for c in stages]
+            # tail[i]: every stage after i is a text filter (read from the end, stopping early)
+            tail = [False] * len(stages)
+            if outer:
+                tail[-1] = True
+                for i in range(len(stages) - 2, -1, -1):
+                    if not _stage_is_filter(self, stages[i + 1]):
+                        break
+                    tail[i] = True
             spans = self.in_spans
             for i, child in enumerate(stages):
-                self.sink.text_out = outer and all(filters[i + 1:])
+                self.sink.text_out = tail[i]
                 self.in_spans, self.out_spans = (spans if i == 0 else self.out_spans), []
                 out = self.statement(child, nest + 1, stdin=out, background=background,
                                      piped=piped or i > 0)
@@ -422,22 +431,19 @@ class _Walker:
         ev = self.sink.events[index]
         if not isinstance(ev, Exec) or ev.launch in ("xargs", "find -exec") or len(ev.argv) > len(words):
             return []
+        name = ev.name
+        echo = name in ("echo", "printf")
+        if not (echo or ev.informational or in_spans or name in _TEXT_PROGRAMS or is_no_op(name)):
+            return []  # the common case: nothing of this command can be data
         args = words[len(words) - len(ev.argv):]
         if tuple(w.text for w in args) != ev.argv:
             return []  # argv is not a tail of the words (busybox, su): spans unknown
-        target = _stdout_target(self, redirects)
         if ev.informational:
             if not any(x in self.text[span[0]:span[1]] for x in _RUNS_TEXT):
                 self.sink.mark_data(self.frame, *span)
             return []
-        name = ev.name
-        shown = target == "file" or (target is None and self.sink.text_out)
-        written = _stdout_paths(self, redirects) + (
-            [a for a in ev.argv[1:] if not a.startswith("-")] if name == "tee" else [])
-        if any(persist_mechanism(p) or p.startswith("/etc/sudoers") for p in written):
-            shown = False  # writing a crontab, rc file or authorized_keys is itself the action
         out: list[tuple[int, int]] = []
-        if name in ("echo", "printf"):
+        if echo:
             rest = args[1:]
             while name == "echo" and rest and rest[0].text[:1] == "-" and len(rest[0].text) > 1 \
                     and set(rest[0].text[1:]) <= set("neE"):
@@ -449,22 +455,31 @@ class _Walker:
                     self.sink.mark_data(self.frame, w.start, w.end)
         elif in_spans and stdin_is_text(name, ev.argv) and not any(
                 x in self.text[span[0]:span[1]] for x in _RUNS_TEXT):  # not `tee >(sh)`
-            if not is_text_filter(name):  # `git commit -F - <<EOF`: a message
-                for s, e in in_spans:
-                    self.sink.mark_data(self.frame, s, e)
-            elif shown:
-                for s, e in in_spans:
+            if not is_text_filter(name) or self.shown(name, ev.argv, redirects):
+                for s, e in in_spans:  # a message (`git commit -F - <<EOF`) or shown text
                     self.sink.mark_data(self.frame, s, e)
             if name in _PASS_THROUGH:
                 out = list(in_spans)
-        for i in text_argument_indices(name, ev.argv):
-            if self.pure(args[i]):
-                self.sink.mark_data(self.frame, args[i].start, args[i].end)
-        if shown:
+        if name in _TEXT_PROGRAMS:
+            for i in text_argument_indices(name, ev.argv):
+                if self.pure(args[i]):
+                    self.sink.mark_data(self.frame, args[i].start, args[i].end)
+        if out and self.shown(name, ev.argv, redirects):
             for s, e in out:
                 self.sink.mark_data(self.frame, s, e)
         self.out_spans = out
         return out
+
+    def shown(self, name: str, argv: tuple[str, ...], redirects: Any) -> bool:
+        """True when the command's stdout is shown or written to an ordinary file, not run,
+        captured, or installed as persistence."""
+        target = _stdout_target(self, redirects)
+        if target == "run" or (target is None and not self.sink.text_out):
+            return False
+        written = _stdout_paths(self, redirects) + (
+            [a for a in argv[1:] if not a.startswith("-")] if name == "tee" else [])
+        # writing a crontab, rc file or authorized_keys is itself the action
+        return not any(persist_mechanism(p) or p.startswith("/etc/sudoers") for p in written)
 
     def brace_command(self, node: Any, nest: int, stdin: str | None) -> str | None:
         """`{cat,/etc/passwd}` or `{nm,ap} -p 1 h`: bash expands the braces into words."""
@@ -838,12 +853,16 @@ def _piped_after(node: Any) -> bool:
 
 def _stage_is_filter(walker: "_Walker", node: Any) -> bool:
     """True when a pipeline stage is a text filter (cat, grep, tee, ...), read statically."""
-    if any(x in walker.src(node) for x in _RUNS_TEXT):
-        return False  # `tee >(sh)`: a process substitution runs what it is given
     if node.type == "redirected_statement":
         node = node.child_by_field_name("body")
     if node is None or node.type != "command":
         return False
+    head = node.child_by_field_name("name")
+    first = walker.src(head).rpartition("/")[2] if head is not None else ""
+    if first not in _STAGE_WRAPPERS and not is_text_filter(first):
+        return False  # the common case, without reading the other words
+    if any(x in walker.src(node) for x in _RUNS_TEXT):
+        return False  # `tee >(sh)`: a process substitution runs what it is given
     words = [walker.src(c) for c in node.named_children if c.type in ("command_name", "word")]
     i = 0
     while i < len(words) and (words[i] in _STAGE_WRAPPERS or (i and words[i].startswith("-")
