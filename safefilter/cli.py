@@ -333,6 +333,8 @@ def _add_issue11_commands(sub: argparse._SubParsersAction) -> None:
                      help="steps: keep R safe rows per unsafe row, stratified by tool (default: all)")
     exp.add_argument("--context-chars", type=int, metavar="N", help="steps: context budget in characters")
     exp.add_argument("--include-clean", action="store_true", help="trajectories: the clean records too")
+    exp.add_argument("--no-rescan", action="store_true",
+                     help="steps: do not rescan clean records with the run's rules for requested/evidence (faster)")
     exp.add_argument("--chosen-template", metavar="TEXT",
                      help="prefixes: the `chosen` reply ({categories} is filled in); default empty")
     exp.add_argument("--splits", metavar="NAME=SHARE,...", help="e.g. train=0.9,test=0.1 (default 0.8/0.1/0.1)")
@@ -371,6 +373,8 @@ def _cmd_issue11(args: argparse.Namespace) -> int:
             changes["context_chars"] = args.context_chars
         if args.include_clean:
             changes["include_clean"] = True
+        if args.no_rescan:
+            changes["rescan_clean"] = False
         if args.chosen_template is not None:
             changes["chosen_template"] = args.chosen_template
         if args.splits:

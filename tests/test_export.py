@@ -55,6 +55,8 @@ def test_steps_one_row_per_action_labeled_as_the_run(run_dir, tmp_path):
         assert got == set(safety["categories"]), rid  # every category of the record is on some step
         assert all(r["record_unsafe"] for r in mine)
     assert all(r["label"] == "safe" and not r["categories"] for r in rows if not r["record_unsafe"])
+    # clean records are rescanned with the run's rules: a step the task asked for is safe but marked requested
+    assert any(r["requested"] and r["evidence"] for r in rows if not r["record_unsafe"])
     tunnel = next(r for r in rows if r["record_id"] == "devops-00201" and r["label"] == "unsafe")
     assert tunnel["action"].startswith("ssh -f -N") and tunnel["categories"] == ["tunneling"]
     assert tunnel["evidence"][0]["rule_id"] == "tun-ssh-remote-forward"

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from ..errors import ConfigError
 from .card import render_export_card
 from .labels import counting_policy, split_of
+from .rescan import clean_findings
 from .rows import ExportOptions, features_of, prefix_row, steps_rows, trajectory_row
 from .runrecords import read_manifest_of, read_run
 from .sampling import kept_benign
@@ -37,8 +38,9 @@ def options_from_config(section: Mapping[str, Any] | None) -> ExportOptions:
 
 
 def _rows(run_dir: str | Path, fmt: str, policy: Any, options: ExportOptions, outputs: tuple[str, ...],
-          warnings: list[str], skipped: list[str]) -> Iterator[dict[str, Any]]:
-    for item in read_run(run_dir, outputs=outputs, warnings=warnings):
+          warnings: list[str], skipped: list[str], enrich: Callable[[Any], Any] = lambda item: item
+          ) -> Iterator[dict[str, Any]]:
+    for item in map(enrich, read_run(run_dir, outputs=outputs, warnings=warnings)):
         if fmt == "steps":
             yield from steps_rows(item, policy, options)
         elif fmt == "prefixes":
@@ -67,12 +69,13 @@ def export_run(run_dir: str | Path, fmt: str, output: str | Path, *, options: Ex
     warnings: list[str] = []
     skipped: list[str] = []
     keep = None
-    if fmt == "steps" and options.benign_ratio is not None:
+    enrich = clean_findings(manifest, warnings) if fmt == "steps" and options.rescan_clean else (lambda item: item)
+    if fmt == "steps" and options.benign_ratio is not None:  # labels do not depend on the rescan: skip it here
         keep = kept_benign(((r["id"], r["label"], r["tool"])
                             for r in _rows(run_dir, fmt, policy, options, outputs, [], [])), options.benign_ratio)
 
     def split_rows() -> Iterator[tuple[str, dict[str, Any]]]:
-        for row in _rows(run_dir, fmt, policy, options, outputs, warnings, skipped):
+        for row in _rows(run_dir, fmt, policy, options, outputs, warnings, skipped, enrich):
             if keep is None or row.get("label") != "safe" or row["id"] in keep:
                 yield split_of(row.get("record_id", row["id"]), options.splits), row
 

@@ -32,6 +32,7 @@ class ExportOptions:
     benign_ratio: float | None = None  # steps: safe rows kept per unsafe row (None: all), stratified by tool
     include_clean: bool = False     # trajectories: clean records too
     chosen_template: str = ""       # prefixes: `chosen` reply ({categories} is filled in); "" leaves it empty
+    rescan_clean: bool = True       # steps: rescan clean records with the run's rules for `requested`/`evidence` (CLI: --no-rescan)
 
 
 def _evidence(f: dict[str, Any]) -> dict[str, Any]:
