@@ -854,3 +854,20 @@ def test_script_run_by_an_interpreter_known_only_at_run_time() -> None:
     assert ("203.0.113.6", 9001) in connects(f)
     _, f = flow(("file", "tool.py", PY_SCRIPT), ("py", code.replace("tool.py", "other.py")))
     assert f.events == ()
+
+
+def test_ssh_wildcard_block_forwards_on_every_connection() -> None:
+    cfg = "Host *.internal !bastion.internal\n  RemoteForward 7000 localhost:22\n\nHost *\n  ServerAliveInterval 30\n"
+    _, f = flow(("file", "~/.ssh/config", cfg), "ssh -N db1.internal")
+    ssh = next(e for e in execs(f) if e.name == "ssh")
+    assert "-R" in ssh.argv and "7000:localhost:22" in ssh.argv
+    for other in ("ssh bastion.internal", "ssh git@github.com"):
+        _, f = flow(("file", "~/.ssh/config", cfg), other)
+        assert f.events == (), other
+
+
+def test_glob_is_linear_on_hostile_patterns() -> None:
+    start = time.perf_counter()
+    assert not configs._glob("*a" * 200 + "b", "a" * 5000)
+    assert configs._glob("db?.*.internal", "db1.eu.internal") and not configs._glob("db?.x", "db12.x")
+    assert time.perf_counter() - start < 1

@@ -20,7 +20,7 @@ from typing import Any, Iterator
 import yaml
 
 __all__ = [
-    "SshHost", "ssh_hosts", "git_aliases", "make_targets", "npm_scripts", "ini_commands",
+    "SshHost", "ssh_hosts", "ssh_host_options", "git_aliases", "make_targets", "npm_scripts", "ini_commands",
     "cron_commands", "unit_commands", "k8s_objects", "compose_services", "structured",
     "endpoints", "dotenv", "python_imports", "git_option", "precommit_entries",
     "dockerfile_runs", "terraform_resources", "ansible_commands", "MAX_NODES",
@@ -55,28 +55,98 @@ _FORWARDS = {"remoteforward": "-R", "localforward": "-L", "dynamicforward": "-D"
 
 
 def ssh_hosts(text: str) -> dict[str, SshHost]:
-    """`Host` aliases of an ssh client config (patterns with `*`/`?`/`!` and `Match` skipped)."""
-    hosts: dict[str, SshHost] = {}
-    current: list[SshHost] = []
+    """Options per literal `Host` alias (blocks with patterns skipped; see `ssh_host_options`
+    for what ssh applies to one destination)."""
+    out: dict[str, SshHost] = {}
+    for patterns, options, forwards in _ssh_blocks(text):
+        for alias in patterns:
+            if not any(c in alias for c in "*?!"):
+                host = out.setdefault(alias, SshHost())
+                for k, v in options:
+                    host.options.setdefault(k, v)
+                host.forwards.extend(forwards)
+    return out
+
+
+def ssh_host_options(text: str, host: str) -> SshHost | None:
+    """What ssh applies when it connects to `host`: every `Host` block whose patterns match
+    (`*`, `?`, `!negation`), in file order, first value of each option winning and forwards
+    adding up (`Host *` with a RemoteForward forwards on every connection). None if no block
+    matches."""
+    out: SshHost | None = None
+    for patterns, options, forwards in _ssh_blocks(text):
+        if not _host_matches(host, patterns):
+            continue
+        out = out or SshHost()
+        for k, v in options:
+            out.options.setdefault(k, v)
+        out.forwards.extend(forwards)
+    return out
+
+
+def _ssh_blocks(text: str) -> list[tuple[list[str], list[tuple[str, str]], list[tuple[str, str]]]]:
+    """(patterns, options, forwards) of each `Host` block; `Match` blocks are skipped."""
+    blocks: list[tuple[list[str], list[tuple[str, str]], list[tuple[str, str]]]] = []
+    current: tuple[list[str], list[tuple[str, str]], list[tuple[str, str]]] | None = None
     for _, raw in _lines(text):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
         key, value = _key_value(line)
         if key == "host":
-            current = []
-            for alias in value.split():
-                if not any(c in alias for c in "*?!"):
-                    current.append(hosts.setdefault(alias, SshHost()))
+            current = (value.split()[:32], [], [])
+            blocks.append(current)
         elif key == "match":
-            current = []
-        elif key in _FORWARDS:
-            for h in current:
-                h.forwards.append((_FORWARDS[key], ":".join(value.split())))
-        elif key:
-            for h in current:
-                h.options.setdefault(key, value)
-    return hosts
+            current = None
+        elif current is not None and key in _FORWARDS:
+            current[2].append((_FORWARDS[key], ":".join(value.split())))
+        elif current is not None and key and len(current[1]) < 64:
+            current[1].append((key, value))
+        if len(blocks) >= 256:
+            break
+    return blocks
+
+
+def _host_matches(host: str, patterns: list[str]) -> bool:
+    host = host.lower()
+    hit = False
+    for p in patterns:
+        negated = p.startswith("!")
+        if _glob(p.lstrip("!").lower(), host):
+            if negated:
+                return False
+            hit = True
+    return hit
+
+
+def _glob(pattern: str, text: str) -> bool:
+    """`*` and `?` glob without backtracking: pieces between stars matched leftmost in order."""
+    pieces = pattern.split("*")
+    if len(pieces) == 1:
+        return len(text) == len(pattern) and _piece_at(pattern, text, 0)
+    first, last = pieces[0], pieces[-1]
+    if len(first) + len(last) > len(text) or not _piece_at(first, text, 0) \
+            or not _piece_at(last, text, len(text) - len(last)):
+        return False
+    pos, end = len(first), len(text) - len(last)
+    for piece in pieces[1:-1]:
+        at = _find_piece(piece, text, pos, end)
+        if at < 0:
+            return False
+        pos = at + len(piece)
+    return True
+
+
+def _piece_at(piece: str, text: str, at: int) -> bool:
+    return at + len(piece) <= len(text) and all(
+        c == "?" or c == text[at + k] for k, c in enumerate(piece))
+
+
+def _find_piece(piece: str, text: str, start: int, end: int) -> int:
+    for at in range(start, end - len(piece) + 1):
+        if _piece_at(piece, text, at):
+            return at
+    return -1
 
 
 def _key_value(line: str) -> tuple[str, str]:

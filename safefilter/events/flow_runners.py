@@ -20,6 +20,10 @@ from .tools import SSH_VALUE_OPTIONS, positional
 
 __all__ = ["RUNNERS", "npm"]
 
+# ssh options that change where or how a connection goes (others, like ServerAliveInterval,
+# change nothing a rule looks at: no derived exec for them).
+_SSH_ROUTING = frozenset(("hostname", "port", "user", "proxycommand", "proxyjump"))
+
 _PLAYBOOK_VALUE = frozenset(("-i", "--inventory", "-e", "--extra-vars", "-l", "--limit", "-u",
                              "--user", "-t", "--tags", "--skip-tags", "-f", "--forks",
                              "--vault-password-file", "--private-key", "-c", "--connection"))
@@ -38,8 +42,8 @@ def ssh(w: Walker, i: int, ev: Exec, chain: int) -> None:
         f = w.lookup(path, by_name=False)
         if f is None or f.content is None:
             continue
-        host = configs.ssh_hosts(f.content).get(alias)
-        if host is None:
+        host = configs.ssh_host_options(f.content, alias)
+        if host is None or not (host.forwards or set(host.options) & _SSH_ROUTING):
             continue
         w.use(f)
         o = host.options
