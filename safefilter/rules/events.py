@@ -45,6 +45,7 @@ class _KindIndex:
     cidr: dict[str, list[tuple[int, int, int, int]]] = field(default_factory=dict)  # field -> (version, lo, hi, test)
     keyed: dict[int, list[int]] = field(default_factory=dict)  # key test id -> rules it unlocks
     always: list[int] = field(default_factory=list)  # rules no Set-matched test can rule out
+    key_fields: frozenset[str] = frozenset()  # fields holding some rule's key test: matched first
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,8 @@ class EventMatcher:
         self._build_indexes()
         self._requested_patterns = sorted({p for r in self.rules for p in r.requested_when})
         self._requested_set = None
+        self._requested_by: list[list[int]] = [[r for r, rule in enumerate(self.rules) if p in rule.requested_when]
+                                               for p in self._requested_patterns]
         if self._requested_patterns:
             self._requested_set = self._new_set(["(?im)" + p for p in self._requested_patterns])
 
@@ -115,6 +118,7 @@ class EventMatcher:
             keys = self._keys(self._compiled[r])
             for key in keys:
                 index.keyed.setdefault(key, []).append(r)
+            index.key_fields |= {self._tests[k].field for k in keys}
             if not keys:
                 index.always.append(r)
         for kind, fields in by_kind_field.items():
@@ -129,11 +133,13 @@ class EventMatcher:
                     ranges.setdefault(self._tests[tid].field, []).append(
                         (net.version, int(net.network_address), int(net.broadcast_address), tid))
 
-    @staticmethod
-    def _keys(c: _Compiled) -> list[int]:
-        """Tests of which one must hold for the rule to hold: its first `all` test, else the first
-        test of each `any` group. Only rules with a key that fired are evaluated."""
-        return [c.all[0]] if c.all else [g[0] for g in c.any if g]
+    def _keys(self, c: _Compiled) -> list[int]:
+        """Tests of which one must hold for the rule to hold: the cheapest, most selective test of
+        `all`, else of each `any` group. Only rules with a key that fired are evaluated further."""
+        def best(tests: tuple[int, ...]) -> int:
+            return min(tests, key=lambda t: (_key_cost(self._tests[t]), tests.index(t)))
+
+        return [best(c.all)] if c.all else [best(g) for g in c.any if g]
 
     def __getstate__(self) -> dict:
         return {"rules": self.rules}  # RE2 objects do not pickle; workers recompile from the rules
@@ -149,22 +155,28 @@ class EventMatcher:
         The seam for requested-ness: a per-action judgment can replace this and `_requested`."""
         if not request or self._requested_set is None:
             return set()
-        fired = {self._requested_patterns[i] for i in self._requested_set.Match(request) or ()}
-        return {r for r, rule in enumerate(self.rules) if any(p in fired for p in rule.requested_when)}
+        return {r for i in self._requested_set.Match(request) or () for r in self._requested_by[i]}
 
     def fired_tests(self, event: Event, events: Sequence[Event] = ()) -> set[int]:
         """Global ids of every test that holds on `event`: one Set match per field used."""
         index = self._kinds.get(event.kind)
-        if index is None:
-            return set()
+        return set() if index is None else self._fire(index, event, events, None)
+
+    def _fire(self, index: _KindIndex, event: Event, events: Sequence[Event], only: frozenset[str] | None,
+              skip: frozenset[str] = frozenset()) -> set[int]:
+        """Tests that hold on the fields in `only` (all when None) and not in `skip`."""
         fired: set[int] = set()
         for fi in index.fields:
+            if (only is not None and fi.field not in only) or fi.field in skip:
+                continue
             value = render(event, fi.field, events)
-            parts = value if fi.field in MULTI_VALUED else (value,)
+            parts = dict.fromkeys(value) if fi.field in MULTI_VALUED else (value,)
             for part in parts:
                 for i in fi.matcher.Match(part) or ():
                     fired.add(fi.test_ids[i])
         for name, ranges in index.cidr.items():
+            if (only is not None and name not in only) or name in skip:
+                continue
             address = _address(render(event, name, events))  # type: ignore[arg-type]
             if address is not None:
                 version, value = address
@@ -172,14 +184,20 @@ class EventMatcher:
         return fired
 
     def rules_for(self, event: Event, events: Sequence[Event] = ()) -> list[int]:
-        """Indexes of rules whose condition holds on `event` (observation scoping not applied)."""
+        """Indexes of rules whose condition holds on `event` (observation scoping not applied).
+
+        The fields that hold rules' key tests are matched first; the other fields only when some
+        rule's key fired, so an event no rule is about costs its key fields' Set matches alone."""
         index = self._kinds.get(event.kind)
         if index is None:
             return []
-        fired = self.fired_tests(event, events)
+        fired = self._fire(index, event, events, index.key_fields)
         candidates = set(index.always)
         for tid in fired:
             candidates.update(index.keyed.get(tid, ()))
+        if not candidates:
+            return []
+        fired |= self._fire(index, event, events, None, skip=index.key_fields)
         return [r for r in sorted(candidates) if _holds(self._compiled[r], fired)]
 
     def match(self, events: Sequence[Event], request: str = "") -> list[Finding]:
@@ -250,6 +268,19 @@ class EventMatcher:
         lo = event.text.rfind("\n", lo, m.start()) + 1 or lo
         hi = event.text.find("\n", m.end(), m.end() + OBSERVATION_WINDOW)
         return lo, (hi if hi != -1 else min(len(event.text), m.end() + OBSERVATION_WINDOW))
+
+
+_LONG_FIELDS = frozenset({"argv", "args", "content", "text", "parameters", "url", "reasons"})
+
+
+def _key_cost(test: FieldTest) -> int:
+    """Rank of a test as a rule's key: an exact value of a short field first, one argument at a
+    time (`arg`, a Set match per argument) last."""
+    if test.field in MULTI_VALUED:
+        return 3
+    if test.field in _LONG_FIELDS:
+        return 2
+    return 0 if test.modifier == "equals" else 1
 
 
 def _holds(c: _Compiled, fired: set[int]) -> bool:
