@@ -871,3 +871,8 @@ def test_glob_is_linear_on_hostile_patterns() -> None:
     assert not configs._glob("*a" * 200 + "b", "a" * 5000)
     assert configs._glob("db?.*.internal", "db1.eu.internal") and not configs._glob("db?.x", "db12.x")
     assert time.perf_counter() - start < 1
+
+
+def test_script_edited_in_place_keeps_its_text() -> None:
+    _, f = flow(("file", "x.sh", "echo v1\n" + SCRIPT), "sed -i 's/v1/v2/' x.sh", "bash x.sh")
+    assert "nc" in names(f)

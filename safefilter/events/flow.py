@@ -374,7 +374,11 @@ class Walker:
             return
         key = norm_path(w.path)
         old = self.files.get(key)
-        if w.mode == "append" and old is not None:
+        if w.content is None and w.how == "editor" and old is not None:
+            # `sed -i` and other in-place edits: the old text, give or take a line
+            self.put(w.path, TrackedFile(old.path, old.content, old.writes + [i], old.source,
+                                         old.exact, old.identity, old.origin), i)
+        elif w.mode == "append" and old is not None:
             content = old.content + w.content if old.content is not None and \
                 w.content is not None else None
             self.put(w.path, TrackedFile(w.path, content, old.writes + [i], w.source, False,
