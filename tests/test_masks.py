@@ -91,6 +91,10 @@ def test_shell_data_form_is_masked_and_its_running_twin_is_not(text, needle, twi
     ("echo 'nmap -sS 10.0.0.1' > >(sh)", "nmap"),  # a process substitution runs the output
     ("echo 'nmap -sS 10.0.0.1' | tee >(sh)", "nmap"),
     ("while read c; do $c; done <<EOF\nnmap -sS 10.0.0.1\nEOF\n", "nmap"),
+    # output redirected from a group or function: the file's content, with no span to un-mask
+    ("{ echo '#!/bin/sh'; echo 'xmrig -o pool:3333'; } > run.sh", "xmrig"),
+    ("gen() { echo 'nmap -sS 10.0.0.1'; }; gen > scan.sh", "nmap"),
+    ("exec 3>scan.sh; echo 'nmap -sS 10.0.0.1' >&3", "nmap"),
     # writing a persistence file is itself the action (LABELING.md section 1)
     ("echo 'ssh-ed25519 AAAAC3Nz ops@laptop' >> ~/.ssh/authorized_keys", "ssh-ed25519"),
     ("cat >> ~/.bashrc <<'EOF'\nnohup ./xmrig &\nEOF\n", "xmrig"),

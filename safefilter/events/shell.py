@@ -295,6 +295,8 @@ class _Walker:
                                outer=node if direct else None)
         else:
             self.in_spans = []  # a loop or group reading the heredoc: who reads it is not static
+            if _stdout_target(self, redirects) is not None:
+                self.sink.text_out = False  # `{ echo a; echo b; } > run.sh`: the output is content
             out = self.statement(body, nest + 1, stdin=stdin, background=background)
             self.apply_redirects(redirects, node, out, nest, parent=None, heredoc=heredoc)
         self.sink.text_out = outer
@@ -378,7 +380,11 @@ class _Walker:
         head = words[0].text
         if head in self.functions and self.calls < 16:
             self.calls += 1
+            shown = self.sink.text_out
+            if _stdout_target(self, redirects) is not None:
+                self.sink.text_out = False  # `f > run.sh`: what f prints becomes the file
             self.statement(self.functions[head], nest + 1)
+            self.sink.text_out = shown
             return None
         if head == "eval":
             index = self.sink.add(Exec(self.frame.source(*span), tuple(w.text for w in words),
@@ -474,7 +480,7 @@ class _Walker:
         """True when the command's stdout is shown or written to an ordinary file, not run,
         captured, or installed as persistence."""
         target = _stdout_target(self, redirects)
-        if target == "run" or (target is None and not self.sink.text_out):
+        if target not in (None, "file") or (target is None and not self.sink.text_out):
             return False
         written = _stdout_paths(self, redirects) + (
             [a for a in argv[1:] if not a.startswith("-")] if name == "tee" else [])
@@ -828,7 +834,8 @@ def _stdout_paths(walker: "_Walker", redirects: Any) -> list[str]:
 
 def _stdout_target(walker: "_Walker", redirects: Any) -> str | None:
     """Where the command's stdout goes when redirected: "file" (a file, the network, nowhere,
-    stderr), "run" (a process substitution `> >(sh)`), or None (on down the pipeline)."""
+    stderr), "run" (a process substitution `> >(sh)`), "fd" (`>&3`), or None (on down the
+    pipeline)."""
     where = None
     for r in redirects:
         if r.type != "file_redirect" or _descriptor(walker, r) not in ("", "1"):
@@ -840,6 +847,8 @@ def _stdout_target(walker: "_Walker", redirects: Any) -> str | None:
             if any(x in target for x in _RUNS_TEXT):
                 return "run"
             if op == ">&" and target.isdigit():
+                if target not in ("1", "2"):
+                    return "fd"  # `>&3`: a descriptor opened earlier; what it is is not known here
                 where = "file" if target == "2" else where  # shown on stderr
             elif not target.startswith(_SHOWN_TARGETS):
                 where = "file"
