@@ -414,3 +414,16 @@ def test_observation_rule_examples_run_through_check_rules(tmp_path):
                                      "all tests accepted"]})
     results = check_rules(load_pack(write_pack(tmp_path, obs_rule)).rules)
     assert len(results) == 4 and all(r.passed for r in results), [r.describe() for r in results]
+
+
+def test_rules_are_keyed_on_their_cheapest_test_and_other_fields_wait_for_a_key(tmp_path):
+    m = matcher(tmp_path, rule({"kind": "exec", "all": {"arg|re": "^-R", "argv|contains": "ssh", "name": "ssh"}}))
+    index = m._kinds["exec"]
+    assert index.key_fields == {"name"}
+    counters = {fi.field: _CountingSet(fi.matcher) for fi in index.fields}
+    for fi in index.fields:
+        fi.matcher = counters[fi.field]
+    assert fired(m, *[exe("git", "status", "-R") for _ in range(50)]) == []
+    assert (counters["name"].calls, counters["arg"].calls, counters["argv"].calls) == (50, 0, 0)
+    assert fired(m, exe("ssh", "-R", "9:h:22")) == ["t-rule"]
+    assert counters["arg"].calls == 2  # once per distinct argument, only after the key fired
