@@ -88,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
                                description="Parse one shell command (or, with --python, Python code) as an agent's "
                                            "tool call, print its events with every field an event rule can test, "
                                            "and the rules (text and event) that fire. Nothing is run.")
-    exp.add_argument("text", help="the command (or code) to explain; quote it")
+    exp.add_argument("text", help="the command (or code) to explain; quote it, or - to read it from stdin")
     exp.add_argument("--python", action="store_true", help="the text is Python code, not a shell command")
     exp.add_argument("--task", default="", help="task prompt, to see which findings it marks as requested")
     exp.add_argument("--pack", action="append", metavar="PATH",
@@ -244,7 +244,8 @@ def _cmd_rules(args: argparse.Namespace) -> int:
         from .rules.explain import explain, render_explanation
 
         packs = load_packs(["builtin"] + [p for p in (args.pack or []) if p != "builtin"])
-        print(render_explanation(explain(args.text, [r for p in packs for r in p.rules], python=args.python,
+        text = sys.stdin.read() if args.text == "-" else args.text
+        print(render_explanation(explain(text, [r for p in packs for r in p.rules], python=args.python,
                                          task=args.task)))
         return 0
     from .rules.testing import check_rules
