@@ -143,7 +143,8 @@ def informational(name: str, argv: tuple[str, ...] | list[str]) -> str | None:
         if tuple(args[:len(sub)]) == sub:
             return f"informational: {name} {' '.join(sub)}"
     if name in t.help_programs and args:
-        hit = next((a for a in args if a in t.help_flags), None)
+        cut = args.index("--") if "--" in args else len(args)  # after `--`: the program a pod runs
+        hit = next((a for a in args[:cut] if a in t.help_flags), None)
         if hit is not None:
             return f"informational: {hit}"
         if t.help_last_word.get(name) == args[-1]:
