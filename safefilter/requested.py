@@ -183,6 +183,14 @@ def _parse(text: str) -> tuple[tuple[Event, ...], str]:
     return (), ""
 
 
+def _unresolved_kept(target: Target, networked: bool, lowered: str) -> bool:
+    """A value that cannot be read (`$h`, `$(...)`) is a target only where a host stands: an
+    argument of a network tool, a URL's host, after `@` (not `mkdir -p $(dirname f)`)."""
+    if not isinstance(target, Unresolved):
+        return True
+    return networked or any(p + target.text.lower() in lowered for p in ("://", "@"))
+
+
 def _quoted_or_linked(target: Target, lowered: str, *, quotes: bool = True) -> bool:
     """In code, a host name counts when it is written as one: in quotes, in a URL, after `@`."""
     if not isinstance(target, str):
@@ -397,11 +405,14 @@ def _hosts_of(text: str, evs: Sequence[Event], lang: str) -> list[Target]:
             line = " ".join(e.argv)
             networked = e.name.lower() in NETWORK_TOOLS
             lowered = line.lower()
-            found.extend(t for t in network_targets(line) if not isinstance(t, str) or t in connected or
-                         "." in t and (networked or _quoted_or_linked(t, lowered, quotes=False)))
+            found.extend(t for t in network_targets(line) if _unresolved_kept(t, networked, lowered) and (
+                not isinstance(t, str) or t in connected or
+                "." in t and (networked or _quoted_or_linked(t, lowered, quotes=False))))
     else:
         lowered = text.lower()
-        found.extend(t for t in network_targets(text) if _quoted_or_linked(t, lowered))
+        first = lowered.split(None, 1)[0].rsplit("/", 1)[-1] if lowered.strip() else ""
+        found.extend(t for t in network_targets(text) if _quoted_or_linked(t, lowered) and
+                     _unresolved_kept(t, first in NETWORK_TOOLS, lowered))
     for e in evs:
         if isinstance(e, Connect):
             target = _connect_target(e)
@@ -505,7 +516,7 @@ def _decide(op: Operation, facts: ActionFacts, ask: TaskAsk, vocab: Vocab) -> bo
         return False  # asked for nmap, ran masscan
     check, strict = op.check, op.strict
     if any(rx.search(facts.text) for rx in op.strict_if):
-        strict = check
+        check = strict = check | {"hosts", "paths"}
     if op.need_named and not (facts.paths or facts.hosts or facts.names):
         return False  # nothing concrete to compare: a dump of every secret is never "this file"
     if "hosts" in check and facts.hosts:
