@@ -196,6 +196,9 @@ class Scanner:
         for script in link_scripts(linkable):
             segments.append(script)
             segments.extend(derive(script, self.limits, budget))
+        for written in view.written if view is not None else ():
+            segments.append(written)
+            segments.extend(derive(written, self.limits, budget))
         return Prepared(trajectory, tuple(segments), tuple(budget.reasons), view)
 
     def _events(self, trajectory: Trajectory) -> TrajectoryEvents | None:

@@ -22,6 +22,7 @@ before this stage existed (the conservative direction: nothing is hidden by a ha
 """
 from __future__ import annotations
 
+import ast
 import time
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -55,10 +56,10 @@ _DATA = _knowledge()
 DISPLAY_TOOLS = frozenset(_DATA["display_tools"])
 #: Editor-tool commands that only show a file.
 VIEW_COMMANDS = frozenset(_DATA["view_commands"])
-#: Programs that name a file without running or loading it.
-NON_LOADING_TOOLS = frozenset(_DATA["non_loading_tools"]) | DISPLAY_TOOLS
 #: Paths whose content is in effect once written (see trajectory.yaml).
 EFFECTIVE_PATHS = tuple(_DATA["effective_paths"])
+#: Python test files, where literals that reach no sink are test data (see trajectory.yaml).
+_TESTS = _DATA["test_files"]
 #: What a written file's name says about the language it is run in (for masks of loaded files).
 _PYTHON_SUFFIXES = (".py", ".pyw")
 _SHELL_SUFFIXES = (".sh", ".bash", ".zsh", ".ksh")
@@ -71,6 +72,7 @@ class TrajectoryEvents:
     `parsed` holds the positions (in the segments given to `build_events`) of action segments
     whose text parsed; `masks` and `dropped` use the same positions. `timed_out` is true when
     the per-record deadline cut the stage short: then `masks` and `dropped` are empty.
+    `written` are new segments: content a command wrote to a file that is later run or loaded.
     """
 
     events: tuple[Event, ...] = ()
@@ -80,6 +82,7 @@ class TrajectoryEvents:
     parsed: frozenset[int] = frozenset()
     reasons: tuple[str, ...] = ()
     timed_out: bool = False
+    written: tuple[Segment, ...] = ()
 
 
 def clear_cache() -> None:
@@ -145,6 +148,7 @@ class _Builder:
         self.file_writes: dict[int, int] = {}  # segment position of a `file` segment -> its event index
         self.editor_calls: set[tuple[int, str | None]] = set()
         self.view_calls: set[tuple[int, str | None]] = set()
+        self.flow_events: tuple[Event, ...] = ()
 
     def note(self, reason: str) -> None:
         if len(self.reasons) < 32 and reason not in self.reasons:
@@ -202,6 +206,10 @@ class _Builder:
 
 #: Events kept per trajectory (per-text caps bound each parse; this bounds their sum).
 _MAX_EVENTS = 4096
+#: Test files longer than this keep their literals readable (one more parse of the file is not free).
+_MAX_TEST_TEXT = 256 * 1024
+#: Files written by commands and later run, read as segments of their own, per trajectory.
+_MAX_WRITTEN = 64
 
 
 def build_events(segments: Sequence[Segment], *, caps: Caps = Caps(), deadline: float | None = None,
@@ -227,12 +235,14 @@ def build_events(segments: Sequence[Segment], *, caps: Caps = Caps(), deadline: 
             b.observation(seg)
     events = tuple(b.events)
     loaded, flow_events = _flow(events, caps, b)
+    b.flow_events = flow_events
     if flow_events:
         events = events + flow_events
     dropped = _dropped(segments, events, b, loaded)
     _mask_loaded_files(segments, b, dropped)
-    masks = _masks(segments, events, b, loaded)
-    return TrajectoryEvents(events, masks, dropped, loaded, frozenset(b.parsed), tuple(b.reasons))
+    written = _written_segments(segments, events, b, loaded)
+    return TrajectoryEvents(events, _masks(b), dropped, loaded, frozenset(b.parsed), tuple(b.reasons),
+                            written=written)
 
 
 def _flow(events: tuple[Event, ...], caps: Caps, b: _Builder) -> tuple[frozenset[str], tuple[Event, ...]]:
@@ -255,26 +265,7 @@ def _flow(events: tuple[Event, ...], caps: Caps, b: _Builder) -> tuple[frozenset
             loaded.add(e.target)
         elif isinstance(e, FileWrite) and _effective(e.path):
             loaded.add(e.path)
-    loaded.update(_named_by_programs(events))
     return frozenset(loaded), derived
-
-
-def _named_by_programs(events: Sequence[Event]) -> set[str]:
-    """Written paths that a later program (not a file tool or a display) names: a script it runs,
-    a config it reads, a test file its runner loads. Matched on the whole path, or on the base
-    name when the written path and the argument differ only by folder (`./x.sh`, `/work/x.sh`)."""
-    written: dict[str, set[str]] = {}  # base name -> written paths
-    loaded: set[str] = set()
-    for e in events:
-        if isinstance(e, FileWrite):
-            written.setdefault(_base(e.path), set()).add(e.path)
-        elif isinstance(e, Exec) and written and e.name not in NON_LOADING_TOOLS:
-            for arg in (e.path, e.script or "", *e.argv[1:]):
-                value = arg.partition("=")[2] if arg.startswith("-") and "=" in arg else arg
-                paths = written.get(_base(value)) if value else None
-                if paths:
-                    loaded.update(paths)
-    return loaded
 
 
 def _effective(path: str) -> bool:
@@ -357,13 +348,56 @@ def _mask_loaded_files(segments: Sequence[Segment], b: _Builder, dropped: frozen
         if pos in dropped:
             continue
         seg = segments[pos]
+        events = b.flow_events
         kind = _language(seg.path or "", seg.text)
         if kind is None:
             continue
         result = _parse_action(kind, seg.text, b.caps)
-        spans = getattr(result, "data_spans", ()) if result.parsed else ()
+        spans = list(getattr(result, "data_spans", ()) if result.parsed else ())
+        if kind == "code" and _is_test_file(seg.path or ""):
+            spans.extend(_test_literals(seg, events))
         if spans:
-            b.masks[pos] = list(spans)
+            b.masks[pos] = spans
+
+
+def _is_test_file(path: str) -> bool:
+    base = _base(path)
+    if not base.endswith(_PYTHON_SUFFIXES):
+        return False
+    folder = "/" + path[: len(path) - len(base)]
+    return (base in _TESTS["names"] or base.startswith(tuple(_TESTS["prefixes"]))
+            or base.endswith(tuple(_TESTS["suffixes"])) or any("/" + f in folder for f in _TESTS["folders"]))
+
+
+def _test_literals(seg: Segment, events: Sequence[Event]) -> list[tuple[int, int]]:
+    """Spans of the string literals of a test file that lie outside every event built from it."""
+    if len(seg.text) > _MAX_TEST_TEXT:
+        return []
+    try:
+        tree = ast.parse(seg.text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    acting = [(e.source.start - seg.start, e.source.end - seg.start) for e in events
+              if e.source.message_index == seg.message_index and e.source.field == seg.field
+              and not isinstance(e, (FileWrite, Observation))]
+    lines = seg.text.splitlines(keepends=True)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+
+    def offset(lineno: int, col: int) -> int:
+        line = lines[lineno - 1] if 0 < lineno <= len(lines) else ""
+        return starts[lineno - 1] + len(line.encode("utf-8")[:col].decode("utf-8", "ignore"))
+
+    out: list[tuple[int, int]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr) or (isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes))):
+            if node.end_lineno is None or node.end_col_offset is None:
+                continue
+            a, z = offset(node.lineno, node.col_offset), offset(node.end_lineno, node.end_col_offset)
+            if z > a and not any(x <= a and z <= y for x, y in acting):
+                out.append((a, z))
+    return out
 
 
 def _language(path: str, text: str) -> str | None:
@@ -376,22 +410,42 @@ def _language(path: str, text: str) -> str | None:
     return None
 
 
-def _masks(segments: Sequence[Segment], events: tuple[Event, ...], b: _Builder,
-           loaded: frozenset[str]) -> dict[int, tuple[tuple[int, int], ...]]:
-    """Data spans per segment, minus the content of writes whose file is later run or loaded."""
-    if not b.masks:
-        return {}
-    keep: dict[int, list[tuple[int, int]]] = {}
-    for pos, spans in b.masks.items():
-        seg = segments[pos]
-        runs = [(a - seg.start, z - seg.start) for e in events
-                if isinstance(e, FileWrite) and e.source.message_index == seg.message_index
-                and e.source.field == seg.field and _is_loaded(e.path, loaded)
-                for a, z in (e.content_spans or ((e.source.start, e.source.end),))]
-        kept = [s for s in spans if not any(a <= s[0] and s[1] <= z or s[0] <= a < s[1] for a, z in runs)]
-        if kept:
-            keep[pos] = kept
-    return {pos: tuple(sorted(v)) for pos, v in keep.items()}
+def _masks(b: _Builder) -> dict[int, tuple[tuple[int, int], ...]]:
+    """Data spans per segment. The content an action writes stays masked in that action even when
+    the file is run later: the run is read from the content itself (`_written_segments`)."""
+    return {pos: tuple(sorted(spans)) for pos, spans in b.masks.items() if spans}
+
+
+def _written_segments(segments: Sequence[Segment], events: tuple[Event, ...], b: _Builder,
+                      loaded: frozenset[str]) -> tuple[Segment, ...]:
+    """Content written by a command or code (a heredoc, `echo >`, `write_text`) to a file that is
+    later run or loaded, as a segment of its own, masked by its own parse (a comment in a script
+    that runs is still a comment). It points at the span of the write; `decoded_from` says so."""
+    out: list[Segment] = []
+    step_of = {(seg.message_index, seg.field): seg.step for seg in segments}
+    for e in events:
+        if not isinstance(e, FileWrite) or e.how == "editor" or not e.content or not _is_loaded(e.path, loaded):
+            continue
+        if e.source.decoded_from and e.source.decoded_from.startswith(("script:", "hook:", "written:")):
+            continue  # written by a script that runs: the flow's own events cover it
+        kind = _language(e.path, e.content) or ("file" if _is_config_name(e.path) else "shell")
+        text = e.content
+        if kind in ("shell", "code"):
+            result = _parse_action(kind, text, b.caps)
+            spans = getattr(result, "data_spans", ()) if result.parsed else ()
+            text = apply_masks(text, spans)
+        out.append(Segment(kind, text, e.source.message_index, e.source.field, e.source.tool_call_id,
+                           e.source.start, e.source.end, f"written:{e.path}", 0,
+                           step_of.get((e.source.message_index, e.source.field), 0), e.path))
+        if len(out) >= _MAX_WRITTEN:
+            b.note(f"more than {_MAX_WRITTEN} written files run: the rest are read only by event rules")
+            break
+    return tuple(out)
+
+
+def _is_config_name(path: str) -> bool:
+    base = _base(path)
+    return "." in base.lstrip(".") and not base.endswith(_SHELL_SUFFIXES + _PYTHON_SUFFIXES)
 
 
 def apply_masks(text: str, spans: Sequence[tuple[int, int]]) -> str:
