@@ -264,6 +264,17 @@ def test_python_c_inside_shell_maps_data_spans_to_the_command():
     assert not masked("python3 -c 'import os; os.system(\"nmap x\")'", "nmap")
 
 
+@pytest.mark.parametrize("text", [
+    "python3 -c 'print(\"nmap -sS 10.0.0.1\")' | sh",           # printed into a shell
+    "python3 -c 'print(\"nmap -sS 10.0.0.1\")' > scan.sh",      # printed into a file
+    "eval \"$(python3 -c 'print(\\\"nmap -sS 10.0.0.1\\\")')\"",  # captured, then run
+    "python3 - <<'EOF' | bash\nprint('nmap -sS 10.0.0.1')\nEOF\n",
+    "bash -c 'echo nmap -sS 10.0.0.1' > scan.sh",
+])
+def test_printed_text_that_is_run_or_written_is_not_data(text):
+    assert not masked(text, "nmap"), data(text)
+
+
 # ---- properties ---------------------------------------------------------------------------------
 
 def _check_spans(text: str, result, offset: int) -> None:

@@ -17,13 +17,16 @@ __all__ = ["Index", "data_spans"]
 
 # callees whose string arguments are shown, logged, compared or used as a pattern: nothing runs
 _DATA_CALLS = frozenset((
-    "print", "len", "isinstance", "hasattr", "bool", "hash", "id", "pprint.pprint", "pprint",
+    "len", "isinstance", "hasattr", "bool", "hash", "id",
     "warnings.warn", "re.compile", "re.match", "re.search", "re.fullmatch", "re.findall",
-    "re.finditer", "re.split", "sys.stdout.write", "sys.stderr.write", "click.echo",
-    "click.secho", "typer.echo", "rich.print", "pytest.mark.parametrize", "pytest.raises",
+    "re.finditer", "re.split", "sys.stderr.write", "pytest.mark.parametrize", "pytest.raises",
     "pytest.skip", "pytest.fail", "pytest.param", "pytest.warns", "pytest.mark.skip",
     "pytest.mark.skipif", "pytest.mark.xfail",
 ))
+# callees that print to stdout: data only while that stdout is shown (`python -c 'print(x)' | sh`
+# runs it, `$(python -c ...)` captures it)
+_PRINT_CALLS = frozenset(("print", "pprint.pprint", "pprint", "sys.stdout.write", "click.echo",
+                          "click.secho", "typer.echo", "rich.print"))
 _LOG_METHODS = frozenset(("debug", "info", "warning", "warn", "error", "exception", "critical",
                           "log", "fatal"))
 _ASSERT_PREFIX = ("assert",)  # unittest: self.assertEqual, assertIn, assertRaisesRegex, ...
@@ -96,13 +99,15 @@ class Index:
 
 
 def data_spans(index: Index, text: str, span: Callable[[ast.AST], tuple[int, int]],
-               qual: Callable[[ast.AST], str | None]) -> list[tuple[int, int]]:
+               qual: Callable[[ast.AST], str | None], *, shown: bool = True) -> list[tuple[int, int]]:
     """Local character spans of comments and data literals in `text` (none when the index is
-    incomplete: the text path stays as it is)."""
+    incomplete: the text path stays as it is). `shown`: the code's stdout is shown, not run,
+    captured or written to a file (so what it prints is data)."""
     if not index.complete:
         return []
     parents = index.parents
     judge = _Judge(parents, index.loads, index.attrs, index.defined, qual)
+    judge.shown = shown
     out: list[tuple[int, int]] = []
     literal_spans: list[tuple[int, int]] = []
     for node in index.strings:
@@ -145,6 +150,7 @@ class _Judge:
                  attrs: set[str], defined: set[str], qual: Callable[[ast.AST], str | None]) -> None:
         self.parents, self.loads, self.attrs, self.qual = parents, loads, attrs, qual
         self.defined = defined  # names this code binds itself: `def print(x): os.system(x)`
+        self.shown = True
         self.names: dict[str, bool] = {}
 
     def data(self, node: ast.AST, depth: int) -> bool:
@@ -193,6 +199,8 @@ class _Judge:
         last = q.rpartition(".")[2] or method
         if q in _DATA_CALLS or method in ("parametrize",) and q.endswith("parametrize"):
             return True
+        if q in _PRINT_CALLS:
+            return self.shown
         if method in _LOG_METHODS and isinstance(call.func, ast.Attribute) and \
                 "log" in (self.qual(call.func.value) or _name_of(call.func.value)).lower():
             return True

@@ -78,7 +78,8 @@ def parse_into(text: str, frame: Frame, sink: Sink) -> bool:
     visitor.referenced = index.referenced
     visitor.block(tree.body, 0)
     if frame.offset is not None and not sink.full:  # data spans need a verbatim text
-        for start, end in data_spans(index, text, visitor.span, visitor.fold.qual):
+        for start, end in data_spans(index, text, visitor.span, visitor.fold.qual,
+                                     shown=sink.text_out):
             sink.mark_data(frame, start, end)
     return True
 

@@ -397,9 +397,14 @@ class _Walker:
             self.nested(words[1], span, "eval", None)
             return None
         first = len(self.sink.events)
+        shown = self.sink.text_out
+        redirected = bool(all_redirects) and _stdout_target(self, all_redirects) is not None
+        if redirected:
+            self.sink.text_out = False  # `bash -c 'echo x' > f`: nested output is the file's
         index = exec_words(words, self.frame, self.sink, span=span, background=background,
                            stdin=stdin, wrappers=self.wrappers, piped=piped,
                            stdin_inner=heredoc_at[1] if heredoc_at else None)
+        self.sink.text_out = shown
         out = static_output(words, stdin)
         content = self.data_of(words, index, span, in_spans, all_redirects)
         if content:
@@ -413,8 +418,10 @@ class _Walker:
             ev = self.sink.events[index]
             if isinstance(ev, Exec) and ev.name.rstrip("0123456789.") in PYTHONS \
                     and ev.script is None and "-c" not in ev.argv and "-m" not in ev.argv:
+                self.sink.text_out = shown and not redirected
                 self.nested(Word(stdin, span[0], span[1], heredoc_at[1] if heredoc_at else None),
                             span, "python -c", index, python=True)
+                self.sink.text_out = shown
         return out
 
     # ---- data spans ----------------------------------------------------------------------------
