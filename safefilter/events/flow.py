@@ -649,8 +649,12 @@ class Walker:
         d = self.data
         name = ev.name
         ran: TrackedFile | None = None
-        if ev.script:
-            ran = self.lookup(ev.script)
+        script = ev.script
+        if (name in d.shells or name in d.pythons) and (
+                not script or self.lookup(script) is None):
+            script = self.interpreter_script(ev) or script
+        if script:
+            ran = self.lookup(script)
             if ran is not None:
                 hook = base_name(ran.path) in d.build_files
                 tag = f"hook:build:{ran.path}" if hook else f"script:{ran.path}"
@@ -667,7 +671,7 @@ class Walker:
         elif name not in d.shells and name not in d.pythons:
             hit = self.lookup(name)
             ran = hit if hit is not None and dir_name(hit.path) in d.bin_dirs else None
-        if ran is not None and not ev.script:
+        if ran is not None and not script:
             self.run_text(i, ran, None, "script", f"script:{ran.path}", chain)
             if ran.identity and ran.identity.lower() != name.lower():
                 self.renamed(i, ev, ran, chain)
@@ -692,6 +696,19 @@ class Walker:
                                                                         by_name=False)
             if m is not None:
                 self.run_text(i, m, "python", "script", f"script:{m.path}", chain)
+
+    def interpreter_script(self, ev: Exec) -> str | None:
+        """The first argument of a shell or Python interpreter that names a tracked script
+        (by extension, or a shebang), before `-c`/`-m`: `python3 -W ignore x.py`, `sh -e ./x`
+        (option values are not known per interpreter; a written script is)."""
+        for a in ev.argv[1:16]:
+            if a in ("-c", "-m", "--"):
+                return None
+            f = None if a.startswith("-") else self.lookup(a, by_name=False)
+            if f is not None and (base_name(a).endswith((".py", ".sh", ".bash", ".zsh")) or (
+                    "." not in base_name(a) and (f.content or "").startswith("#!"))):
+                return a
+        return None
 
     def inert(self, name: str, argv: tuple[str, ...]) -> bool:
         """An option that makes the runner print or check instead of run (`ssh -G`, `make -n`)."""
@@ -734,8 +751,8 @@ class Walker:
             paths = [p for p in paths if _is_config_name(p, d.config_extensions)]
         where = dir_name(ran.path) if ran is not None else dir_name(ev.path)
         paths += [join_path(where, cfg) for cfg in d.implicit_configs.get(identity.lower(), ())]
-        if ran is not None or ev.script:
-            paths.append(join_path(dir_name(ran.path if ran else ev.script or ""), ".env"))
+        if ran is not None:
+            paths.append(join_path(dir_name(ran.path), ".env"))
         seen: set[int] = set()
         for path in paths[:16]:
             f = self.lookup(path, by_name=False)
