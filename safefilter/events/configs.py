@@ -20,8 +20,8 @@ from typing import Any, Iterator
 import yaml
 
 __all__ = [
-    "SshHost", "ssh_hosts", "ssh_host_options", "git_aliases", "make_targets", "npm_scripts", "ini_commands",
-    "cron_commands", "unit_commands", "k8s_objects", "compose_services", "structured",
+    "SshHost", "ssh_hosts", "ssh_host_options", "git_aliases", "make_targets", "npm_scripts",
+    "ini_commands", "cron_commands", "unit_commands", "k8s_objects", "compose_services", "structured",
     "endpoints", "dotenv", "python_imports", "git_option", "precommit_entries",
     "dockerfile_runs", "terraform_resources", "ansible_commands", "MAX_NODES",
 ]
