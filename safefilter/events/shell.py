@@ -36,7 +36,6 @@ _STATEMENT_TYPES = frozenset(("command", "pipeline", "list", "redirected_stateme
 _NULL_TARGETS = ("/dev/null", "/dev/stdout", "/dev/stderr", "/dev/fd/", "/dev/tty")
 _SHOWN_TARGETS = ("/dev/stdout", "/dev/fd/1")  # a redirect there still feeds the pipeline
 _STAGE_WRAPPERS = frozenset(("sudo", "doas", "nohup", "stdbuf", "command", "env", "nice", "time"))
-_PASS_THROUGH = frozenset(("cat", "tee"))  # stdout is exactly stdin: content spans carry over
 _RUNS_TEXT = ("$(", "`", "<(", ">(")
 _TEXT_PROGRAMS = text_programs()
 
@@ -471,7 +470,7 @@ class _Walker:
             if not is_text_filter(name) or self.shown(name, ev.argv, redirects):
                 for s, e in in_spans:  # a message (`git commit -F - <<EOF`) or shown text
                     self.sink.mark_data(self.frame, s, e)
-            if name in _PASS_THROUGH:
+            if is_text_filter(name):  # its output is made of (part of) that text
                 out = list(in_spans)
         if name in _TEXT_PROGRAMS:
             for i in text_argument_indices(name, ev.argv):
