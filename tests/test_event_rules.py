@@ -153,15 +153,21 @@ def test_observation_rules_count_only_on_output_of_a_process_the_agent_started(t
     assert finding.evidence == "new job, accepted share 4"  # the matched line, not the whole output
     assert (finding.message_index, finding.field, finding.start) == (3, "content", 17)
     assert fired(m, Observation(src(), "accepted share 4", None)) == []  # nobody known produced it
-    # `cat` of a file the agent itself wrote shows its own text back: data
-    note = FileWrite(src(), "notes.txt", "accepted share 4")
+    # a display of a file shows that file: data (a fixture, a test, the agent's own notes) ...
     cat = exe("cat", "notes.txt")
-    shown = Observation(src(message=3, field="content"), "accepted share 4", 2)
-    assert fired(m, note, FileRead(src(), "notes.txt", parent=2), cat, shown) == []
-    absolute = FileWrite(src(), "/tmp/work/notes.txt", "accepted share 4")
-    assert fired(m, absolute, FileRead(src(), "./notes.txt", parent=2), cat, shown) == []
-    log = Observation(src(message=3, field="content"), "accepted share 4", 1)
-    assert fired(m, FileRead(src(), "pool.log", parent=1), cat, log) == ["t-rule"]  # a log it did not write
+    shown = Observation(src(message=3, field="content"), "accepted share 4", 1)
+    assert fired(m, FileRead(src(), "notes.txt", parent=1), cat, shown) == []
+    note = FileWrite(src(), "/tmp/work/notes.txt", "accepted share 4", parent=None)
+    assert fired(m, note, FileRead(src(), "notes.txt", parent=2), cat,
+                 Observation(src(), "accepted share 4", 2)) == []
+    # ... unless the file is the output of a process the agent started: `./miner > pool.log`, `tail pool.log`
+    miner = exe("./miner", "-c", "cfg.json")
+    log = FileWrite(src(), "/tmp/w/pool.log", None, parent=0)
+    tail = exe("tail", "-n", "5", "pool.log")
+    out_of_log = Observation(src(message=3, field="content"), "accepted share 4", 3)
+    assert fired(m, miner, log, FileRead(src(), "pool.log", parent=3), tail, out_of_log) == ["t-rule"]
+    assert fired(m, exe("nohup", "./m", wrappers=("nohup",)), FileRead(src(), "nohup.out", parent=2),
+                 exe("cat", "nohup.out"), Observation(src(), "accepted share 4", 2)) == ["t-rule"]
 
 
 def test_produced_by_views(tmp_path):

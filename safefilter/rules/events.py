@@ -27,7 +27,6 @@ __all__ = ["EventMatcher", "describe_event", "MAX_EVIDENCE"]
 MAX_EVIDENCE = 480  # characters of evidence per finding
 MAX_FINDINGS = 200  # per trajectory, as in the text engine
 OBSERVATION_WINDOW = 200  # characters kept on each side of an observation match
-_DISPLAY_TOOLS = frozenset({"cat", "head", "tail", "less", "more", "bat", "nl", "tac", "view"})
 
 
 @dataclass(slots=True)
@@ -204,13 +203,13 @@ class EventMatcher:
         """Findings of every event rule on one trajectory's events (in trajectory order).
 
         `produced_by` and `parent` index `events`. A rule on observations counts only on output of
-        a process the agent started that is not a display of a file the agent wrote."""
+        a process the agent started, not on a display of a fixture, test or file written as data."""
         if not self._kinds:
             return []
         requested: set[int] | None = None
         findings: list[Finding] = []
         seen: set[tuple[str, int, str]] = set()
-        written: set[str] | None = None
+        outputs: set[str] | None = None
         for event in events:
             if event.kind not in self._kinds:
                 continue
@@ -218,9 +217,9 @@ class EventMatcher:
             if not hits:
                 continue
             if isinstance(event, Observation):
-                if written is None:
-                    written = {e.path for e in events if isinstance(e, FileWrite)}
-                if not _from_agent_process(event, events, written):
+                if outputs is None:
+                    outputs = _process_outputs(events)
+                if not _from_agent_process(event, events, outputs):
                     continue
             for r in hits:
                 rule = self.rules[r]
@@ -300,26 +299,44 @@ def _address(host: str) -> tuple[int, int] | None:
     return address.version, int(address)
 
 
-def _from_agent_process(obs: Observation, events: Sequence[Event], written: set[str]) -> bool:
-    """True when the output comes from a process the agent started, not from displaying a file
-    the agent itself wrote (that output is the agent's own text, i.e. data)."""
+def _from_agent_process(obs: Observation, events: Sequence[Event], outputs: set[str]) -> bool:
+    """True when the output comes from a process the agent started (LABELING.md section 2).
+
+    Output of a display tool (`cat`, `tail`, `grep`...) shows files: it counts only when one of
+    them is the output of a process the agent started (`nohup ./x > run.log &`, then `tail
+    run.log`), not when it is a fixture, a test or a file the agent wrote as data."""
     i = obs.produced_by
     if i is None or not 0 <= i < len(events) or not isinstance(events[i], Exec):
         return False
-    producer = events[i]
-    if producer.name not in _DISPLAY_TOOLS:  # type: ignore[union-attr]
+    if events[i].name not in _display_tools():  # type: ignore[union-attr]
         return True
     shown = [e.path for e in events if isinstance(e, FileRead) and e.parent == i]
-    return not shown or not all(_same_file_written(p, written) for p in shown)
+    return not shown or any(p.rpartition("/")[2] in outputs for p in shown)
 
 
-def _same_file_written(path: str, written: set[str]) -> bool:
-    """`path` names a file the agent wrote: the same path, or one is the other relative to a folder
-    (`notes.txt` and `/tmp/work/notes.txt`): the working directory is not known statically."""
-    if path in written:
-        return True
-    rel = path.removeprefix("./")
-    return any(w.endswith("/" + rel) or path.endswith("/" + w.removeprefix("./")) for w in written)
+def _process_outputs(events: Sequence[Event]) -> set[str]:
+    """Basenames of files a process the agent started writes its output to (`x > log`, nohup.out)."""
+    out: set[str] = set()
+    for e in events:
+        if isinstance(e, Exec) and "nohup" in e.wrappers:
+            out.add("nohup.out")
+        elif isinstance(e, FileWrite) and e.how == "redirect" and e.parent is not None and 0 <= e.parent < len(events):
+            parent = events[e.parent]
+            if isinstance(parent, Exec) and parent.name not in _display_tools() | _TEXT_WRITERS:
+                out.add(e.path.rpartition("/")[2])
+    return out
+
+
+_TEXT_WRITERS = frozenset({"echo", "printf"})  # their output is the agent's own text
+
+
+def _display_tools() -> frozenset[str]:
+    """The trajectory stage's list (safefilter/events/trajectory.yaml), so both stages agree."""
+    try:
+        from ..events.trajectory import DISPLAY_TOOLS
+    except ImportError:  # an older trajectory stage: the common viewers
+        return frozenset({"cat", "head", "tail", "less", "more", "bat", "nl", "tac", "view", "grep"})
+    return DISPLAY_TOOLS
 
 
 def _cap(text: str) -> str:
