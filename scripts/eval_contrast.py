@@ -53,32 +53,10 @@ def select(labels: Sequence[dict[str, Any]], phenomena: Iterable[str] = (), limi
 def build(config_path: Path | None) -> Any:
     """The scanner `safefilter run --config config_path` would build (input/output are not used here); cached per config."""
     from safefilter.config import load_config
+    from safefilter.run import build_scanner
 
     config, _ = load_config(config_path, ["input=contrast/trajectories.jsonl", "output=runs/contrast-unused"])
-    try:
-        from safefilter.run import build_scanner
-    except ImportError as exc:  # another module mid-edit: build the same scanner from its parts
-        print(f"warning: safefilter.run does not import ({exc}); building the rules scanner directly", file=sys.stderr)
-        return _rules_scanner(config)
     return build_scanner(config)
-
-
-def _rules_scanner(config: dict[str, Any]) -> Any:
-    """`run.build_scanner` without the classifier, for when safefilter.run cannot be imported."""
-    from safefilter.normalize import Limits
-    from safefilter.policy import Policy
-    from safefilter.scanner import Scanner
-    from safefilter.types import Severity
-
-    pol, allow, norm = config["policy"], config["allowlist"], config["normalize"]
-    policy = Policy(requested_is_unsafe=pol["requested_is_unsafe"], min_severity=Severity.parse(pol["min_severity"]),
-                    disabled_rules=frozenset(pol["disabled_rules"]), allow_hosts=tuple(allow["hosts"]),
-                    allow_commands=tuple(allow["commands"]), combine=pol["combine"],
-                    incomplete_is_unsafe=pol["incomplete_is_unsafe"])
-    limits = Limits(max_depth=norm["max_decode_depth"], max_derived=norm["max_derived_per_segment"],
-                    max_text=norm["max_text_chars"], work_per_char=norm["work_per_char"])
-    return Scanner.from_rules(config["rules"]["packs"], policy=policy, limits=limits,
-                              include_experimental=config["rules"]["include_experimental"]).ready()
 
 
 def scan(scanner: Any, records: Sequence[dict[str, Any]], batch: int = 32) -> dict[str, dict[str, Any]]:
