@@ -36,12 +36,12 @@ def persist_mechanism(path: str) -> str | None:
     """The persistence mechanism a write to `path` installs, or None."""
     p = home_relative(path.strip())
     base = p.rpartition("/")[2]
-    if base == "authorized_keys" or base == "authorized_keys2":
-        return "authorized_keys"
+    if base in ("authorized_keys", "authorized_keys2") and (".ssh/" in p or p.startswith("/etc/ssh/")):
+        return "authorized_keys"  # not a repo's fixture named authorized_keys
     if p.startswith("/etc/cron") or p.startswith("/var/spool/cron") or p == "/etc/anacrontab":
         return "cron"
     if p.endswith((".service", ".timer", ".socket", ".path")) and (
-        "/systemd/" in p or p.startswith("~/.config/systemd")
+        (p.startswith("/") and "/systemd/" in p) or p.startswith("~/.config/systemd")
     ):
         return "systemd"
     if p.startswith(("/etc/systemd/", "/lib/systemd/system/", "/usr/lib/systemd/system/",
