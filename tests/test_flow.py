@@ -898,3 +898,25 @@ def test_git_alias_given_on_the_command_line() -> None:
     assert "ncat" in names(f)
     _, f = flow("git -c user.name=dev commit -m x")
     assert f.events == ()
+
+
+_READERS = [
+    lambda t: configs.ssh_host_options(t, "h"), configs.git_aliases, configs.make_targets,
+    configs.npm_scripts, lambda t: configs.ini_commands(t, ("commands",)),
+    lambda t: configs.cron_commands(t, with_user=True), configs.unit_commands, configs.k8s_objects,
+    configs.compose_services, lambda t: configs.structured("x.yaml", t),
+    lambda t: configs.structured("x.toml", t), lambda t: configs.structured("x.ini", t),
+    configs.dotenv, configs.python_imports, configs.precommit_entries, configs.dockerfile_runs,
+    configs.terraform_resources, configs.ansible_commands,
+    lambda t: configs.git_option(t, "core", "hookspath"),
+]
+_CONFIG_ALPHABET = st.sampled_from(list("[]{}:=\"'\\\t\n #-*&!|>%$@,.") + ["a", "b", "Host ", "resource ",
+                                   "RUN ", "- ", "import ", "from ", "ExecStart=", "@reboot "])
+
+
+@settings(max_examples=80, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_CONFIG_ALPHABET, max_size=80).map("".join))
+def test_config_readers_never_raise(text: str) -> None:
+    for reader in _READERS:
+        reader(text)
