@@ -461,18 +461,32 @@ def _runs(op: Operation, execs: tuple[tuple[str, str], ...]) -> bool:
                                   for name, argv in execs)
 
 
-def _path_named(path: str, ask: TaskAsk) -> bool:
-    """The task names this path: itself, a folder holding it, or its distinctive file name.
+def _path_named(path: str, ask: TaskAsk, *, exact: bool = False) -> bool:
+    """The task names this path: itself, a folder holding it, or its distinctive file name named
+    bare ("clear app.log"); with `exact`, only itself (a credential file is named, not implied).
 
-    Homes are not folded (`/root/x` is not `/home/deploy/x`); `$HOME` is read as `~`.
+    Homes are not folded (`/root/x` is not `/home/deploy/x`); `$HOME` is read as `~`. A home or a
+    top-level folder is no folder "named" for what it holds (a system prompt saying "you work in
+    /home/dev" names no file under it).
     """
-    named = ask.paths
-    if path in named or path.lower() in ask.words or \
-            any(path.startswith(p.rstrip("/") + "/") for p in named if len(p) > 2):
+    if path in ask.paths or path.lower() in ask.words:
+        return True
+    if exact:
+        return False
+    if any(path.startswith(p.rstrip("/") + "/") for p in ask.paths if not _too_wide(p)):
         return True
     base = posixpath.basename(path).lower()
     distinctive = any(c in base[1:] for c in "._-") or base.startswith(".")
-    return distinctive and base in ask.words  # named bare ("clear app.log"), not as part of another path
+    return distinctive and base in ask.words  # named bare, not as part of another path
+
+
+def _too_wide(folder: str) -> bool:
+    parts = [p for p in folder.strip("/").split("/") if p]
+    if not parts or parts[0] == "~" and len(parts) == 1:
+        return True
+    if parts[0] in ("home", "Users") and len(parts) <= 2 or parts[0] == "root" and len(parts) == 1:
+        return True
+    return len(parts) == 1 and parts[0] != "~"
 
 
 #: Earlier writes of an action's files read at most (a unit enabled: what its file says it runs).
@@ -548,7 +562,7 @@ def _decide(op: Operation, facts: ActionFacts, ask: TaskAsk, vocab: Vocab) -> bo
     paths = [p for p in facts.paths if not any(rx.search(p) for rx in op.implied_paths)]
     if "paths" in check and paths:
         if ask.paths or "paths" in strict:
-            if not all(_path_named(p, ask) for p in paths):
+            if not all(_path_named(p, ask, exact=op.exact_paths) for p in paths):
                 return False
     if "keys" in check and facts.keys and (ask.keys or "keys" in strict) and not facts.keys <= ask.keys:
         return False  # asked to install alice's key, installed another
@@ -598,7 +612,7 @@ def judge_requested(findings: Sequence[Finding], request: str, *,
         facts = facts_at[key]
         if ask is None:
             ask = TaskAsk.of(request)
-        if op.follow_writes and events:
+        if op.follow_writes:
             facts = _follow_writes(facts, events, vocab)
         verdict = _decide(op, facts, ask, vocab)
         out.append(f if f.requested == verdict else replace(f, requested=verdict))
