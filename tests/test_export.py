@@ -117,6 +117,11 @@ def test_splits_are_stable_across_runs_and_keep_trajectories_whole(run_dir, tmp_
     a = _export(run_dir, "steps", tmp_path / "a")
     b = _export(second, "steps", tmp_path / "b")
     assert sorted((r["id"], r["split"]) for r in a) == sorted((r["id"], r["split"]) for r in b)
+    # two exports in folders of the same name load their own rows (datasets' cache must not mix them)
+    export_run(run_dir, "steps", tmp_path / "x" / "steps", options=ExportOptions(benign_ratio=0.0))
+    export_run(run_dir, "steps", tmp_path / "y" / "steps")
+    sizes = [sum(len(d) for d in load_dataset(str(tmp_path / p / "steps")).values()) for p in ("x", "y")]
+    assert sizes[1] == len(a) and sizes[0] == sum(r["label"] == "unsafe" for r in a)
     split_of = {}
     for r in a:
         assert split_of.setdefault(r["record_id"], r["split"]) == r["split"]  # one trajectory, one split

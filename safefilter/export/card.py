@@ -26,11 +26,10 @@ _WHAT = {
 def render_export_card(fmt: str, *, sizes: Mapping[str, int], manifest: Mapping[str, Any],
                        options: Mapping[str, Any], notes: list[str]) -> str:
     """Front matter that `datasets` reads (configs, splits) and a short human description."""
-    front = {
-        "license": "other", "task_categories": ["text-classification"], "tags": ["safety", "agents", "safefilter"],
-        "configs": [{"config_name": "default",
-                     "data_files": [{"split": s, "path": f"data/{s}-*.parquet"} for s in sizes]}],
-    }
+    # No `configs:` block: with one, datasets 5 caches `load_dataset(DIR)` by the folder's name and the
+    # patterns, so two exports both named `steps` load each other's rows; the `data/<split>-*` layout is
+    # found without it, and then the cache key includes the files themselves.
+    front = {"license": "other", "task_categories": ["text-classification"], "tags": ["safety", "agents", "safefilter"]}
     counts = manifest.get("counts", {})
     lines = [
         "---", yaml.safe_dump(front, sort_keys=False).strip(), "---", "",

@@ -1,6 +1,6 @@
 """Write one export as a Hugging Face dataset folder: Parquet shards, dataset_info.json, README.md.
 
-Layout `data/<split>-00000-of-00001.parquet` with `configs:` in the card's front matter, so both
+Layout `data/<split>-00000-of-00001.parquet`, which `datasets` finds by itself, so both
 `load_dataset("parquet", data_files=...)` and `load_dataset(folder)` read it; `save_to_disk` adds
 `arrow/` for `load_from_disk`. Rows are streamed to the Parquet files in row groups, so memory does
 not grow with the run; the folder is built under a temporary name and renamed into place.
