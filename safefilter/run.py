@@ -70,6 +70,8 @@ def run(config: dict[str, Any], *, overrides: Sequence[str] = (), command: Seque
     """
     check_output(Path(config["output"]), config["input"], ())
     root = Path(config["output"])
+    if config_file is not None:  # now: under `ray job submit` the working directory can vanish mid-run
+        config_file = Path(config_file).resolve()
     refuse_foreign(root)  # before anything is written into a folder that is not a run directory
     if resume and not RunState(root).complete() and not (root / STATE_DIR / "run.json").exists():
         RunState(root).saved_run()  # raises: nothing to resume here, said before taking any lock

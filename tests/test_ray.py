@@ -1,6 +1,7 @@
 """Ray executor: `ray job submit` on a real loopback head, byte-identical to local, failures bounded.
 
-One head (with the job server) serves the whole module; the in-process tests join it too.
+One head (with the job server) serves the whole module; the in-process tests join it too. The
+two-node test (a second `ray start --address` node) is marked slow: `pytest -m slow tests/test_ray.py`.
 """
 from __future__ import annotations
 
@@ -216,3 +217,129 @@ def test_auto_executor_picks_ray_only_from_min_bytes_of_input(tmp_path):
                                           ("local", 0, False), ("ray", size + 1, True)]:
         config = _config(tmp_path, f"executor={executor}", f"ray.min_bytes={min_bytes}")
         assert wants_ray(config) is expected, (executor, min_bytes)
+
+
+def _big_input(folder: Path, n: int = 240) -> Path:
+    """One JSONL file with clean, unsafe, id-less and broken lines, large enough to split into ranges."""
+    import json
+
+    sample = [line for line in (SAMPLE[0] / "chat.jsonl").read_bytes().splitlines() if line.strip()]
+    lines = []
+    for i in range(n):
+        if i % 29 == 4:
+            lines.append(b'{"broken": ')
+        else:
+            record = json.loads(sample[i % len(sample)])
+            record["id"] = f"{record.get('id', 'r')}-{i}"
+            if i % 13 == 0:
+                record.pop("id")
+            lines.append(json.dumps(record).encode())
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "big.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_ranges_of_one_large_file_are_read_by_workers_and_match_local(head, tmp_path, monkeypatch, fmt):
+    from safefilter.executors import planner
+
+    path = _big_input(tmp_path / "in")
+    monkeypatch.setattr(planner, "UNIT_BYTES", -(-path.stat().st_size // 4))  # the driver plans four ranges
+    outs = {}
+    for executor in ("ray", "local"):
+        config, _ = load_config(REPO / "configs" / "ray.yaml", [
+            f"input={path}", f"output={tmp_path / executor}", "progress=false", f"executor={executor}",
+            f"output_format={fmt}", "batch_size=7", "max_records_per_shard=25"])
+        outs[executor] = run(config)
+    assert outs["ray"].counts == outs["local"].counts and outs["local"].counts["invalid"] > 0
+    assert _files(tmp_path / "ray") == _files(tmp_path / "local")
+    shards = _manifest(tmp_path / "ray")["shards"]
+    assert [s["unit"]["start"] is not None for s in shards] == [True] * 4
+    assert len({s["worker"]["pid"] for s in shards}) >= 1 and all("node" in s["worker"] for s in shards)
+
+
+class FakeClassifier:
+    """Stands in for the classifier (by name), so the units go to an actor pool; flags nothing."""
+
+    name = "classifier"
+    gate = "all"
+
+    def detect_batch(self, items, skip=None):
+        return [[] for _ in items]
+
+
+def test_with_a_classifier_units_run_on_actors_and_match_local(head, tmp_path, by_value):
+    from safefilter.ray_run import run_ray
+
+    config = _config(tmp_path / "ray", "batch_size=5")
+    worker = build_scanner(config)
+    worker.detectors.append(FakeClassifier())
+    assert worker.uses_classifier
+    summary = run_ray(config, worker_scanner=worker)
+    local_config = _config(tmp_path / "local", "batch_size=5", "executor=local")
+    local = run(local_config)
+    assert summary.counts == local.counts and _files(tmp_path / "ray") == _files(tmp_path / "local")
+
+
+def _ray_node(args: list[str], temp: str, log: Path) -> subprocess.Popen:
+    return subprocess.Popen(["ray", "start", "--block", "--disable-usage-stats", *args], env=HEAD_ENV,
+                            stdout=open(log, "wb"), stderr=subprocess.STDOUT, start_new_session=True)
+
+
+@pytest.mark.slow
+def test_two_nodes_write_shards_of_one_job_identical_to_local():
+    """`ray start --head` and a second node (`ray start --address`), one CPU each; `ray job submit`."""
+    temp = tempfile.mkdtemp(prefix="sf2n", dir="/tmp")
+    # not pytest's tmp_path: other pytest sessions on a shared machine prune old ones while this runs
+    tmp_path = Path(tempfile.mkdtemp(prefix="sf2n-data", dir="/tmp"))
+    port, dash = _free_port(), _free_port()
+    nodes = [_ray_node(["--head", "--node-ip-address=127.0.0.1", f"--port={port}", "--dashboard-host=127.0.0.1",
+                        f"--dashboard-port={dash}", "--include-dashboard=true", "--num-cpus=1",
+                        f"--temp-dir={temp}"], temp, tmp_path / "head.log")]
+    try:
+        dashboard = f"http://127.0.0.1:{dash}"
+        deadline = time.time() + 120
+        while True:
+            assert time.time() < deadline, (tmp_path / "head.log").read_text()[-2000:]
+            try:
+                urllib.request.urlopen(dashboard + "/api/version", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        nodes.append(_ray_node([f"--address=127.0.0.1:{port}", "--num-cpus=1", "--node-ip-address=127.0.0.1"],
+                               temp, tmp_path / "worker.log"))
+        big = _big_input(tmp_path / "in", 400)
+        out = tmp_path / "job"
+        # ranges small enough for several units: the job's driver plans them (UNIT_BYTES set in its process)
+        code = ("import sys, safefilter.executors.planner as p; p.UNIT_BYTES = %d; from safefilter.cli import main; "
+                "sys.exit(main(sys.argv[1:]))" % -(-big.stat().st_size // 6))
+        cmd = ["ray", "job", "submit", "--address", dashboard, "--",
+               sys.executable, "-c", code, "run", "--config", str(REPO / "configs" / "ray.yaml"), "--input", str(big),
+               "--output", str(out), "--no-progress", "--set", "ray.num_workers=2"]
+        deadline = time.time() + 60
+        while True:  # both nodes registered
+            alive = subprocess.run(["ray", "status", "--address", f"127.0.0.1:{port}"], env=HEAD_ENV,
+                                   capture_output=True, text=True).stdout
+            if alive.count("node_") >= 2 or time.time() > deadline:
+                break
+            time.sleep(1)
+        done = subprocess.run(cmd, env=HEAD_ENV, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        shards = _manifest(out)["shards"]
+        assert len(shards) == 6 and len({s["worker"]["node"] for s in shards}) == 2  # both nodes wrote shards
+        config, _ = load_config(REPO / "configs" / "ray.yaml", [f"input={big}", f"output={tmp_path / 'local'}",
+                                                                "progress=false", "executor=local"])
+        import safefilter.executors.planner as planner
+
+        old, planner.UNIT_BYTES = planner.UNIT_BYTES, -(-big.stat().st_size // 6)
+        try:
+            run(config)
+        finally:
+            planner.UNIT_BYTES = old
+        assert _files(out) == _files(tmp_path / "local")
+    finally:
+        for node in reversed(nodes):
+            _stop_session(node)
+        shutil.rmtree(temp, ignore_errors=True)
+        shutil.rmtree(tmp_path, ignore_errors=True)

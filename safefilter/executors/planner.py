@@ -21,10 +21,14 @@ from ..io import InputRecord, count_newlines, read_file, read_jsonl_range, split
 __all__ = ["WorkUnit", "plan_units", "source_labels", "read_unit", "cut_batches", "count_here", "RangeCounter",
            "UNIT_BYTES"]
 
-#: Plain JSON Lines files larger than this are read in ranges of this size by different workers.
-#: Part of the output layout (shard names follow units), so it is a constant of the code, covered by
-#: the manifest's code hash, not a setting that could differ between a run and its rerun.
-UNIT_BYTES = 64 << 20
+#: Plain JSON Lines files larger than this are read in ranges of this size by different workers:
+#: small enough that two workers share a 100 MB file evenly, large enough that a unit's fixed costs
+#: (a task, three shard files, a completion record) stay far below its scanning time. Part of the
+#: output layout (shard names follow units), so it is a constant of the code, covered by the
+#: manifest's code hash, not a setting that could differ between a run and its rerun.
+UNIT_BYTES = 16 << 20
+#: Shard names have five digits for the unit: a run this large gets proportionally larger ranges.
+MAX_UNITS = 99_999
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +94,9 @@ def plan_units(files: Sequence[Path], *, unit_bytes: int | None = None,
     one pass at memory speed, no parsing), so each range numbers its lines without reading what
     comes before it.
     """
-    unit_bytes = unit_bytes or UNIT_BYTES
+    spare = MAX_UNITS - len(files)  # ranges beyond one per file that fit in the names
+    total = sum(Path(p).stat().st_size for p in files)
+    unit_bytes = max(unit_bytes or UNIT_BYTES, -(-total // spare) if spare > 0 else total + 1)
     pieces: list[tuple[int, Path, str, int | None, int | None]] = []
     for file_index, (path, label) in enumerate(zip(files, source_labels(files))):
         size = Path(path).stat().st_size
