@@ -920,3 +920,9 @@ _CONFIG_ALPHABET = st.sampled_from(list("[]{}:=\"'\\\t\n #-*&!|>%$@,.") + ["a", 
 def test_config_readers_never_raise(text: str) -> None:
     for reader in _READERS:
         reader(text)
+
+
+def test_config_values_that_are_not_destinations() -> None:
+    cfg = "version: 2\nauthtoken: abc\ntunnels:\n  ssh:\n    proto: tcp\n    addr: 22\n  web:\n    addr: localhost:8080\n"
+    _, f = flow(("file", "ngrok.yml", cfg), "./ngrok start --all --config ngrok.yml")
+    assert connects(f) == [("localhost", 8080)]

@@ -778,6 +778,8 @@ class Walker:
             scheme, url = None, None
             if port is None and port_text and port_text.isdigit() and len(port_text) <= 5:
                 port = int(port_text)
+        if target is None and not ("." in raw or ":" in raw or raw.lower() == "localhost"):
+            return  # `addr: 22` (a local port), `server: main`: not a destination
         host = normalize_host(raw)
         if not host or host.startswith(("$", "{")):
             return
