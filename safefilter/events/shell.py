@@ -149,25 +149,7 @@ class _Walker:
         if t == "redirected_statement":
             return self.redirected(node, nest, stdin, background)
         if t == "pipeline":
-            out = stdin
-            outer = self.sink.text_out
-            stages = node.named_children
-            # tail[i]: every stage after i is a text filter (read from the end, stopping early)
-            tail = [False] * len(stages)
-            if outer:
-                tail[-1] = True
-                for i in range(len(stages) - 2, -1, -1):
-                    if not _stage_is_filter(self, stages[i + 1]):
-                        break
-                    tail[i] = True
-            spans = self.in_spans
-            for i, child in enumerate(stages):
-                self.sink.text_out = tail[i]
-                self.in_spans, self.out_spans = (spans if i == 0 else self.out_spans), []
-                out = self.statement(child, nest + 1, stdin=out, background=background,
-                                     piped=piped or i > 0)
-            self.sink.text_out = outer
-            return out
+            return self.pipeline(node, nest, stdin, background, piped, ())
         if t == "list":
             outs = [self.statement(child, nest + 1, background=background or _followed_by_amp(child))
                     for child in node.named_children]
@@ -226,6 +208,34 @@ class _Walker:
                     self.words(child, nest)
         return None
 
+    def pipeline(self, node: Any, nest: int, stdin: str | None, background: bool, piped: bool,
+                 last_redirects: Any) -> str | None:
+        """Stages left to right, each one's stdout the next one's stdin; `last_redirects` are
+        redirects the grammar hung on the whole pipeline (`a | b > f`), bash's for the last."""
+        out = stdin
+        outer = self.sink.text_out
+        stages = node.named_children
+        # tail[i]: every stage after i is a text filter (read from the end, stopping early)
+        tail = [False] * len(stages)
+        if outer:
+            tail[-1] = True
+            for i in range(len(stages) - 2, -1, -1):
+                if not _stage_is_filter(self, stages[i + 1]):
+                    break
+                tail[i] = True
+        spans = self.in_spans
+        for i, child in enumerate(stages):
+            self.sink.text_out = tail[i]
+            self.in_spans, self.out_spans = (spans if i == 0 else self.out_spans), []
+            if last_redirects and i == len(stages) - 1:
+                out = self.command(child, nest, stdin=out, redirects=last_redirects,
+                                   background=background, piped=True)
+            else:
+                out = self.statement(child, nest + 1, stdin=out, background=background,
+                                     piped=piped or i > 0)
+        self.sink.text_out = outer
+        return out
+
     def for_loop(self, node: Any, nest: int) -> None:
         var = node.child_by_field_name("variable")
         body = node.child_by_field_name("body")
@@ -249,7 +259,7 @@ class _Walker:
         redirects: list[Any] = []
         after: list[Any] = []  # `cat <<EOF | sh` and `cat <<EOF && x`: the rest hangs off the heredoc
         heredoc = None
-        in_spans: list[tuple[int, int]] = []
+        in_spans = self.in_spans  # from the pipeline stage before, unless a heredoc replaces it
         for r in node.named_children:
             if r is body:
                 continue
@@ -292,6 +302,9 @@ class _Walker:
         if body.type == "command":
             out = self.command(body, nest, stdin=stdin, redirects=redirects, background=background,
                                outer=node if direct else None)
+        elif body.type == "pipeline" and body.named_children and \
+                body.named_children[-1].type == "command" and not after:
+            out = self.pipeline(body, nest + 1, stdin, background, False, redirects)
         else:
             self.in_spans = []  # a loop or group reading the heredoc: who reads it is not static
             if _stdout_target(self, redirects) is not None:
