@@ -926,3 +926,10 @@ def test_config_values_that_are_not_destinations() -> None:
     cfg = "version: 2\nauthtoken: abc\ntunnels:\n  ssh:\n    proto: tcp\n    addr: 22\n  web:\n    addr: localhost:8080\n"
     _, f = flow(("file", "ngrok.yml", cfg), "./ngrok start --all --config ngrok.yml")
     assert connects(f) == [("localhost", 8080)]
+
+
+def test_spans_are_characters_not_bytes() -> None:
+    text = "# héllo wörld ünïcode\nimport os\nos.system('nc 203.0.113.5 4444')\n"
+    _, f = flow(("file", "t.py", text), "python t.py")
+    e = execs(f)[0]
+    assert text[e.source.start:e.source.end] == "os.system('nc 203.0.113.5 4444')"
