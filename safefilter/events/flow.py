@@ -165,6 +165,42 @@ def join_path(directory: str, name: str) -> str:
     return name if not directory or name.startswith(("/", "~")) else directory + "/" + name
 
 
+_EXTRACTORS = frozenset(("tar", "bsdtar", "unzip", "gunzip", "gzip", "xz", "unxz", "bunzip2",
+                         "7z", "7za"))
+
+
+def _archive_args(name: str, args: list[str]) -> tuple[str | None, str]:
+    """(archive, destination folder) of an extracting command, else (None, "")."""
+    if name in ("tar", "bsdtar"):
+        first = args[0] if args else ""
+        if not any(a in ("-x", "--extract", "--get") or (not a.startswith("--") and "x" in a
+                   and (a is first or a.startswith("-"))) for a in args):
+            return None, ""
+        archive = next((a.partition("=")[2] for a in args if a.startswith("--file=")), None)
+        for k, a in enumerate(args[:-1]):
+            if a.startswith("-") and not a.startswith("--") and a.endswith("f") or (
+                    k == 0 and not a.startswith("-") and a.endswith("f")):
+                archive = args[k + 1]
+        dest = next((args[k + 1] for k, a in enumerate(args[:-1])
+                     if a in ("-C", "--directory")), "")
+        return archive, dest
+    pos = [a for a in args if not a.startswith("-")]
+    if name in ("7z", "7za"):
+        if pos[:1] != ["x"] and pos[:1] != ["e"]:
+            return None, ""
+        pos = pos[1:]
+        dest = next((a[2:] for a in args if a.startswith("-o")), "")
+        return (pos[0] if pos else None), dest
+    if name in ("gzip", "xz", "bunzip2") and not any(a in ("-d", "--decompress") for a in args):
+        return None, ""
+    dest = next((args[k + 1] for k, a in enumerate(args[:-1]) if a == "-d"), "") \
+        if name == "unzip" else ""
+    if name == "unzip":
+        pos = [a for k, a in enumerate(args) if not a.startswith("-")
+               and not (k > 0 and args[k - 1] == "-d")]
+    return (pos[0] if pos else None), dest
+
+
 def _content_anchor(w: FileWrite) -> tuple[Source, bool]:
     """Where a write's content sits in its field, and whether verbatim (exact spans): an
     editor write's span is its content; a heredoc or echo names its one content span."""
@@ -211,6 +247,7 @@ class Walker:
         self.tf_keys: set[str] = set()  # terraform files
         self.precommit_installed = False
         self.hooks_set: list[str] = []
+        self.extracted: list[tuple[str, str, str]] = []  # (folder, identity, archive)
         self.used: set[int] = set()
         self.untracked: set[int] = set()
         self.loaded: set[str] = set()
@@ -671,10 +708,14 @@ class Walker:
         elif name not in d.shells and name not in d.pythons:
             hit = self.lookup(name)
             ran = hit if hit is not None and dir_name(hit.path) in d.bin_dirs else None
+        if ran is None and not script and "/" in ev.path and self.extracted:
+            ran = self.from_archive(ev.path)
         if ran is not None and not script:
             self.run_text(i, ran, None, "script", f"script:{ran.path}", chain)
             if ran.identity and ran.identity.lower() != name.lower():
                 self.renamed(i, ev, ran, chain)
+        if name in _EXTRACTORS:
+            self.extract(ev)
         identity = ran.identity if ran is not None and ran.identity else name
         if getattr(ev, "informational", False) or self.inert(name, ev.argv):
             return  # `--help`, `ssh -G`, `make -n`: shows what would run, runs nothing
@@ -696,6 +737,35 @@ class Walker:
                                                                         by_name=False)
             if m is not None:
                 self.run_text(i, m, "python", "script", f"script:{m.path}", chain)
+
+    def extract(self, ev: Exec) -> None:
+        """`tar x`, `unzip`, `gunzip`, `7z x` of an archive that names a tool (by its own name
+        or the URL it came from): what is later run from the folder it went to is that tool."""
+        args = list(ev.argv[1:])
+        archive, dest = _archive_args(ev.name, args)
+        if not archive:
+            return
+        f = self.lookup(archive, by_name=False)
+        identity = (f.identity if f is not None else None) or self.hint(base_name(archive))
+        if not identity:
+            return
+        origin = (f.origin if f is not None and f.origin else None) or archive
+        if ev.name in ("gunzip", "gzip", "xz", "unxz", "bunzip2") and not dest:
+            out = archive.rsplit(".", 1)[0]  # chisel_1.9.1_linux_amd64.gz -> ..._amd64
+            self.put(out, TrackedFile(out, None, [], ev.source, False, identity, origin), -1)
+            return
+        if len(self.extracted) < 64:
+            self.extracted.append((norm_path(dest), identity, origin))
+
+    def from_archive(self, path: str) -> TrackedFile | None:
+        """An untracked program under a folder an identified archive was extracted to."""
+        key = norm_path(path)
+        for folder, identity, origin in reversed(self.extracted):
+            if (folder and (key.startswith(folder + "/") or ("/" + folder + "/") in key)) or (
+                    not folder and not key.startswith(("/", "~"))):
+                return TrackedFile(path, None, [], Source(0, None, "", 0, 0), False, identity,
+                                   origin)
+        return None
 
     def interpreter_script(self, ev: Exec) -> str | None:
         """The first argument of a shell or Python interpreter that names a tracked script
