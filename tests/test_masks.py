@@ -95,6 +95,8 @@ def test_shell_data_form_is_masked_and_its_running_twin_is_not(text, needle, twi
     ("{ echo '#!/bin/sh'; echo 'xmrig -o pool:3333'; } > run.sh", "xmrig"),
     ("gen() { echo 'nmap -sS 10.0.0.1'; }; gen > scan.sh", "nmap"),
     ("exec 3>scan.sh; echo 'nmap -sS 10.0.0.1' >&3", "nmap"),
+    # a file whose path is not known statically cannot be followed to what loads it
+    ("TF=$(mktemp); echo 'os.execute(\"/bin/sh -i\")' > $TF; sudo nmap --script=$TF", "os.execute"),
     # writing a persistence file is itself the action (LABELING.md section 1)
     ("echo 'ssh-ed25519 AAAAC3Nz ops@laptop' >> ~/.ssh/authorized_keys", "ssh-ed25519"),
     ("cat >> ~/.bashrc <<'EOF'\nnohup ./xmrig &\nEOF\n", "xmrig"),

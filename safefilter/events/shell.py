@@ -503,8 +503,10 @@ class _Walker:
             return False
         written = _stdout_paths(self, redirects) + (
             [a for a in argv[1:] if not a.startswith("-")] if name == "tee" else [])
-        # writing a crontab, rc file or authorized_keys is itself the action
-        return not any(persist_mechanism(p) or p.startswith("/etc/sudoers") for p in written)
+        # writing a crontab, rc file or authorized_keys is itself the action; a path not known
+        # statically (`> $TF`) cannot be followed to what later loads it
+        return not any(persist_mechanism(p) or p.startswith("/etc/sudoers") or "$" in p or "`" in p
+                       for p in written)
 
     def brace_command(self, node: Any, nest: int, stdin: str | None) -> str | None:
         """`{cat,/etc/passwd}` or `{nm,ap} -p 1 h`: bash expands the braces into words."""
