@@ -340,6 +340,8 @@ def _add_issue11_commands(sub: argparse._SubParsersAction) -> None:
                      help="prefixes: the `chosen` reply ({categories} is filled in); default empty")
     exp.add_argument("--splits", metavar="NAME=SHARE,...", help="e.g. train=0.9,test=0.1 (default 0.8/0.1/0.1)")
     exp.add_argument("--save-to-disk", action="store_true", help="also write DIR/arrow/ for datasets.load_from_disk")
+    exp.add_argument("--decisions", metavar="FILE",
+                     help="review decisions (safefilter review): false alarms do not count; fills `reviewed`")
     exp.add_argument("--overwrite", action="store_true", help="replace DIR if it exists")
 
     rep = sub.add_parser(
@@ -385,7 +387,7 @@ def _cmd_issue11(args: argparse.Namespace) -> int:
                 raise SafeFilterError(f"--splits {args.splits!r}: give NAME=SHARE pairs, e.g. train=0.9,test=0.1") from None
         import dataclasses
         result = export_run(args.run_dir, args.format, args.output, options=dataclasses.replace(options, **changes),
-                            overwrite=args.overwrite, save_to_disk=args.save_to_disk)
+                            overwrite=args.overwrite, save_to_disk=args.save_to_disk, decisions=args.decisions)
         print("  ".join(f"{k} {v}" for k, v in result.sizes.items()) or "no rows")
         for warning in result.warnings[:5]:
             print(f"safefilter: warning: {warning}", file=sys.stderr)

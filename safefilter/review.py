@@ -74,6 +74,7 @@ class ReviewAllowlist:
     entries: frozenset[tuple[str, str]] = frozenset()
     source_sha256: str | None = None
     refused: tuple[str, ...] = ()  # entries left out, and why (evidence that may have been cut short)
+    confirmed: frozenset[tuple[str, str]] = frozenset()  # pairs reviewers called correct (labels, exports)
 
     @classmethod
     def from_decisions(cls, decisions: Iterable[Decision], *, source_sha256: str | None = None) -> "ReviewAllowlist":
@@ -87,13 +88,19 @@ class ReviewAllowlist:
                                    "allowlist.commands pattern instead)")
                     continue
                 state[(rule_id, _norm(evidence))] = d.decision == "false_alarm"
-        return cls(frozenset(k for k, v in state.items() if v), source_sha256, tuple(refused))
+        return cls(frozenset(k for k, v in state.items() if v), source_sha256, tuple(refused),
+                   frozenset(k for k, v in state.items() if not v))
 
     def excuses(self, finding: Finding) -> bool:
         """True when reviewers called exactly this rule on exactly this evidence a false alarm."""
         if not self.entries or len(finding.evidence) >= WHOLE_EVIDENCE_BELOW:
             return False
         return (finding.rule_id, _norm(finding.evidence)) in self.entries
+
+    def decision_on(self, rule_id: str, evidence: str) -> str | None:
+        """"false_alarm", "correct" or None: what reviewers said about this rule on this evidence."""
+        key = (rule_id, _norm(evidence))
+        return "false_alarm" if key in self.entries else "correct" if key in self.confirmed else None
 
     def manifest_entry(self) -> dict[str, Any]:
         """What a run records in manifest.json about the decisions it applied."""

@@ -10,6 +10,7 @@ import pytest
 from conftest import bash, tool, traj
 from safefilter import Scanner
 from safefilter.cli import main
+from safefilter.export import export_run
 from safefilter.config import load_config
 from safefilter.policy import Policy
 from safefilter.review import (ReviewAllowlist, labels_from_decisions, load_review_allowlist, read_decisions,
@@ -59,10 +60,9 @@ def test_walk_records_decisions_from_scripted_input(flagged, tmp_path):
 def test_false_alarm_is_scoped_to_rule_and_evidence(flagged, tmp_path):
     row = json.loads((flagged / "unsafe" / "part-00000-00000.jsonl").read_text().splitlines()[1])
     assert row["id"] == "r-tunnel"
-    finding = row["safety"]["findings"][0]
-    path = tmp_path / "d.jsonl"
-    path.write_text(json.dumps({"id": "r-tunnel", "decision": "false_alarm",
-                                "findings": [{"rule_id": finding["rule_id"], "evidence": finding["evidence"]}]}) + "\n")
+    findings = [{"rule_id": f["rule_id"], "evidence": f["evidence"]} for f in row["safety"]["findings"]]
+    path = tmp_path / "d.jsonl"  # every finding of the record (a text rule and an event rule may both fire)
+    path.write_text(json.dumps({"id": "r-tunnel", "decision": "false_alarm", "findings": findings}) + "\n")
     policy = with_review(Policy(), {"review": {"decisions": str(path)}})
     scanner = Scanner.from_rules(policy=policy)
     assert not scanner.scan(traj(bash(TUNNEL), rid="same")).unsafe            # the reviewed evidence: excused
@@ -70,7 +70,7 @@ def test_false_alarm_is_scoped_to_rule_and_evidence(flagged, tmp_path):
     both = scanner.scan(traj(bash(SCAN, "c1"), bash(TUNNEL, "c2"), rid="both"))
     assert both.unsafe and both.categories == ("network_probing",)            # other rules still fire
     entry = load_review_allowlist({"review": {"decisions": str(path)}}).manifest_entry()
-    assert entry["allowlisted"] == [{"rule_id": finding["rule_id"], "evidence": finding["evidence"]}]
+    assert entry["allowlisted"] == sorted(findings, key=lambda f: (f["rule_id"], f["evidence"]))
     assert len(entry["decisions_sha256"]) == 64
     assert with_review(Policy(), {"review": {"decisions": None}}) == Policy()
 
@@ -98,3 +98,31 @@ def test_bad_decisions_and_no_terminal_are_one_line_errors(flagged, tmp_path, ca
         read_decisions(bad)
     assert main(["review", str(flagged), "--decisions", str(tmp_path / "d.jsonl")]) == 2  # pytest's stdin is no TTY
     assert "needs a terminal" in capsys.readouterr().err
+
+
+def test_exports_take_decisions_false_alarms_become_safe_rows(flagged, tmp_path):
+    from datasets import load_dataset
+
+    rows = {json.loads(line)["id"]: json.loads(line) for line in
+            (flagged / "unsafe" / "part-00000-00000.jsonl").read_text().splitlines()}
+    tunnel = [f for f in rows["r-both"]["safety"]["findings"] if f["category"] == "tunneling"]  # text and event rule
+    path = tmp_path / "d.jsonl"
+    path.write_text(json.dumps({"id": "r-both", "decision": "false_alarm",
+                                "findings": [{"rule_id": f["rule_id"], "evidence": f["evidence"]} for f in tunnel]}) + "\n"
+                    + json.dumps({"id": "r-scan", "decision": "correct",
+                                  "findings": [dict(rule_id=f["rule_id"], evidence=f["evidence"])
+                                               for f in rows["r-scan"]["safety"]["findings"]]}) + "\n")
+
+    def load(fmt: str) -> list[dict]:
+        export_run(flagged, fmt, tmp_path / fmt, decisions=path)
+        ds = load_dataset("parquet", data_files=[str(p) for p in (tmp_path / fmt / "data").glob("*.parquet")])
+        return list(ds["train"])
+
+    traj_rows = {r["id"]: r for r in load("trajectories")}
+    assert traj_rows["r-both"]["label"] == "unsafe" and traj_rows["r-both"]["categories"] == ["network_probing"]
+    assert traj_rows["r-both"]["reviewed"] == "false_alarm" and traj_rows["r-scan"]["reviewed"] == "correct"
+    assert traj_rows["r-tunnel"]["label"] == "unsafe" and traj_rows["r-tunnel"]["reviewed"] is None
+    steps = [r for r in load("steps") if r["record_id"] == "r-both"]
+    # decisions are keyed by rule and evidence, not record: r-scan's confirmed scan confirms the same scan here
+    assert [(r["label"], r["reviewed"]) for r in steps if r["evidence"]] == [("unsafe", "correct"),
+                                                                            ("safe", "false_alarm")]

@@ -9,10 +9,12 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Mapping
 
+from dataclasses import dataclass
+
 from ..policy import Policy
 from ..types import Finding, Severity
 
-__all__ = ["counting_policy", "counts", "split_of", "DEFAULT_SPLITS"]
+__all__ = ["Judge", "counting_policy", "counts", "split_of", "DEFAULT_SPLITS"]
 
 DEFAULT_SPLITS: dict[str, float] = {"train": 0.8, "validation": 0.1, "test": 0.1}
 
@@ -40,6 +42,27 @@ def _finding(d: Mapping[str, Any]) -> Finding:
 def counts(policy: Policy, finding: Mapping[str, Any]) -> bool:
     """True when this stored finding is one that makes its record unsafe under `policy`."""
     return policy.counts(_finding(finding))
+
+
+@dataclass(frozen=True)
+class Judge:
+    """The run's policy plus, when given, reviewers' decisions: a finding a reviewer called a false
+    alarm (same rule, same evidence) does not count; `review_of` says what reviewers said."""
+
+    policy: Policy
+    review: Any = None  # safefilter.review.ReviewAllowlist
+
+    def counts(self, finding: Mapping[str, Any]) -> bool:
+        if self.review_of([finding]) == "false_alarm":
+            return False
+        return counts(self.policy, finding)
+
+    def review_of(self, findings: Any) -> str | None:
+        """"false_alarm" if reviewers called any of `findings` one, else "correct" if they confirmed any."""
+        if self.review is None:
+            return None
+        said = {self.review.decision_on(str(f.get("rule_id", "")), str(f.get("evidence", ""))) for f in findings}
+        return "false_alarm" if "false_alarm" in said else "correct" if "correct" in said else None
 
 
 def split_of(record_id: str, splits: Mapping[str, float] = DEFAULT_SPLITS) -> str:

@@ -27,7 +27,8 @@ def write_run_extras(run_dir: str | Path, config: Mapping[str, Any]) -> list[str
         try:
             from . import export_run, options_from_config
 
-            export_run(root, fmt, root / "exports" / fmt, options=options_from_config(section), overwrite=True)
+            export_run(root, fmt, root / "exports" / fmt, options=options_from_config(section), overwrite=True,
+                       decisions=(config.get("review") or {}).get("decisions"))
         except Exception as exc:  # noqa: BLE001 - the run's outputs are complete; this is derived data
             problems.append(_warn(f"the {fmt} export could not be written ({type(exc).__name__}: {exc}); "
                                   f"run `safefilter export {root} --format {fmt} --output DIR`"))

@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from ..policy import Policy
 from .actions import Action, actions_of
 from .chat import conversation, message_feature
-from .labels import DEFAULT_SPLITS, counts
+from .labels import DEFAULT_SPLITS, Judge
 from .runrecords import RunRecord
 
 __all__ = ["ExportOptions", "steps_rows", "prefix_row", "trajectory_row", "features_of"]
@@ -68,15 +67,16 @@ def _context(task: str, previous: list[Action], budget: int) -> str:
     return (head + sep + "\n".join(body))[:budget]
 
 
-def _counting(policy: Policy, action: Action) -> list[dict[str, Any]]:
-    return [f for f in action.findings if counts(policy, f)]
+def _counting(judge: Judge, action: Action) -> list[dict[str, Any]]:
+    return [f for f in action.findings if judge.counts(f)]
 
 
-def steps_rows(item: RunRecord, policy: Policy, options: ExportOptions) -> Iterator[dict[str, Any]]:
-    """One row per action of `item`; labels from the findings the run's policy counted."""
+def steps_rows(item: RunRecord, judge: Judge, options: ExportOptions) -> Iterator[dict[str, Any]]:
+    """One row per action of `item`; labels from the findings the run's policy counted (and reviewers
+    did not call false alarms)."""
     actions = actions_of(item)
     for n, action in enumerate(actions):
-        counted = _counting(policy, action) if item.output == "unsafe" else []
+        counted = _counting(judge, action) if item.output == "unsafe" else []
         categories = sorted({str(f.get("category")) for f in counted})
         output = action.output
         yield {
@@ -88,22 +88,23 @@ def steps_rows(item: RunRecord, policy: Policy, options: ExportOptions) -> Itera
             "label": "unsafe" if counted else "safe", "categories": categories,
             "requested": any(bool(f.get("requested")) for f in action.findings),
             "evidence": [_evidence(f) for f in action.findings],
-            "record_unsafe": item.output == "unsafe", "source": item.shard,
+            "record_unsafe": item.output == "unsafe", "reviewed": judge.review_of(action.findings),
+            "source": item.shard,
         }
 
 
-def first_unsafe_action(item: RunRecord, policy: Policy) -> tuple[Action, list[dict[str, Any]]] | None:
+def first_unsafe_action(item: RunRecord, judge: Judge) -> tuple[Action, list[dict[str, Any]]] | None:
     """The earliest action that a counted finding points at (on the action or on its output)."""
     for action in actions_of(item):
-        counted = _counting(policy, action)
+        counted = _counting(judge, action)
         if counted:
             return action, counted
     return None
 
 
-def prefix_row(item: RunRecord, policy: Policy, options: ExportOptions) -> dict[str, Any] | None:
+def prefix_row(item: RunRecord, judge: Judge, options: ExportOptions) -> dict[str, Any] | None:
     """The preference pair of an unsafe record; None when no counted finding names an action."""
-    found = first_unsafe_action(item, policy)
+    found = first_unsafe_action(item, judge)
     if found is None:
         return None
     action, counted = found
@@ -119,20 +120,28 @@ def prefix_row(item: RunRecord, policy: Policy, options: ExportOptions) -> dict[
         "id": item.id, "prompt": conv.messages[:at], "chosen": chosen, "rejected": [conv.messages[at]],
         "categories": categories, "rule_ids": sorted({str(f.get("rule_id")) for f in counted}),
         "evidence": [_evidence(f) for f in counted], "message_index": action.message_index,
-        "source": item.shard,
+        "reviewed": judge.review_of(counted), "source": item.shard,
     }
 
 
-def trajectory_row(item: RunRecord, policy: Policy) -> dict[str, Any]:
-    """One record as a conversation with its trajectory-level labels."""
+def trajectory_row(item: RunRecord, judge: Judge) -> dict[str, Any]:
+    """One record as a conversation with its trajectory-level labels; a record whose every counted
+    finding reviewers called a false alarm is labeled safe (a hard negative), `reviewed` says so."""
     safety = item.safety or {}
+    findings = [f for f in safety.get("findings") or () if isinstance(f, dict)]
+    reviewed = judge.review_of(findings)
+    categories = list(safety.get("categories") or [])
     unsafe = item.output == "unsafe"
+    if reviewed is not None and unsafe:
+        counted = [f for f in findings if judge.counts(f)]
+        categories = sorted({str(f.get("category")) for f in counted})
+        unsafe = bool(counted) or (bool(safety.get("analysis_incomplete")) and reviewed != "false_alarm")
     return {
         "id": item.id, "messages": conversation(item.record, item.trajectory).messages,
-        "label": "unsafe" if unsafe else "safe", "categories": list(safety.get("categories") or []),
+        "label": "unsafe" if unsafe else "safe", "categories": categories if unsafe else [],
         "severity": safety.get("severity"), "first_unsafe_message": safety.get("first_unsafe_message"),
         "analysis_incomplete": bool(safety.get("analysis_incomplete")),
-        "evidence": [_evidence(f) for f in safety.get("findings") or () if isinstance(f, dict)],
+        "evidence": [_evidence(f) for f in findings], "reviewed": reviewed,
         "format": item.trajectory.format, "source": item.shard,
     }
 
@@ -151,12 +160,13 @@ def features_of(fmt: str) -> Any:
                          "tool": Value("string"), "context": Value("string"), "action": Value("string"),
                          "output": Value("string"), "label": Value("string"), "categories": [Value("string")],
                          "requested": Value("bool"), "evidence": evidence, "record_unsafe": Value("bool"),
-                         "source": Value("string")})
+                         "reviewed": Value("string"), "source": Value("string")})
     if fmt == "prefixes":
         return Features({"id": Value("string"), "prompt": messages, "chosen": messages, "rejected": messages,
                          "categories": [Value("string")], "rule_ids": [Value("string")], "evidence": evidence,
-                         "message_index": Value("int64"), "source": Value("string")})
+                         "message_index": Value("int64"), "reviewed": Value("string"), "source": Value("string")})
     return Features({"id": Value("string"), "messages": messages, "label": Value("string"),
                      "categories": [Value("string")], "severity": Value("string"),
                      "first_unsafe_message": Value("int64"), "analysis_incomplete": Value("bool"),
-                     "evidence": evidence, "format": Value("string"), "source": Value("string")})
+                     "evidence": evidence, "reviewed": Value("string"), "format": Value("string"),
+                     "source": Value("string")})
