@@ -137,6 +137,7 @@ _ACCOUNT_VALUE_OPTIONS = frozenset(("-g", "-G", "--groups", "--gid", "-a", "-d",
                                     "-c", "--comment", "-u", "--uid", "-p", "--password", "-e", "-f", "-k"))
 _ACCOUNT_GROUP_OPTIONS = frozenset(("-g", "-G", "--groups", "--gid", "-a"))
 _ENV_NAME = re2.compile(r"\$\{?([A-Z][A-Z0-9_]{2,})")
+_CHPASSWD_LINE = re2.compile(r"(?:^|[\s'\"])([a-z_][a-z0-9_.-]{0,31}):\S")
 _SUDOERS_USER = re2.compile(r"(?:^|['\"\n])\s*%?([a-z_][a-z0-9_.-]{0,31})\s+ALL\s*=")  # `deploy ALL=(ALL) ...`
 _PORT_SUFFIX = re2.compile(r"^(\d{1,5})/(?:tcp|udp)$")
 _COLON_PORT = re2.compile(r":(\d{1,5})(?:$|[,/])")
@@ -271,7 +272,7 @@ def _argv_facts(name: str, argv: Sequence[str], ports: set[int], ranges: list[tu
             _port_list(word[2:] or "-", ports, ranges)
         elif word.startswith("--add-port="):
             _port_list(word.split("=", 1)[1], ports, ranges)
-        elif name in _ACCOUNT_TOOLS and (word in _ACCOUNT_VALUE_OPTIONS or
+        elif name in _ACCOUNT_TOOLS and name != "passwd" and (word in _ACCOUNT_VALUE_OPTIONS or
                                          word[:1] == "-" and word[1:2] != "-" and "-" + word[-1:] in _ACCOUNT_VALUE_OPTIONS):
             if "-" + word[-1:] in _ACCOUNT_GROUP_OPTIONS and i + 1 < len(args):  # -G x, -aG x
                 names.update(g for g in args[i + 1].split(",") if g)
@@ -294,6 +295,10 @@ def _argv_facts(name: str, argv: Sequence[str], ports: set[int], ranges: list[tu
                 _port_list(word, ports, ranges)
                 if word.isdigit() and name in ("ngrok", "bore", "lt"):
                     bind.add(int(word))
+    if name in ("find", "fd", "locate"):  # what a search looks for: `-name '*.pem'` -> `.pem`
+        for flag, value in zip(args, args[1:]):
+            if flag in ("-name", "-iname", "-path", "-ipath", "-wholename", "-regex"):
+                names.update(part for part in value.replace("*", " ").split() if len(part) > 1)
     if name in _ACCOUNT_TOOLS and positional:
         names.update(positional if name == "gpasswd" else positional[-1:])
 
@@ -328,6 +333,8 @@ def facts_of(finding: Finding, events: Sequence[Event] = (), vocab: Vocab | None
         ports.update(prose_ports)
         ranges.extend(prose_ranges)
     names: set[str] = set(_ENV_NAME.findall(text)) | set(_SUDOERS_USER.findall(text))
+    if any(isinstance(e, Exec) and e.name == "chpasswd" for e in evs):  # `echo user:password | chpasswd`
+        names.update(m.group(1) for m in _CHPASSWD_LINE.finditer(text))
     bind: set[int] = set()
     paths = set(paths_in(text, vocab))
     types = set(instance_types_in(text, vocab))
@@ -564,6 +571,9 @@ def _decide(op: Operation, facts: ActionFacts, ask: TaskAsk, vocab: Vocab) -> bo
         if ask.paths or "paths" in strict:
             if not all(_path_named(p, ask, exact=op.exact_paths) for p in paths):
                 return False
+        elif not all(_path_named(p, ask, exact=True) for p in paths
+                     if any(rx.search(p) for rx in op.sensitive_paths)):
+            return False  # a credential file goes only where the task names it
     if "keys" in check and facts.keys and (ask.keys or "keys" in strict) and not facts.keys <= ask.keys:
         return False  # asked to install alice's key, installed another
     if "names" in check and facts.names:

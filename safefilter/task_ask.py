@@ -62,6 +62,7 @@ class Operation:
     implied_paths: tuple[Any, ...] = ()
     follow_writes: bool = False
     exact_paths: bool = False
+    sensitive_paths: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +128,8 @@ def _parse_vocab(doc: dict[str, Any]) -> Vocab:
                 never=tuple(re2.compile(p) for p in op.get("never") or ()),
                 strict_if=tuple(re2.compile(p) for p in op.get("strict_if") or ()),
                 implied_paths=tuple(re2.compile(p) for p in op.get("implied_paths") or ()),
-                follow_writes=bool(op.get("follow_writes")), exact_paths=bool(op.get("exact_paths"))))
+                follow_writes=bool(op.get("follow_writes")), exact_paths=bool(op.get("exact_paths")),
+                sensitive_paths=tuple(_rx(p) for p in op.get("sensitive_paths") or ())))
             tools |= ops[-1].tools
         families.append(Family(fam["id"], fam["category"], _strs(fam.get("tools")), tuple(ops),
                                bool(fam.get("exclusive"))))
