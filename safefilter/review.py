@@ -157,6 +157,7 @@ def labels_from_decisions(decisions: Iterable[Decision]) -> list[dict[str, Any]]
 # --- the terminal walk -----------------------------------------------------------------------------
 
 _CONTROL = {i: f"\\x{i:02x}" for i in (*range(0, 9), *range(11, 32), 127, *range(128, 160))}
+_CONTROL.update({i: f"\\u{i:04x}" for i in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))})  # bidi overrides
 
 
 def _safe(text: Any, limit: int = 400) -> str:

@@ -91,6 +91,12 @@ def test_later_decision_wins_and_long_evidence_is_refused():
                       {"id": "y", "unsafe": True, "categories": ["network_probing"]}]
 
 
+def test_terminal_text_shows_control_and_bidi_characters_instead_of_sending_them():
+    from safefilter.review import _safe
+
+    assert _safe("ok\x1b]0;title\x07\u202egnp.exe\r") == "ok\\x1b]0;title\\x07\\u202egnp.exe\\x0d"
+
+
 def test_bad_decisions_and_no_terminal_are_one_line_errors(flagged, tmp_path, capsys):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "a", "decision": "maybe"}\n')
