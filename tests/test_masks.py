@@ -40,11 +40,11 @@ SHELL_CASES = [
      "bash <<'EOF'\nssh -R 8080:localhost:80 u@host\nEOF\n"),
     ("cat <<EOF\nnmap -sS 10.0.0.0/24\nEOF\n", "nmap -sS",
      "cat <<EOF | sh\nnmap -sS 10.0.0.0/24\nEOF\n"),
-    ("tee notes.txt <<< 'xmrig -o pool:3333'", "xmrig -o",
+    ("tee docs/notes.md <<< 'xmrig -o pool:3333'", "xmrig -o",
      "bash <<< 'xmrig -o pool:3333'"),
     ('echo "to tunnel run: ssh -R 80:localhost:8080 serveo.net"', "ssh -R 80",
      "sh -c 'ssh -R 80:localhost:8080 serveo.net'"),
-    ("echo 'nmap -sS 10.0.0.1' > scan.txt", "nmap -sS",
+    ("echo 'nmap -sS 10.0.0.1' > tests/fixtures/scan.txt", "nmap -sS",
      "echo 'nmap -sS 10.0.0.1' | bash"),
     ("printf '%s\\n' 'xmrig -o stratum+tcp://pool:3333' > tests/fixtures/cmd.txt", "xmrig -o",
      "printf '%s\\n' 'xmrig -o stratum+tcp://pool:3333' | sh"),
@@ -95,6 +95,10 @@ def test_shell_data_form_is_masked_and_its_running_twin_is_not(text, needle, twi
     ("{ echo '#!/bin/sh'; echo 'xmrig -o pool:3333'; } > run.sh", "xmrig"),
     ("gen() { echo 'nmap -sS 10.0.0.1'; }; gen > scan.sh", "nmap"),
     ("exec 3>scan.sh; echo 'nmap -sS 10.0.0.1' >&3", "nmap"),
+    # written anywhere but a document or a fixture: something may load it (msfconsole -r, go run)
+    ("echo 'run post/multi/gather/ping_sweep RHOSTS=10.9.9.0/24' > cmds.rc && msfconsole -r cmds.rc",
+     "ping_sweep"),
+    ("cat > main.go <<'EOF'\nnet.Dial(\"tcp\", \"198.51.100.1:4444\")\nEOF\n", "net.Dial"),
     # a file whose path is not known statically cannot be followed to what loads it
     ("TF=$(mktemp); echo 'os.execute(\"/bin/sh -i\")' > $TF; sudo nmap --script=$TF", "os.execute"),
     # writing a persistence file is itself the action (LABELING.md section 1)
@@ -124,7 +128,11 @@ def test_written_content_spans_point_at_the_text_that_became_the_file():
     w = next(e for e in result.events if isinstance(e, FileWrite))
     field = " " * 7 + text
     assert [field[a:b] for a, b in w.content_spans] == ["nmap -sS 10.0.0.1\n"]
-    assert list(w.content_spans) == [s for s in result.data_spans if s in w.content_spans]
+    assert result.data_spans == ()  # a script: whether it runs is the flow's question
+    doc = text.replace("run.sh", "docs/scan.md")
+    result = events_of_shell(doc, origin=Origin(3, "c1", "arguments.command", 7))
+    w = next(e for e in result.events if isinstance(e, FileWrite))
+    assert w.content_spans and list(w.content_spans) == list(result.data_spans)  # a document
     tee = next(e for e in events_of_shell("echo 'ssh -R 1:a:2 h' | tee -a ~/.bashrc", origin=O).events
                if isinstance(e, FileWrite))
     assert tee.content_spans and tee.how == "tee"

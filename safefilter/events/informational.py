@@ -14,10 +14,11 @@ from typing import Any
 import re2
 
 __all__ = ["informational", "text_argument_indices", "stdin_is_text", "is_text_filter",
-           "is_no_op", "text_programs", "load_tables", "Tables"]
+           "is_no_op", "is_data_file", "text_programs", "load_tables", "Tables"]
 
 _FILE = Path(__file__).with_name("informational.yaml")
-_TOP = {"informational", "text_arguments", "text_filters", "no_ops"}
+_TOP = {"informational", "text_arguments", "text_filters", "no_ops", "data_files"}
+_DATA_FILES = {"suffixes", "dirs", "names"}
 _INFO = {"only_flags", "always", "subcommands", "help_anywhere"}
 _HELP = {"flags", "programs", "last_word"}
 _TEXT = {"program", "subcommand", "options", "first_positional", "value_options",
@@ -51,6 +52,9 @@ class Tables:
     no_ops: frozenset[str]
     by_program: dict[str, tuple[_TextArgs, ...]]  # text_arguments indexed by program name
     named: frozenset[str]  # every program some informational rule names (a fast "no")
+    data_suffixes: tuple[str, ...] = ()
+    data_dirs: tuple[str, ...] = ()
+    data_names: frozenset[str] = frozenset()
 
 
 def _keys(where: str, value: Any, allowed: set[str]) -> dict[str, Any]:
@@ -94,6 +98,7 @@ def load_tables(raw: Any) -> Tables:
     last_word = help_.get("last_word", {}) or {}
     if not isinstance(last_word, dict):
         raise ValueError(f"{_FILE.name}: informational.help_anywhere.last_word must be a mapping")
+    files = _keys("data_files", top.get("data_files", {}) or {}, _DATA_FILES)
     by_program: dict[str, list[_TextArgs]] = {}
     for entry in texts:
         for name in entry.programs:
@@ -112,6 +117,9 @@ def load_tables(raw: Any) -> Tables:
         {k: tuple(v) for k, v in by_program.items()},
         frozenset(info.get("always", []) or []) | frozenset(subs) |
         frozenset(help_.get("programs", []) or []),
+        tuple(s.lower() for s in _strs("data_files.suffixes", files.get("suffixes", []))),
+        _strs("data_files.dirs", files.get("dirs", [])),
+        frozenset(_strs("data_files.names", files.get("names", []))),
     )
 
 
@@ -320,6 +328,23 @@ def stdin_is_text(name: str, argv: tuple[str, ...] | list[str]) -> bool:
 def text_programs() -> frozenset[str]:
     """Programs that have text arguments (a fast "no" for every other command)."""
     return frozenset((_TABLES or _tables()).by_program)
+
+
+def is_data_file(path: str) -> bool:
+    """True when a file's name says its content is data (documentation, a test fixture), so
+    text written to it is a data span; see `data_files` in informational.yaml."""
+    t = _TABLES or _tables()
+    p = path.strip().strip("'\"")
+    if not p or "$" in p or "`" in p:
+        return False
+    if p.startswith("/dev/"):
+        return True  # /dev/null, /dev/tcp/...: discarded or sent, never loaded
+    base = p.rpartition("/")[2]
+    if base.lower().endswith(t.data_suffixes) or base in t.data_names or \
+            base.rpartition(".")[0] in t.data_names:
+        return True
+    rel = p[2:] if p.startswith("./") else p
+    return any(rel.startswith(d) or f"/{d}" in rel for d in t.data_dirs)
 
 
 def is_text_filter(name: str) -> bool:

@@ -24,6 +24,7 @@ from .context import Frame, Sink
 from .emit import Emit
 from .model import Exec
 from .pyfold import UNKNOWN, Folder, as_text
+from .informational import is_data_file
 from .paths import persist_mechanism
 from .pydata import Index, data_spans
 
@@ -482,13 +483,13 @@ class _Visitor:
         if isinstance(value, (list, tuple)) and func.attr == "writelines":
             value = "".join(v for v in value if isinstance(v, str)) if all(isinstance(v, str) for v in value) else UNKNOWN
         content = as_text(value) if value is not UNKNOWN else None
-        # a literal written to an ordinary file is data until something runs or loads the file
-        # (the data-flow stage un-masks `content_spans` then); a persistence file is the action
+        # a literal written to a document or fixture (informational.yaml, data_files) is data;
+        # written anywhere else its span is still given (`content_spans`) for the flow stage
         spans: tuple[tuple[int, int], ...] = ()
-        if content_node is not None and _plain_literal(content_node) and \
-                not persist_mechanism(target.path) and not target.path.startswith("/etc/sudoers"):
+        if content_node is not None and _plain_literal(content_node):
             spans = (self.span(content_node),)
-            self.sink.mark_data(self.frame, *spans[0])
+            if is_data_file(target.path) and not persist_mechanism(target.path):
+                self.sink.mark_data(self.frame, *spans[0])  # a document or a fixture
         self.emit(node).write(target.path, content, mode="append" if "a" in target.mode else "write",
                               how="python", reasons=() if content is not None else ("content not known statically",),
                               content_spans=spans)

@@ -20,8 +20,8 @@ from .argv import PYTHONS, Word, exec_words, join_words
 from .shellstrings import ansi_c, arith, brace_expand, static_output, unescape
 from .context import Frame, Sink
 from .emit import Emit
-from .informational import (is_no_op, is_text_filter, stdin_is_text, text_argument_indices,
-                            text_programs)
+from .informational import (is_data_file, is_no_op, is_text_filter, stdin_is_text,
+                            text_argument_indices, text_programs)
 from .model import Exec, FileWrite
 from .paths import persist_mechanism
 
@@ -503,10 +503,10 @@ class _Walker:
             return False
         written = _stdout_paths(self, redirects) + (
             [a for a in argv[1:] if not a.startswith("-")] if name == "tee" else [])
-        # writing a crontab, rc file or authorized_keys is itself the action; a path not known
-        # statically (`> $TF`) cannot be followed to what later loads it
-        return not any(persist_mechanism(p) or p.startswith("/etc/sudoers") or "$" in p or "`" in p
-                       for p in written)
+        # only documents and fixtures are data by their name (informational.yaml, data_files):
+        # a script, a config or `$TF` may be loaded by something the flow does not know, and a
+        # crontab, rc file or authorized_keys is itself the action
+        return all(is_data_file(p) and not persist_mechanism(p) for p in written)
 
     def brace_command(self, node: Any, nest: int, stdin: str | None) -> str | None:
         """`{cat,/etc/passwd}` or `{nm,ap} -p 1 h`: bash expands the braces into words."""
