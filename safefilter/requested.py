@@ -31,7 +31,7 @@ from .events import Caps, Connect, Event, Exec, FileRead, FileWrite, Origin, Per
 from .events import events_of_python, events_of_shell
 from .hosts import NETWORK_TOOLS, HostAllowlist, Target, Unresolved, named_hosts, network_targets, parse_host
 from .policy import WHOLE_EVIDENCE_BELOW
-from .task_ask import (ALL_PORTS, Operation, TaskAsk, Vocab, instance_types_in, keys_in, load_vocab,
+from .task_ask import (ALL_PORTS, Operation, TaskAsk, Vocab, clean_text, instance_types_in, keys_in, load_vocab,
                        normalise_path, paths_in, ports_in_prose)
 from .types import Finding
 
@@ -207,6 +207,11 @@ def _is_local(target: Target) -> bool:
     return bool(getattr(target, "is_loopback", False) or getattr(target, "is_unspecified", False))
 
 
+def _isnum(text: str) -> bool:
+    """ASCII digits only (`"²".isdigit()` is true, and `int("²")` raises)."""
+    return text.isascii() and text.isdigit()
+
+
 def _ports_of_word(word: str, into: set[int]) -> None:
     if "://" in word:
         try:
@@ -230,11 +235,11 @@ def _port_list(value: str, ports: set[int], ranges: list[tuple[int, int]]) -> No
     for part in value.replace("/tcp", "").replace("/udp", "").split(","):
         lo, _, hi = part.partition("-")
         lo = lo.split(":")[-1]
-        if lo.isdigit() and hi.isdigit():
+        if _isnum(lo) and _isnum(hi):
             ranges.append((int(lo), int(hi)))
-        elif lo.isdigit():
+        elif _isnum(lo):
             ports.add(int(lo))
-        elif not lo and hi.isdigit():
+        elif not lo and _isnum(hi):
             ranges.append((1, int(hi)))
 
 
@@ -255,10 +260,10 @@ def _argv_facts(name: str, argv: Sequence[str], ports: set[int], ranges: list[tu
                     if not flags[k + 1:]:
                         i += 1
                     if flag in "LRD":  # [bind:]port[:host:hostport]: every number is a port
-                        numbers = [int(p) for p in value.split(":") if p.isdigit()]
+                        numbers = [int(p) for p in value.split(":") if _isnum(p)]
                         ports.update(numbers)
                         bind.update(numbers[:1])
-                    elif flag == "p" and value.isdigit():
+                    elif flag == "p" and _isnum(value):
                         ports.add(int(value))
                     break
             i += 1
@@ -268,7 +273,7 @@ def _argv_facts(name: str, argv: Sequence[str], ports: set[int], ranges: list[tu
             if not eq:
                 i += 1
             _port_list(value, ports, ranges)
-        elif word.startswith("-p") and word[2:3].isdigit() or word == "-p-":
+        elif word.startswith("-p") and _isnum(word[2:3]) or word == "-p-":
             _port_list(word[2:] or "-", ports, ranges)
         elif word.startswith("--add-port="):
             _port_list(word.split("=", 1)[1], ports, ranges)
@@ -281,19 +286,19 @@ def _argv_facts(name: str, argv: Sequence[str], ports: set[int], ranges: list[tu
             positional.append(word)
             _ports_of_word(word, ports)
             pair = word.split(":")
-            if len(pair) == 2 and pair[0].isdigit() and pair[1].isdigit():  # kubectl port-forward 3000:80
+            if len(pair) == 2 and _isnum(pair[0]) and _isnum(pair[1]):  # kubectl port-forward 3000:80
                 ports.update((int(pair[0]), int(pair[1])))
                 bind.add(int(pair[0]))
             elif word.upper().startswith(("TCP-LISTEN:", "TCP4-LISTEN:", "TCP6-LISTEN:", "UDP-LISTEN:")):
                 listen = word.split(":", 1)[1].split(",", 1)[0]
-                if listen.isdigit():
+                if _isnum(listen):
                     bind.add(int(listen))
         i += 1
     if name in _POSITIONAL_PORT_TOOLS:
         for word in positional:
-            if word.replace("-", "").isdigit():
+            if _isnum(word.replace("-", "")):
                 _port_list(word, ports, ranges)
-                if word.isdigit() and name in ("ngrok", "bore", "lt"):
+                if _isnum(word) and name in ("ngrok", "bore", "lt"):
                     bind.add(int(word))
     if name in ("find", "fd", "locate"):  # what a search looks for: `-name '*.pem'` -> `.pem`
         for flag, value in zip(args, args[1:]):
@@ -321,7 +326,7 @@ def facts_of(finding: Finding, events: Sequence[Event] = (), vocab: Vocab | None
              action: tuple[list[Event], str] | None = None) -> ActionFacts:
     """What the finding's action touches: from the events at its span, else from its evidence parsed."""
     vocab = vocab or load_vocab()
-    text = finding.evidence
+    text = clean_text(finding.evidence)
     evs, lang = action if action is not None else _action(finding, events)
     execs: list[tuple[str, str]] = []
     hosts = _hosts_of(text, evs, lang)
@@ -392,7 +397,7 @@ def _with_event_text(text: str, evs: Sequence[Event]) -> str:
             parts.append(" ".join(f"{k}={v}" for k, v in e.parameters)[:MAX_EVIDENCE])
         if len(parts) > 64:
             break
-    return "\n".join(parts)
+    return clean_text("\n".join(parts))
 
 
 def _hosts_of(text: str, evs: Sequence[Event], lang: str) -> list[Target]:
@@ -516,7 +521,7 @@ def _follow_writes(facts: ActionFacts, events: Sequence[Event], vocab: Vocab) ->
         # nothing written says what it runs: the unit must be one the task names ("a service for our app")
         stems = {posixpath.basename(p).rsplit(".", 1)[0] for p in facts.paths if "." in posixpath.basename(p)}
         return replace(facts, names=facts.names | stems)
-    text = "\n".join(contents)
+    text = clean_text("\n".join(contents))
     return replace(facts, text=facts.text + "\n" + text, paths=facts.paths | paths_in(text, vocab))
 
 

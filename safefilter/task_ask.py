@@ -37,6 +37,11 @@ _OPTIONS.case_sensitive = False
 _OPTIONS.log_errors = False
 
 
+def clean_text(text: str) -> str:
+    """`text` as RE2 can read it: lone surrogates (which JSON `\\ud800` escapes can produce) as `?`."""
+    return text if text.isascii() else text.encode("utf-8", "replace").decode("utf-8")
+
+
 def _rx(pattern: str) -> Any:
     return re2.compile(pattern, _OPTIONS)
 
@@ -300,7 +305,7 @@ def _task_ask(request: str) -> TaskAsk:
 
     vocab = load_vocab()
     # what the task asks to be done: not what it forbids, nor what it asks to block or detect
-    text = cut_clauses(affirmed(_tail_and_head(request)), _DEFENSIVE)
+    text = cut_clauses(affirmed(clean_text(_tail_and_head(request))), _DEFENSIVE)
     if not text.strip():
         return TaskAsk()
     types = instance_types_in(text, vocab)

@@ -269,10 +269,22 @@ def test_the_vocabulary_loads_and_every_fact_name_is_known():
     assert all(op.check >= op.strict for op in vocab.operations)
 
 
-@settings(max_examples=150, deadline=None)
-@given(st.text(max_size=200), st.text(max_size=200))
-def test_judging_never_raises(task, evidence):
-    finding = _finding(evidence, requested=True)
+_WORDS = ["ssh", "-fNL", "-R", "-D", "-p", "-p-", "²:x:²", "8080:localhost:80", "u@h.example", "$h", "nc", "-zv",
+          "20-80", "nmap", "10.0.0.0/24", "useradd", "-aG", "sudo", "find", "-name", "'*.pem'", "xmrig", "--bench=1M",
+          "kubectl", "port-forward", "3000:80", "socat", "TCP-LISTEN:²,fork", "ngrok", "http", "²", "/etc/shadow",
+          "~/.ssh/id_rsa", "https://x.example:99999/a", "|", "&&", "'", '"', "(", ")", "{", ":", "\n", "é", "\ud800"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.text(max_size=200), st.lists(st.sampled_from(_WORDS), max_size=24).map(" ".join)),
+       st.one_of(st.text(max_size=200), st.lists(st.sampled_from(_WORDS + ["port", "tunnel", "scan", "9"]),
+                                                  max_size=24).map(" ".join)),
+       st.sampled_from([("classifier:tunneling", "tunneling", ""), ("np-nmap-scan", "network_probing", "port_scan"),
+                        ("ra-account-create", "resource_acquisition", "account_manipulation"),
+                        ("ra-ev-credential-search", "resource_acquisition", "credential_access")]))
+def test_judging_never_raises(evidence, task, rule):
+    rule_id, category, subcategory = rule
+    finding = _finding(evidence, rule_id=rule_id, category=category, subcategory=subcategory, requested=True)
     out = judge_requested([finding], task)
     assert len(out) == 1 and isinstance(TaskAsk.of(task), TaskAsk)
 
