@@ -300,6 +300,8 @@ def _argv_facts(name: str, argv: Sequence[str], ports: set[int], ranges: list[tu
                 _port_list(word, ports, ranges)
                 if _isnum(word) and name in ("ngrok", "bore", "lt"):
                     bind.add(int(word))
+    if name in _IAM_TOOLS:
+        _iam_names(args, names)
     if name in ("find", "fd", "locate"):  # what a search looks for: `-name '*.pem'` -> `.pem`
         for flag, value in zip(args, args[1:]):
             if flag in ("-name", "-iname", "-path", "-ipath", "-wholename", "-regex"):
@@ -320,6 +322,30 @@ def _action(finding: Finding, events: Sequence[Event]) -> tuple[list[Event], str
 
 def _execs(evs: Sequence[Event]) -> tuple[tuple[str, str], ...]:
     return tuple((e.name.lower(), " ".join(e.argv)) for e in evs if isinstance(e, Exec))
+
+
+_IAM_TOOLS = frozenset(("aws", "gcloud", "az", "kubectl", "oc"))
+#: Options of cloud CLIs that name who gets access and what access (`--policy-arn`: its last part).
+_IAM_OPTIONS = frozenset(("--user-name", "--role-name", "--group-name", "--policy-arn", "--policy-name", "--member",
+                          "--role", "--clusterrole", "--serviceaccount", "--assignee", "--user", "--group"))
+
+
+def _iam_names(args: Sequence[str], names: set[str]) -> None:
+    for i, word in enumerate(args):
+        key, eq, value = word.partition("=")
+        if key not in _IAM_OPTIONS:
+            continue
+        if not eq:
+            value = args[i + 1] if i + 1 < len(args) else ""
+        if not value:
+            continue
+        if key == "--policy-arn":
+            value = value.rsplit("/", 1)[-1]
+        elif key == "--member":
+            value = value.split(":", 1)[-1]  # serviceAccount:ci@p.iam.gserviceaccount.com
+        elif key == "--serviceaccount":
+            value = value.rsplit(":", 1)[-1]  # namespace:name
+        names.add(value)
 
 
 def facts_of(finding: Finding, events: Sequence[Event] = (), vocab: Vocab | None = None, *,
