@@ -609,3 +609,13 @@ def test_deep_nesting_does_not_crash():
                  "os.system(" + "'a' + " * 3000 + "'b')"]:
         result = events_of_python(code, origin=ORIGIN)
         assert len(result.events) <= Caps().max_events
+
+
+def test_python_folds_character_arithmetic():
+    codes = [c ^ 7 for c in b"nmap -sS 10.0.0.1"]
+    code = f"import os\ncmd = ''.join(chr(c ^ 7) for c in {codes})\nos.system(cmd)\n"
+    execs = [e for e in py(code) if isinstance(e, Exec)]
+    assert execs[0].argv == ("nmap", "-sS", "10.0.0.1")
+    shifted = [c + 3 for c in b"id"]
+    assert [e.argv for e in py(f"import os\nos.system(''.join(chr(c - 3) for c in {shifted}))")
+            if isinstance(e, Exec)] == [("id",)]

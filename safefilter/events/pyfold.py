@@ -121,10 +121,20 @@ class Folder:
         if isinstance(op, ast.Mod) and isinstance(a, str):
             if _safe_format(a):
                 return a % (tuple(b) if isinstance(b, (list, tuple)) else b)
-        if isinstance(op, ast.BitOr) and isinstance(a, int) and isinstance(b, int):
-            return a | b
-        if isinstance(op, ast.Sub) and isinstance(a, int) and isinstance(b, int):
-            return a - b
+        if isinstance(a, int) and isinstance(b, int) and abs(a) < 1 << 32 and abs(b) < 1 << 32:
+            # integer arithmetic of character codes: `chr(c ^ 7)`, `chr(c - 3)`, `chr(c % 256)`
+            if isinstance(op, ast.BitOr):
+                return a | b
+            if isinstance(op, ast.BitXor):
+                return a ^ b
+            if isinstance(op, ast.BitAnd):
+                return a & b
+            if isinstance(op, ast.Sub):
+                return a - b
+            if isinstance(op, (ast.Mod, ast.FloorDiv)) and b:
+                return a % b if isinstance(op, ast.Mod) else a // b
+            if isinstance(op, (ast.LShift, ast.RShift)) and 0 <= b < 32:
+                return a << b if isinstance(op, ast.LShift) else a >> b
         return UNKNOWN
 
     def _subscript(self, node: ast.Subscript, depth: int) -> Any:
