@@ -171,7 +171,11 @@ def test_binary_and_fixture_base64_is_not_incomplete(strict):
         verdict = strict.scan(record)
         assert not verdict.unsafe and not verdict.analysis_incomplete
     # a hundred small decodes in a heredoc script do exceed the per-segment decode budget: reported
-    assert strict.scan(records[3]).analysis_incomplete
+    # (exec'd: decoded text that is only printed is data, masked by the parser, never decoded)
+    executed = traj(bash("python - <<'EOF'\nimport base64\n" + "\n".join(
+        f"exec(base64.b64decode('{b64(f'line {i} of the expected output')}'))" for i in range(100)) + "\nEOF"))
+    assert strict.scan(executed).analysis_incomplete
+    assert not strict.scan(records[3]).analysis_incomplete
 
 
 # --- policy, schema and config ------------------------------------------------------------------
