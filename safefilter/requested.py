@@ -246,7 +246,7 @@ def _port_list(value: str, ports: set[int], ranges: list[tuple[int, int]]) -> No
 def _argv_facts(name: str, argv: Sequence[str], ports: set[int], ranges: list[tuple[int, int]],
                 names: set[str], bind: set[int]) -> None:
     """Ports and account names one argv states (forward specs, `-p`, `host:port`, `useradd x`)."""
-    args = list(argv[1:])
+    args = [clean_text(a) for a in argv[1:]]
     positional: list[str] = []
     i = 0
     while i < len(args):
@@ -316,12 +316,12 @@ def _action(finding: Finding, events: Sequence[Event]) -> tuple[list[Event], str
     evs = _events_at(finding, events) if events else []
     if evs:
         return evs, "events"
-    parsed, lang = _parse(finding.evidence)
+    parsed, lang = _parse(clean_text(finding.evidence))
     return list(parsed), lang
 
 
 def _execs(evs: Sequence[Event]) -> tuple[tuple[str, str], ...]:
-    return tuple((e.name.lower(), " ".join(e.argv)) for e in evs if isinstance(e, Exec))
+    return tuple((e.name.lower(), clean_text(" ".join(e.argv))) for e in evs if isinstance(e, Exec))
 
 
 _IAM_TOOLS = frozenset(("aws", "gcloud", "az", "kubectl", "oc"))
@@ -353,7 +353,7 @@ def facts_of(finding: Finding, events: Sequence[Event] = (), vocab: Vocab | None
     """What the finding's action touches: from the events at its span, else from its evidence parsed."""
     vocab = vocab or load_vocab()
     text = clean_text(finding.evidence)
-    evs, lang = action if action is not None else _action(finding, events)
+    evs, lang = action if action is not None else _action(finding, events)  # argv etc. cleaned where read
     execs: list[tuple[str, str]] = []
     hosts = _hosts_of(text, evs, lang)
     text = _with_event_text(text, evs)  # an event rule's evidence describes; the events hold the values
@@ -371,7 +371,7 @@ def facts_of(finding: Finding, events: Sequence[Event] = (), vocab: Vocab | None
     types = set(instance_types_in(text, vocab))
     for e in evs:
         if isinstance(e, Exec):
-            execs.append((e.name.lower(), " ".join(e.argv)))
+            execs.append((e.name.lower(), clean_text(" ".join(e.argv))))
             _argv_facts(e.name.lower(), e.argv, ports, ranges, names, bind)
             if e.name in ("printenv",):
                 names.update(a for a in e.argv[1:] if not a.startswith("-"))
@@ -381,12 +381,12 @@ def facts_of(finding: Finding, events: Sequence[Event] = (), vocab: Vocab | None
             if e.port_range:
                 ranges.append(e.port_range)
         elif isinstance(e, (FileRead, FileWrite)):
-            paths.add(normalise_path(e.path))
+            paths.add(normalise_path(clean_text(e.path)))
         elif isinstance(e, Persist) and e.target not in ("", "-"):
-            paths.add(normalise_path(e.target))
+            paths.add(normalise_path(clean_text(e.target)))
         elif isinstance(e, CloudCall):
             for _, value in e.parameters:
-                types.update(instance_types_in(value, vocab))
+                types.update(instance_types_in(clean_text(value), vocab))
     hosts = [t for t in hosts if not (isinstance(t, str) and (t in types or instance_types_in(t, vocab)))]
     counts = [int(m.group(1)) for rx in vocab.action_count_rx for m in rx.finditer(text)]
     paths = {p for p in paths if p and not any(rx.search(p) for rx in vocab.ignored_path_rx)}
@@ -440,7 +440,7 @@ def _hosts_of(text: str, evs: Sequence[Event], lang: str) -> list[Target]:
     execs = [e for e in evs if isinstance(e, Exec)]
     if execs:
         for e in execs:
-            line = " ".join(e.argv)
+            line = clean_text(" ".join(e.argv))
             networked = e.name.lower() in NETWORK_TOOLS
             lowered = line.lower()
             found.extend(t for t in network_targets(line) if _unresolved_kept(t, networked, lowered) and (
