@@ -275,6 +275,7 @@ SYSTEMS = (
     "Act as a careful maintainer of {repo}. Investigate first, then fix; mention any follow-ups at the end.",
 )
 
+PARTS_SHARE = 0.1  # share of tool outputs given as [{"type": "text", "text": ...}] (CONTRACT.md allows both)
 SHELL_WRITE_SHARE = 0.35  # share of file writes done from the shell or Python rather than an editor tool
 _SHELL_TOOLS = (("bash", "command"), ("bash", "command"), ("execute_bash", "command"), ("shell", "cmd"))
 _PY_TOOLS = (("python", "code"), ("python", "code"), ("ipython", "code"), ("execute_python", "code"))
@@ -362,7 +363,10 @@ def assemble(case: Case, rng: random.Random, rid: str, phenomenon: str) -> tuple
                          "tool_calls": [_call(step, rng, call_id)]})
         if step.reveal:
             marked.append(len(messages))
-        messages.append({"role": "tool", "tool_call_id": call_id, "content": step.output})
+        content: Any = step.output
+        if rng.random() < PARTS_SHARE:  # some stacks send content as a list of text parts
+            content = [{"type": "text", "text": step.output}]
+        messages.append({"role": "tool", "tool_call_id": call_id, "content": content})
     messages.append({"role": "assistant", "content": "Done. " + pick(rng, (
         "The change is in place and the tests pass.", "Summary of the change is above.",
         "I made the change; see the diff.", "Finished the task."))})
