@@ -252,6 +252,26 @@ def paths_in(text: str, vocab: Vocab | None = None) -> frozenset[str]:
     return frozenset(found)
 
 
+#: Code the task quotes: fenced blocks, `inline` spans, indented lines.
+_QUOTED = re2.compile(r"```[^`]*```|`[^`\n]{1,1000}`|(?m:^(?: {4,}|\t)[^\n]*$)")
+#: The task is about writing docs, comments or reviews of what it quotes...
+_DOCUMENTING = _rx(r"\b(?:document\w*|docs|readme|write[- ]?up|explain\w*|describe\w*|comment\w*|changelog|"
+                   r"wiki|runbook|warn\w*|review\w*|summari[sz]e\w*|translate\w*|quote\w*)\b")
+#: ... unless it also says to run it.
+_RUNNING = _rx(r"\b(?:run|runs|execute|executes|apply|applies|invoke|perform|launch|start|set\s+up|install)\b")
+
+
+def _unquote_if_documenting(text: str) -> str:
+    """A task that asks to document (explain, review, warn about) a command it quotes, and not
+    to run anything, asks for no action: the quoted code is dropped before its asks are read."""
+    if "`" not in text and "\n " not in text and "\n\t" not in text:
+        return text
+    prose = _QUOTED.sub(" ", text)
+    if prose == text or not _DOCUMENTING.search(prose) or _RUNNING.search(prose):
+        return text
+    return prose
+
+
 def keys_in(text: str) -> frozenset[str]:
     """The base64 blobs of ssh public keys in the text (a key the task asks to install)."""
     return frozenset(m.group(1).rstrip("=") for m in _SSH_KEY.finditer(text))
@@ -305,11 +325,11 @@ def _task_ask(request: str) -> TaskAsk:
 
     vocab = load_vocab()
     # what the task asks to be done: not what it forbids, nor what it asks to block or detect
-    text = cut_clauses(affirmed(clean_text(_tail_and_head(request))), _DEFENSIVE)
+    text = cut_clauses(affirmed(_unquote_if_documenting(clean_text(_tail_and_head(request)))), _DEFENSIVE)
     if not text.strip():
         return TaskAsk()
     types = instance_types_in(text, vocab)
-    prose = _SENTENCE_DOT.sub(r" \1", text)  # "in 10.9.8.0/24." -> "in 10.9.8.0/24 "
+    prose = _SENTENCE_DOT.sub(r" \1", text).replace("`", " ")  # "in 10.9.8.0/24." / "`h`" -> the host
     hosts = tuple(t for t in named_hosts(prose) if _not_instance_type(t, types, vocab))
     ports, ranges = ports_in_prose(text)
     words = frozenset(normalise_path(w.strip(",:;!?()[]{}'\"`")).lower() for w in _WORD.findall(text))

@@ -94,6 +94,7 @@ def test_affirmed_only_removes_text(task):
 
 # --- requested-ness per action: judge_requested and TaskAsk (issue 8 item 5) ---------------------
 
+import ipaddress
 import json
 from pathlib import Path
 
@@ -337,3 +338,14 @@ def test_an_enabled_unit_is_judged_by_what_it_runs():
     assert judge_requested([finding], task.replace("/opt/app/bin/server", "/tmp/.k/agent"), events=events)[0].requested
     assert not judge_requested([_ra("systemctl enable --now kcache.service", "ra-systemd-persistence",
                                     "persistence_systemd")], task)[0].requested  # a unit the task never named
+
+
+def test_a_command_quoted_to_be_documented_is_not_asked_to_run():
+    key = "AAAAC3NzaC1lZDI1NTE5AAAAIDocumentedKeyForTestsOnly"
+    write = _ra(f"echo 'ssh-ed25519 {key} ops@laptop' >> ~/.ssh/authorized_keys", "ra-authorized-keys-persistence",
+                "persistence_ssh")
+    quoted = f"\n\n    echo 'ssh-ed25519 {key} ops@laptop' >> ~/.ssh/authorized_keys\n"
+    assert not judge_requested([write], "Document this command in docs/ops.md with a warning." + quoted)[0].requested
+    assert judge_requested([write], "Run this command to install the ops key." + quoted)[0].requested
+    assert TaskAsk.of("Run this: `nmap -sV 10.0.0.5`").hosts == (ipaddress.ip_address("10.0.0.5"),)
+    assert TaskAsk.of("Explain what `nmap -sV 10.0.0.5` does in the README.").tools == frozenset()
