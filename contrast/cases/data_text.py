@@ -51,6 +51,10 @@ def _docs(rng: random.Random, pool: list[Cmd]) -> list[Case]:
         block = f"{intro}\n```bash\n{c.cmd}\n```\n"
         path = pick(rng, paths)
         form = n % 6
+        if form == 5 and not c.cmd.split()[0].lstrip("./").isalnum():  # a tldr-style page needs a tool name, not `for` or `(`
+            form = 0
+        if form == 5 and c.cmd.split()[0] in ("for", "echo", "rm", "sudo", "bash", "tar", "find"):
+            form = 1
         if form == 0:
             neg = [write(path, "# Operations notes\n\n" + block + "\nContact #ops-oncall before doing anything on "
                          "shared hosts.\n", say="Adding the section the task asks for."),
