@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Iterable, Protocol, Sequence
 
 from .errors import DetectorError, RecordError, SafeFilterError
+from .events.gate import ParseGate
 from .events.trajectory import TrajectoryEvents, apply_masks, build_events
 from .faults import FailureBudget, is_system_fault
 from .normalize import Limits, Trajectory, derive, link_scripts
@@ -155,6 +156,7 @@ class Scanner:
         self.packs = list(packs)
         self.failure_budget = failure_budget
         self.events = events
+        self._gate: ParseGate | None = None
 
     def ready(self) -> "Scanner":
         """Build and check every detector now; raises DetectorError (or RuleError) if one cannot work."""
@@ -201,12 +203,19 @@ class Scanner:
             segments.extend(derive(written, self.limits, budget))
         return Prepared(trajectory, tuple(segments), tuple(budget.reasons), view)
 
+    def _parse_gate(self) -> ParseGate:
+        """The event stage parses what a rule could read (see events/gate.py); built once per worker."""
+        if self._gate is None:
+            rules = next((d for d in self.detectors if isinstance(d, RuleDetector)), None)
+            self._gate = ParseGate(rules.engine.could_fire if rules is not None else None)
+        return self._gate
+
     def _events(self, trajectory: Trajectory) -> TrajectoryEvents | None:
         """The record's events, or None (stage off, or a parser bug: then the text path reads it all)."""
         if not self.events.enabled:
             return None
         try:
-            return build_events(trajectory.segments,
+            return build_events(trajectory.segments, gate=self._parse_gate(),
                                 deadline=time.perf_counter() + self.events.seconds_per_record)
         except Exception as exc:  # noqa: BLE001 - a parser bug must cost this record its events, not the run
             _raise_if_system_fault("events", exc)

@@ -27,14 +27,18 @@ import time
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
+import re2
 import yaml
 
 from ..types import Segment
 from . import Caps, Origin, Result, events_of_file_write, events_of_python, events_of_shell
 from .model import Event, Exec, FileRead, FileWrite, Observation, Persist, Source
-from .paths import home_relative
+from .paths import home_relative, persist_mechanism
+
+if TYPE_CHECKING:
+    from .gate import ParseGate
 
 __all__ = ["TrajectoryEvents", "build_events", "apply_masks", "clear_cache"]
 
@@ -133,8 +137,10 @@ class _Builder:
     """State of one record's pass: events so far, and which action produced which outputs."""
 
     def __init__(self, segments: Sequence[Segment], caps: Caps, deadline: float | None,
-                 clock: Callable[[], float]) -> None:
+                 clock: Callable[[], float], gate: "ParseGate | None" = None) -> None:
         self.segments = segments
+        self.gate = gate
+        self.written_names: set[str] = set()  # base names and stems of files written so far
         self.caps = caps
         self.deadline = deadline
         self.clock = clock
@@ -149,6 +155,10 @@ class _Builder:
         self.editor_calls: set[tuple[int, str | None]] = set()
         self.view_calls: set[tuple[int, str | None]] = set()
         self.flow_events: tuple[Event, ...] = ()
+        # action texts the gate left unparsed, by (message, tool call); parsed after all when their
+        # output could be evidence (see `observation`)
+        self.skipped: dict[tuple[int, str | None], tuple[int, Segment]] = {}
+        self.last_skipped: tuple[int, Segment] | None = None
 
     def note(self, reason: str) -> None:
         if len(self.reasons) < 32 and reason not in self.reasons:
@@ -170,12 +180,27 @@ class _Builder:
             self.masks[pos] = list(spans)
         return base, len(self.events)
 
+    def remember_writes(self, first: int) -> None:
+        for e in self.events[first:]:
+            if isinstance(e, FileWrite):
+                base = _base(e.path)
+                self.written_names.add(base)
+
     def action(self, pos: int, seg: Segment) -> None:
+        if self.gate is not None and not self.gate.wants(seg.kind, seg.text, self.written_names):
+            self.skipped[(seg.message_index, seg.tool_call_id)] = (pos, seg)
+            self.last_skipped = (pos, seg)
+            return
+        self.last_skipped = None
+        self.parse(pos, seg)
+
+    def parse(self, pos: int, seg: Segment) -> None:
         result = _parse_action(seg.kind, seg.text, self.caps)
         if not result.parsed:
             return
         self.parsed.add(pos)
         span = self.add_parse(pos, seg, result)
+        self.remember_writes(span[0])
         key = (seg.message_index, seg.tool_call_id)
         first, _ = self.action_events.get(key, span)
         self.action_events[key] = (first, span[1])
@@ -191,8 +216,15 @@ class _Builder:
                            for e in result.events)
         self.file_writes[pos] = base
         self.editor_calls.add((seg.message_index, seg.tool_call_id))
+        self.remember_writes(base)
 
     def observation(self, seg: Segment) -> None:
+        if self.gate is not None and (self.skipped or self.last_skipped) and self.gate.output_wants_producer(seg.text):
+            behind = next((v for (m, c), v in self.skipped.items() if c == seg.tool_call_id), None) \
+                if seg.tool_call_id else self.last_skipped
+            if behind is not None:
+                self.skipped.pop((behind[1].message_index, behind[1].tool_call_id), None)
+                self.parse(*behind)
         span = self.action_events.get((seg.message_index, seg.tool_call_id)) if seg.tool_call_id else None
         if span is None and seg.tool_call_id is not None:
             span = next((v for (m, c), v in self.action_events.items() if c == seg.tool_call_id), None)
@@ -213,13 +245,20 @@ _MAX_WRITTEN = 64
 
 
 def build_events(segments: Sequence[Segment], *, caps: Caps = Caps(), deadline: float | None = None,
-                 clock: Callable[[], float] = time.perf_counter) -> TrajectoryEvents:
+                 clock: Callable[[], float] = time.perf_counter, gate: "ParseGate | None" = None) -> TrajectoryEvents:
     """Events of a record's original segments (as `extract` gives them, in trajectory order).
 
     `deadline` is a value of `clock()` past which the stage stops and returns what it has, with
-    no masks (see the module docstring). Never raises on record content.
+    no masks (see the module docstring). `gate` (see gate.py) leaves action texts that can change
+    nothing unparsed; None parses every action. Never raises on record content.
     """
-    b = _Builder(segments, caps, deadline, clock)
+    b = _Builder(segments, caps, deadline, clock, gate)
+    if gate is not None:
+        texts: dict[str, list[str]] = {}
+        for seg in segments:
+            if not seg.decoded_from and not seg.depth and seg.kind in ("shell", "code"):
+                texts.setdefault(seg.kind, []).append(seg.text)
+        gate.start_record(texts)
     for pos, seg in enumerate(segments):
         if b.out_of_time():
             b.note("time box reached: the rest of the record is read by text rules only")
@@ -241,6 +280,7 @@ def build_events(segments: Sequence[Segment], *, caps: Caps = Caps(), deadline: 
     dropped = _dropped(segments, events, b, loaded)
     _mask_loaded_files(segments, b, dropped)
     written = _written_segments(segments, events, b, loaded)
+    _mask_written_content(segments, events, b, written)
     return TrajectoryEvents(events, _masks(b), dropped, loaded, frozenset(b.parsed), tuple(b.reasons),
                             written=written)
 
@@ -350,37 +390,67 @@ def _mask_loaded_files(segments: Sequence[Segment], b: _Builder, dropped: frozen
         seg = segments[pos]
         events = b.flow_events
         kind = _language(seg.path or "", seg.text)
-        if kind is None:
+        if kind is None and _is_test_file(seg.path or "", python_only=False):
+            lexical = _lexical_test_literals(seg.text)
+            if lexical:
+                b.masks[pos] = lexical
+            continue
+        if kind is None or (b.gate is not None and not b.gate.rules_could_fire("file", seg.text)):
             continue
         result = _parse_action(kind, seg.text, b.caps)
         spans = list(getattr(result, "data_spans", ()) if result.parsed else ())
         if kind == "code" and _is_test_file(seg.path or ""):
-            spans.extend(_test_literals(seg, events))
+            spans.extend(_test_literals(seg.text, _acting_spans(seg, events)))
         if spans:
             b.masks[pos] = spans
 
 
-def _is_test_file(path: str) -> bool:
+def _is_test_file(path: str, *, python_only: bool = True) -> bool:
     base = _base(path)
-    if not base.endswith(_PYTHON_SUFFIXES):
+    if python_only and not base.endswith(_PYTHON_SUFFIXES):
         return False
     folder = "/" + path[: len(path) - len(base)]
     return (base in _TESTS["names"] or base.startswith(tuple(_TESTS["prefixes"]))
             or base.endswith(tuple(_TESTS["suffixes"])) or any("/" + f in folder for f in _TESTS["folders"]))
 
 
-def _test_literals(seg: Segment, events: Sequence[Event]) -> list[tuple[int, int]]:
-    """Spans of the string literals of a test file that lie outside every event built from it."""
-    if len(seg.text) > _MAX_TEST_TEXT:
+# a quoted string on one line (bounded), or a backquoted raw string (Go, JS templates)
+_QUOTED = re2.compile(r'"(?:[^"\\\n]|\\.)*"|' + r"'(?:[^'\\\n]|\\.)*'|`[^`]*`")
+_SPAWN_LINE = re2.compile(_TESTS["spawn_lines"])
+
+
+def _lexical_test_literals(text: str) -> list[tuple[int, int]]:
+    """Quoted strings of a test file in a language the parsers do not read, except on lines that
+    start a process or open a connection: there the string may be what runs."""
+    if len(text) > _MAX_TEST_TEXT:
+        return []
+    out: list[tuple[int, int]] = []
+    for m in _QUOTED.finditer(text):
+        a, z = m.start(), m.end()
+        line_start = text.rfind("\n", 0, a) + 1
+        line_end = text.find("\n", z)
+        line = text[line_start: len(text) if line_end < 0 else line_end]
+        if _SPAWN_LINE.search(line) is None:
+            out.append((a, z))
+    return out
+
+
+def _acting_spans(seg: Segment, events: Sequence[Event]) -> list[tuple[int, int]]:
+    """Spans (in `seg.text`) of the events built from a segment: where it does something."""
+    return [(e.source.start - seg.start, e.source.end - seg.start) for e in events
+            if e.source.message_index == seg.message_index and e.source.field == seg.field
+            and not isinstance(e, (FileWrite, Observation))]
+
+
+def _test_literals(text: str, acting: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans of the string literals of a test file that lie outside every `acting` span."""
+    if len(text) > _MAX_TEST_TEXT:
         return []
     try:
-        tree = ast.parse(seg.text)
+        tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
-    acting = [(e.source.start - seg.start, e.source.end - seg.start) for e in events
-              if e.source.message_index == seg.message_index and e.source.field == seg.field
-              and not isinstance(e, (FileWrite, Observation))]
-    lines = seg.text.splitlines(keepends=True)
+    lines = text.splitlines(keepends=True)
     starts = [0]
     for line in lines:
         starts.append(starts[-1] + len(line))
@@ -430,10 +500,15 @@ def _written_segments(segments: Sequence[Segment], events: tuple[Event, ...], b:
             continue  # written by a script that runs: the flow's own events cover it
         kind = _language(e.path, e.content) or ("file" if _is_config_name(e.path) else "shell")
         text = e.content
-        if kind in ("shell", "code"):
+        if kind in ("shell", "code") and (b.gate is None or b.gate.rules_could_fire(kind, text)):
             result = _parse_action(kind, text, b.caps)
-            spans = getattr(result, "data_spans", ()) if result.parsed else ()
-            text = apply_masks(text, spans)
+            spans = list(getattr(result, "data_spans", ()) if result.parsed else ())
+            if kind == "code" and result.parsed and _is_test_file(e.path):
+                spans.extend(_test_literals(text, [(x.source.start, x.source.end) for x in result.events
+                                                   if not isinstance(x, (FileWrite, Observation))]))
+            text = apply_masks(text, sorted(spans))
+        elif _is_test_file(e.path, python_only=False):
+            text = apply_masks(text, _lexical_test_literals(text))
         out.append(Segment(kind, text, e.source.message_index, e.source.field, e.source.tool_call_id,
                            e.source.start, e.source.end, f"written:{e.path}", 0,
                            step_of.get((e.source.message_index, e.source.field), 0), e.path))
@@ -441,6 +516,24 @@ def _written_segments(segments: Sequence[Segment], events: tuple[Event, ...], b:
             b.note(f"more than {_MAX_WRITTEN} written files run: the rest are read only by event rules")
             break
     return tuple(out)
+
+
+def _mask_written_content(segments: Sequence[Segment], events: tuple[Event, ...], b: _Builder,
+                          written: tuple[Segment, ...]) -> None:
+    """The text that became a file read as its own segment (`written`) is masked where it was
+    written, so it is read once, as what runs (a test file's literals as test data)."""
+    if not written:
+        return
+    # a write to a persistence or in-effect path is itself the action: its text stays readable there
+    paths = {w.path for w in written if w.path and not persist_mechanism(w.path) and not _effective(w.path)}
+    where = {(seg.message_index, seg.field): pos for pos, seg in enumerate(segments)
+             if not seg.decoded_from and not seg.depth}
+    for e in events:
+        if isinstance(e, FileWrite) and e.path in paths and e.content_spans and not e.source.decoded_from:
+            pos = where.get((e.source.message_index, e.source.field))
+            if pos is not None:
+                start = segments[pos].start
+                b.masks.setdefault(pos, []).extend((a - start, z - start) for a, z in e.content_spans)
 
 
 def _is_config_name(path: str) -> bool:

@@ -106,6 +106,12 @@ class RuleEngine:
 
     # --- matching -------------------------------------------------------------------------------
 
+    def could_fire(self, kind: str, text: str) -> bool:
+        """Whether some text rule for `kind` has a positive pattern in `text` (the prefilter alone:
+        cheap, one Set match). The event stage's gate uses it to leave texts no rule reads unparsed."""
+        index = self._kinds.get(kind)
+        return index is not None and bool(index.matcher.Match(text))
+
     def requested_rules(self, task: str) -> set[int]:
         """Indexes of rules whose behaviour the task prompt asks for."""
         if not task or self._requested_set is None:
