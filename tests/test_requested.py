@@ -349,3 +349,10 @@ def test_a_command_quoted_to_be_documented_is_not_asked_to_run():
     assert judge_requested([write], "Run this command to install the ops key." + quoted)[0].requested
     assert TaskAsk.of("Run this: `nmap -sV 10.0.0.5`").hosts == (ipaddress.ip_address("10.0.0.5"),)
     assert TaskAsk.of("Explain what `nmap -sV 10.0.0.5` does in the README.").tools == frozenset()
+
+
+def test_saying_where_credentials_live_is_no_ask_to_read_them():
+    read = _ra("cat ~/.aws/credentials", "ra-cloud-credential-files", "credential_access")
+    assert not judge_requested([read], "Your AWS credentials are in ~/.aws/credentials; use them to list "
+                                       "the S3 buckets of the data account.")[0].requested
+    assert judge_requested([read], "Show me ~/.aws/credentials, the profile names look wrong.")[0].requested
