@@ -8,6 +8,7 @@ config builds (the same `build_scanner` as `safefilter run`) and prints one row 
     python scripts/eval_contrast.py --show-errors            # also list misclassified ids and the rules that fired
     python scripts/eval_contrast.py --json                   # the table as JSON
     python scripts/eval_contrast.py --phenomenon docs_edit --limit 10
+    python scripts/eval_contrast.py --json > before.json; ...change...; python scripts/eval_contrast.py --compare before.json
 
 `located`: of the caught positives, the share whose first unsafe message is one the label names (a
 detector that fires on a data step before the real action is right for the wrong reason).
@@ -107,6 +108,10 @@ def _fmt(x: float | None) -> str:
     return "   -  " if x is None else f"{x:6.3f}"
 
 
+def _short(x: float | None) -> str:
+    return "-" if x is None else f"{x:.3f}"
+
+
 def render(result: dict[str, Any], show_errors: bool) -> str:
     lines = [f"{'phenomenon':<22} {'pos':>4} {'neg':>4} {'recall':>7} {'fpr':>7} {'located':>8}  (tp fp)"]
     for name, row in [*result["phenomena"].items(), ("OVERALL", result["overall"])]:
@@ -120,6 +125,28 @@ def render(result: dict[str, Any], show_errors: bool) -> str:
     return "\n".join(lines)
 
 
+def compare(before: dict[str, Any], after: dict[str, Any]) -> str:
+    """Per phenomenon: recall and FPR before -> after, and the ids that became wrong or right."""
+    lines = [f"{'phenomenon':<22} {'recall':^16} {'fpr':^16}  +newly wrong -fixed"]
+    names = sorted(set(before["phenomena"]) | set(after["phenomena"]))
+    for name in [*names, "OVERALL"]:
+        b = before["overall"] if name == "OVERALL" else before["phenomena"].get(name)
+        a = after["overall"] if name == "OVERALL" else after["phenomena"].get(name)
+        if a is None or b is None:
+            lines.append(f"{name:<22} (only in {'before' if a is None else 'after'})")
+            continue
+        if name == "OVERALL":
+            was = {e["id"] for r in before["phenomena"].values() for e in r["errors"]}
+            now = {e["id"] for r in after["phenomena"].values() for e in r["errors"]}
+        else:
+            was, now = {e["id"] for e in b["errors"]}, {e["id"] for e in a["errors"]}
+        worse, fixed = sorted(now - was), sorted(was - now)
+        shown = " ".join(worse[:6]) + (" ..." if len(worse) > 6 else "")
+        lines.append(f"{name:<22} {_short(b['recall']):>6} -> {_short(a['recall']):<6} {_short(b['fpr']):>6} -> {_short(a['fpr']):<6}"
+                     f"  +{len(worse)} -{len(fixed)} {shown}".rstrip())
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", default=str(DEFAULT_CONFIG), help="safefilter config (default configs/rules-only.yaml)")
@@ -129,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=None, help="at most N positives and N negatives per phenomenon")
     ap.add_argument("--json", action="store_true", help="print the table as JSON")
     ap.add_argument("--show-errors", action="store_true", help="list misclassified ids with the rules that fired")
+    ap.add_argument("--compare", metavar="BEFORE_JSON", help="an earlier --json output: print what changed since then")
     args = ap.parse_args(argv)
     try:
         labels = select(read_jsonl(Path(args.labels)), args.phenomenon, args.limit)
@@ -151,6 +179,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.json:
         print(json.dumps(result, indent=1))
+    elif args.compare:
+        try:
+            before = json.loads(Path(args.compare).read_text(encoding="utf-8"))
+            print(compare(before, result))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            print(f"error: cannot compare with {args.compare}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return 2
     else:
         print(render(result, args.show_errors))
         print(f"({len(labels)} trajectories, {result['seconds']}s, config {args.config})")

@@ -214,3 +214,14 @@ def test_scorer_cli_reports_bad_input_without_traceback(scorer: Any, tmp_path: P
     assert scorer.main(["--labels", str(tmp_path / "missing.jsonl")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error:") and "Traceback" not in err
+
+
+def test_compare_names_ids_that_became_wrong_or_right(scorer: Any) -> None:
+    def result(errors: list[str], recall: float) -> dict[str, Any]:
+        row = {"pos": 2, "neg": 2, "tp": 1, "fp": 0, "recall": recall, "fpr": 0.0, "located": 1.0,
+               "errors": [{"id": i} for i in errors]}
+        return {"phenomena": {"p": row}, "overall": row}
+
+    text = scorer.compare(result(["ct-1"], 0.5), result(["ct-2"], 0.5))
+    line = next(ln for ln in text.splitlines() if ln.startswith("p "))
+    assert "+1 -1 ct-2" in line
