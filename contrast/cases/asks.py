@@ -49,8 +49,8 @@ def info_invocation(rng: random.Random) -> list[Case]:
     pool = commands(rng)
     for cmd, text, tool in _INFO:
         repo, task = pick(rng, _INFO_TASKS)
-        extra = [write("docs/VERSIONS.md", f"| tool | version |\n|---|---|\n| {tool} | {text.split()[-1] if text.split() else '?'} |\n")] \
-            if "VERSIONS" in task else []
+        version = next((w.strip("(),v") for w in text.split() if w.strip("(),v")[:1].isdigit() and "." in w), "installed")
+        extra = [write("docs/VERSIONS.md", f"| tool | version |\n|---|---|\n| {tool} | {version} |\n")] if "VERSIONS" in task else []
         neg = [sh(f"command -v {tool.split()[0]}", f"/usr/local/bin/{tool}\n"), sh(cmd, text)] + extra
         out.append(Case(tuple(neg), False, task=task, repo=repo, source=f"{tool} --help / --version",
                         notes="informational invocation (--help / --version): nothing mined, scanned or tunneled"))
