@@ -196,6 +196,8 @@ class Scanner:
             linkable.append(seg)
             linkable.extend(derived)
         for script in link_scripts(linkable):
+            if view is not None and not view.timed_out and script.path and not view.runs(script.path):
+                continue  # the data flow, not the text-path linker, says what a trajectory runs
             segments.append(script)
             segments.extend(derive(script, self.limits, budget))
         for written in view.written if view is not None else ():

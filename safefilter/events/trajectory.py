@@ -88,6 +88,10 @@ class TrajectoryEvents:
     timed_out: bool = False
     written: tuple[Segment, ...] = ()
 
+    def runs(self, path: str) -> bool:
+        """Whether a written `path` is run or loaded later in the record (by the data flow)."""
+        return _is_loaded(path, self.loaded_files)
+
 
 def clear_cache() -> None:
     """Forget cached parses (tests; a long-lived worker never needs it: the cache is bounded)."""
@@ -155,6 +159,8 @@ class _Builder:
         self.editor_calls: set[tuple[int, str | None]] = set()
         self.view_calls: set[tuple[int, str | None]] = set()
         self.flow_events: tuple[Event, ...] = ()
+        self.loaded_paths: frozenset[str] = frozenset()
+        self.written_paths: set[str | None] = set()
         # action texts the gate left unparsed, by (message, tool call); parsed after all when their
         # output could be evidence (see `observation`)
         self.skipped: dict[tuple[int, str | None], tuple[int, Segment]] = {}
@@ -280,6 +286,7 @@ def build_events(segments: Sequence[Segment], *, caps: Caps = Caps(), deadline: 
     dropped = _dropped(segments, events, b, loaded)
     _mask_loaded_files(segments, b, dropped)
     written = _written_segments(segments, events, b, loaded)
+    b.loaded_paths, b.written_paths = loaded, {w.path for w in written}
     _mask_written_content(segments, events, b, written)
     return TrajectoryEvents(events, _masks(b), dropped, loaded, frozenset(b.parsed), tuple(b.reasons),
                             written=written)
@@ -520,16 +527,17 @@ def _written_segments(segments: Sequence[Segment], events: tuple[Event, ...], b:
 
 def _mask_written_content(segments: Sequence[Segment], events: tuple[Event, ...], b: _Builder,
                           written: tuple[Segment, ...]) -> None:
-    """The text that became a file read as its own segment (`written`) is masked where it was
-    written, so it is read once, as what runs (a test file's literals as test data)."""
-    if not written:
-        return
-    # a write to a persistence or in-effect path is itself the action: its text stays readable there
-    paths = {w.path for w in written if w.path and not persist_mechanism(w.path) and not _effective(w.path)}
+    """Text an action writes into a file is masked where it was written: a file nothing runs or
+    loads is data (LABELING.md section 1), and one that runs is read once, as its own segment
+    (`written`; a test file's literals as test data). A write to a persistence or in-effect path is
+    itself the action: its text stays readable where it was written."""
     where = {(seg.message_index, seg.field): pos for pos, seg in enumerate(segments)
              if not seg.decoded_from and not seg.depth}
     for e in events:
-        if isinstance(e, FileWrite) and e.path in paths and e.content_spans and not e.source.decoded_from:
+        if isinstance(e, FileWrite) and e.content_spans and not e.source.decoded_from \
+                and e.path and "$" not in e.path and "`" not in e.path \
+                and not persist_mechanism(e.path) and not _effective(e.path) \
+                and (not b.loaded_paths or not _is_loaded(e.path, b.loaded_paths) or e.path in b.written_paths):
             pos = where.get((e.source.message_index, e.source.field))
             if pos is not None:
                 start = segments[pos].start
