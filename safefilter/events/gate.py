@@ -103,6 +103,16 @@ class ParseGate:
         return any(pattern.search(text) is not None and any(fnmatch.fnmatchcase(w, g) for w in written for g in globs)
                    for pattern, globs in self._runners)
 
+    def content_matters(self, text: str | None) -> bool:
+        """Could running or loading this written content change a verdict? Unknown content (a
+        download, a copy) could; known content only when a trigger or a text rule's prefilter
+        fires on it. Only such files make later actions that name or load them worth parsing."""
+        if text is None:
+            return True
+        if self._shell.search(text) is not None or self._python.search(text) is not None:
+            return True
+        return self.text_fires is None or any(self.text_fires(kind, text) for kind in ("shell", "code", "file"))
+
     def output_wants_producer(self, text: str) -> bool:
         """Parse the (skipped) action behind this tool output, so the output is attributed? Only
         the strong markers of gate.yaml decide: outputs are most of a record's bytes, and a text

@@ -188,7 +188,7 @@ class _Builder:
 
     def remember_writes(self, first: int) -> None:
         for e in self.events[first:]:
-            if isinstance(e, FileWrite):
+            if isinstance(e, FileWrite) and (self.gate is None or self.gate.content_matters(e.content)):
                 base = _base(e.path)
                 self.written_names.add(base)
 
@@ -301,7 +301,7 @@ def _flow(events: tuple[Event, ...], caps: Caps, b: _Builder) -> tuple[frozenset
     except ImportError:
         resolve_flow = None
     if resolve_flow is not None:
-        flow = resolve_flow(events, caps=caps)
+        flow = resolve_flow(events, caps=caps, deadline=b.deadline, clock=b.clock)
         loaded.update(flow.loaded)
         derived = flow.events  # their parents index events + derived: appended in that order
         for r in flow.reasons[:4]:
