@@ -66,6 +66,7 @@ def _role(proc: Any, driver_pid: int) -> str:
 
 def _workers_cpu(driver_pid: int) -> float:
     """CPU seconds (user + system) used so far by the Ray worker processes under `driver_pid`."""
+    import ray  # noqa: F401  (puts the psutil that Ray bundles on sys.path)
     import psutil
 
     total = 0.0
@@ -141,7 +142,8 @@ def _run_stage(stage: dict[str, Any]) -> dict[str, Any]:
     from safefilter.config import load_config
     from safefilter.run import run
 
-    base = [f"batch_size={stage['batch_size']}", "progress=false", "overwrite=true",
+    # report.html is built by the driver from the unsafe records after the run: not part of scaling the scan
+    base = [f"batch_size={stage['batch_size']}", "progress=false", "overwrite=true", "report.enabled=false",
             f"classifier.enabled={str(stage['classifier']).lower()}", f"executor={stage['executor']}"]
     if stage["executor"] == "ray":
         base += [f"ray.num_workers={stage['workers']}", "ray.num_cpus=2"]

@@ -40,7 +40,8 @@ class UnitOptions:
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "UnitOptions":
-        return cls(str(config["output"]), config["output_format"], config["batch_size"],
+        # absolute: a worker's working directory is not the driver's (other nodes, `ray job submit`)
+        return cls(str(Path(config["output"]).resolve()), config["output_format"], config["batch_size"],
                    config["max_records_per_shard"])
 
 
