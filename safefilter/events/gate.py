@@ -35,8 +35,10 @@ def _load() -> dict[str, Any]:
 
 
 def _word_alternation(words: Iterable[str]) -> str:
-    return r"(?:^|[^\w.-])(?:" + "|".join(sorted({re2.escape(w) for w in words if w}, key=len, reverse=True)) \
-        + r")(?:$|[^\w-])"
+    """A program name as a command word: after a separator, a quote or a `/` (`/usr/bin/nc`), and
+    followed by one (so `src/batch.py` and `my-ssh-notes` are not `batch` and `ssh`)."""
+    return r"(?:^|[\s;&|(`'\"/])(?:" + "|".join(sorted({re2.escape(w) for w in words if w}, key=len, reverse=True)) \
+        + r")(?:$|[\s;&|)`'\"])"
 
 
 class ParseGate:
@@ -61,7 +63,9 @@ class ParseGate:
         options.max_mem = 64 << 20
         shell = [_word_alternation(programs)] + list(data["shell"]["markers"])
         self._shell = re2.compile("|".join(f"(?:{p})" for p in shell), options)
-        self._python = re2.compile("|".join(f"(?:{p})" for p in data["python"]["markers"]), options)
+        sinks = list(data["python"]["sinks"])
+        self._python_sinks = re2.compile("|".join(f"(?:{p})" for p in sinks), options)
+        self._python = re2.compile("|".join(f"(?:{p})" for p in sinks + list(data["python"]["writes"])), options)
         self._observation = re2.compile("|".join(f"(?:{p})" for p in data["observation_markers"]), options)
         self._runners = [(re2.compile(r["pattern"], options), tuple(r["files"])) for r in data["runners"]]
         self.text_fires = text_fires
@@ -103,13 +107,14 @@ class ParseGate:
         return any(pattern.search(text) is not None and any(fnmatch.fnmatchcase(w, g) for w in written for g in globs)
                    for pattern, globs in self._runners)
 
-    def content_matters(self, text: str | None) -> bool:
+    def content_matters(self, text: str | None, path: str = "") -> bool:
         """Could running or loading this written content change a verdict? Unknown content (a
         download, a copy) could; known content only when a trigger or a text rule's prefilter
         fires on it. Only such files make later actions that name or load them worth parsing."""
         if text is None:
             return True
-        if self._shell.search(text) is not None or self._python.search(text) is not None:
+        python = path.endswith((".py", ".pyw")) or text.startswith("#!") and "python" in text[:64]
+        if (not python and self._shell.search(text) is not None) or self._python_sinks.search(text) is not None:
             return True
         return self.text_fires is None or any(self.text_fires(kind, text) for kind in ("shell", "code", "file"))
 

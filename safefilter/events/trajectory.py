@@ -188,7 +188,7 @@ class _Builder:
 
     def remember_writes(self, first: int) -> None:
         for e in self.events[first:]:
-            if isinstance(e, FileWrite) and (self.gate is None or self.gate.content_matters(e.content)):
+            if isinstance(e, FileWrite) and (self.gate is None or self.gate.content_matters(e.content, e.path)):
                 base = _base(e.path)
                 self.written_names.add(base)
 
