@@ -63,7 +63,8 @@ def test_report_of_the_sample_run_shows_counts_and_highlighted_evidence(sample):
     counts = json.loads((sample / "manifest.json").read_text())["counts"]
     for key in ("input", "clean", "unsafe", "invalid"):
         assert f'data-count="{key}">{counts[key]}<' in page
-    assert re.search(r'<mark class="ev" title="tun-ssh-remote-forward[^"]*">[^<]*-R 2222:localhost:22', page)
+    # a text rule and an event rule may mark the same span: one mark, both rules in its title
+    assert re.search(r'<mark class="ev" title="[^"]*tun-ssh-remote-forward[^"]*">[^<]*-R 2222:localhost:22', page)
     # an encoded command: the original marked in place, its decoded text shown next to it
     assert "decoded (normalized) of the marked text" in page and "nohup nc -e /bin/sh" in page
     assert 'id="unsafe-table"' in page and page.count('class="traj"') == counts["unsafe"]
@@ -78,8 +79,8 @@ def test_record_text_is_escaped_and_cannot_run(hostile):
     assert "<img src=x" not in page and "</pre></section><" not in page
     assert "script-src 'sha256-" in page  # and a CSP that would block any inline script but ours
     # a requested finding is marked as such, the unrequested one as evidence
-    assert '<mark class="ev req" title="tun-ssh-remote-forward (tunneling) - requested by the task">' in page
-    assert '<mark class="ev" title="np-nmap-scan (network_probing)">nmap -sS' in page
+    assert re.search(r'<mark class="ev req" title="[^"]*tun-ssh-remote-forward[^"]*requested by the task">ssh -N', page)
+    assert re.search(r'<mark class="ev" title="[^"]*np-nmap-scan[^"]*\(network_probing\)">nmap -sS', page)
 
 
 def test_labels_add_precision_recall_and_link_the_misjudged(sample, tmp_path):
