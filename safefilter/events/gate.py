@@ -37,7 +37,7 @@ def _load() -> dict[str, Any]:
 def _word_alternation(words: Iterable[str]) -> str:
     """A program name as a command word: after a separator, a quote or a `/` (`/usr/bin/nc`), and
     followed by one (so `src/batch.py` and `my-ssh-notes` are not `batch` and `ssh`)."""
-    return r"(?:^|[\s;&|(`'\"/])(?:" + "|".join(sorted({re2.escape(w) for w in words if w}, key=len, reverse=True)) \
+    return r"(?:^|[\s;&|(`'\"/!=])(?:" + "|".join(sorted({re2.escape(w) for w in words if w}, key=len, reverse=True)) \
         + r")(?:$|[\s;&|)`'\"])"
 
 

@@ -534,6 +534,13 @@ def _mask_written_content(segments: Sequence[Segment], events: tuple[Event, ...]
     where = {(seg.message_index, seg.field): pos for pos, seg in enumerate(segments)
              if not seg.decoded_from and not seg.depth}
     for e in events:
+        if isinstance(e, FileWrite) and not e.content_spans and e.content and not e.source.decoded_from \
+                and not _is_loaded(e.path, b.loaded_paths) \
+                and not persist_mechanism(e.path) and not _effective(e.path):
+            pos = where.get((e.source.message_index, e.source.field))
+            if pos is not None and segments[pos].kind in ("shell", "code"):
+                b.masks.setdefault(pos, []).extend(_verbatim_lines(segments[pos], e))
+            continue
         if isinstance(e, FileWrite) and e.content_spans and not e.source.decoded_from \
                 and e.path and "$" not in e.path and "`" not in e.path \
                 and not persist_mechanism(e.path) and not _effective(e.path) \
@@ -542,6 +549,22 @@ def _mask_written_content(segments: Sequence[Segment], events: tuple[Event, ...]
             if pos is not None:
                 start = segments[pos].start
                 b.masks.setdefault(pos, []).extend((a - start, z - start) for a, z in e.content_spans)
+
+
+def _verbatim_lines(seg: Segment, e: FileWrite) -> list[tuple[int, int]]:
+    """Where a write's content lines (or `key = value` values, as `git config alias.x '...'`
+    writes them) occur verbatim, once, in the writing action's span: for writes the parser gives
+    no content spans for."""
+    lo, hi = e.source.start - seg.start, e.source.end - seg.start
+    window = seg.text[max(0, lo):max(0, hi)]
+    out: list[tuple[int, int]] = []
+    for line in (e.content or "").splitlines()[:64]:
+        for piece in (line.strip(), line.partition(" = ")[2].strip()):
+            if len(piece) >= 8 and window.count(piece) == 1:
+                at = window.index(piece) + max(0, lo)
+                out.append((at, at + len(piece)))
+                break
+    return out
 
 
 def _is_config_name(path: str) -> bool:
