@@ -16,8 +16,9 @@ from safefilter.run import run
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _sample_run(out: Path) -> Path:
-    config, applied = load_config(ROOT / "configs" / "rules-only.yaml", [f"output={out}", "progress=false"])
+def _sample_run(out: Path, *overrides: str) -> Path:
+    config, applied = load_config(ROOT / "configs" / "rules-only.yaml",
+                                  [f"output={out}", "progress=false", "report.enabled=false", *overrides])
     run(config, overrides=applied)
     return out
 
@@ -153,3 +154,15 @@ def test_cli_export_and_load_from_disk(run_dir, tmp_path, capsys):
     assert "exists and is not empty" in capsys.readouterr().err
     assert main(["export", str(tmp_path), "--format", "steps", "--output", str(tmp_path / "x")]) == 2
     assert "not a finished safefilter run" in capsys.readouterr().err
+
+
+def test_a_parquet_run_exports_the_same_records(run_dir, tmp_path, monkeypatch):
+    """Parquet shards give rows nulls for other rows' columns and may hold a column as JSON text."""
+    monkeypatch.chdir(ROOT)
+    parquet = _sample_run(tmp_path / "pq", "output_format=parquet")
+    result = export_run(parquet, "trajectories", tmp_path / "t", options=ExportOptions(include_clean=True))
+    assert not result.warnings
+    rows = _load(tmp_path / "t")
+    with_ids = {r["id"] for r in _records(run_dir, "unsafe")}
+    assert {r["id"] for r in rows if r["label"] == "unsafe"} == with_ids
+    assert len(rows) == len(_export(run_dir, "trajectories", tmp_path / "j", include_clean=True))

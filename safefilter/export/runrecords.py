@@ -54,6 +54,25 @@ def _shards(root: Path, kind: str) -> list[Path]:
                   and not p.name.startswith("."))
 
 
+#: Columns a Parquet shard may hold as JSON text (mixed types or deep nesting within one shard; see
+#: io.writers): read back as the lists and objects they were.
+_STRUCTURED = ("messages", "trajectory", "steps", "history", "safety")
+
+
+def _json_columns(record: dict[str, Any]) -> dict[str, Any]:
+    """A Parquet row as the record it was: JSON-text columns decoded, and the nulls Parquet gives a
+    row for the columns other rows have (`"task": null` in a chat record) dropped."""
+    record = {k: v for k, v in record.items() if v is not None}
+    for key in _STRUCTURED:
+        value = record.get(key)
+        if isinstance(value, str) and value[:1] in ("[", "{"):
+            try:
+                record[key] = json.loads(value)
+            except ValueError:
+                pass  # a string that only looks like JSON: the extractor says what is wrong with it
+    return record
+
+
 def read_run(run_dir: str | Path, *, outputs: tuple[str, ...] = ("unsafe", "clean"),
              warnings: list[str] | None = None) -> Iterator[RunRecord]:
     """Every record of the run's `outputs`, in shard order; unreadable rows are added to `warnings`.
@@ -71,13 +90,8 @@ def read_run(run_dir: str | Path, *, outputs: tuple[str, ...] = ("unsafe", "clea
                     if warnings is not None:
                         warnings.append(f"{label}:{item.line} skipped: {item.error or 'not a JSON object'}")
                     continue
-                record = dict(item.record)
+                record = _json_columns(dict(item.record)) if shard.name.endswith(".parquet") else dict(item.record)
                 safety = record.pop("safety", None) if kind == "unsafe" else None
-                if isinstance(safety, str):  # Parquet runs may store a deep safety object as JSON text
-                    try:
-                        safety = json.loads(safety)
-                    except ValueError:
-                        safety = None
                 rid = record_id(record, label, item.line)
                 try:
                     trajectory = extract(record, rid)
