@@ -73,6 +73,9 @@ def test_false_alarm_is_scoped_to_rule_and_evidence(flagged, tmp_path):
     assert entry["allowlisted"] == sorted(findings, key=lambda f: (f["rule_id"], f["evidence"]))
     assert len(entry["decisions_sha256"]) == 64
     assert with_review(Policy(), {"review": {"decisions": None}}) == Policy()
+    import pickle  # Ray and multi-process workers get the scanner pickled: the review allowlist travels with it
+    again = Scanner.from_rules(policy=pickle.loads(pickle.dumps(policy)))
+    assert not again.scan(traj(bash(TUNNEL), rid="same")).unsafe
 
 
 def test_later_decision_wins_and_long_evidence_is_refused():
