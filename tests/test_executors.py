@@ -13,8 +13,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from safefilter.config import load_config
 from safefilter.executors import planner
 from safefilter.executors.planner import WorkUnit, cut_batches, plan_units, read_unit
@@ -130,7 +128,8 @@ def test_a_unit_redone_after_a_killed_attempt_replaces_its_leftovers(tmp_path):
     names = sorted(os.listdir(root / "clean"))
     assert names == ["part-00000-00000.jsonl", "part-00001-00000.jsonl"]
     assert record["shard"]["outputs"]["clean"] == ["clean/part-00000-00000.jsonl"]
-    assert json.loads((root / "_state" / "input-00000.json").read_text())["shard"]["counts"] == record["shard"]["counts"]
+    saved = json.loads((root / "_state" / "input-00000.json").read_text())
+    assert saved["shard"]["counts"] == record["shard"]["counts"]
 
 
 def test_driver_killed_mid_run_resumes_per_unit(tmp_path):
@@ -158,7 +157,8 @@ def test_driver_killed_mid_run_resumes_per_unit(tmp_path):
     assert 2 <= len(finished) < 6
     kept = {p: p.stat().st_mtime_ns for kind in KINDS for p in (out / kind).glob("part-0000[01]-*")}
     assert kept
-    summary = run(config_for(path, out, "batch_size=4"), resume=True)  # the saved plan decides the units, not UNIT_BYTES here
+    # the saved plan decides the units, not UNIT_BYTES in this process
+    summary = run(config_for(path, out, "batch_size=4"), resume=True)
     assert {p: p.stat().st_mtime_ns for p in kept} == kept
     straight = tmp_path / "straight"
     import safefilter.executors.planner as p

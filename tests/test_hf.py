@@ -6,7 +6,6 @@ from pathlib import Path
 import datasets
 import pytest
 
-from safefilter import hf
 from safefilter.config import load_config
 from safefilter.errors import SafeFilterError
 from safefilter.hf import SAFETY_COLUMNS, SafetyColumns, add_safety_columns, split_safety

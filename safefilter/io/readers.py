@@ -20,7 +20,8 @@ import re2
 
 from ..errors import InputError
 
-__all__ = ["InputRecord", "expand_inputs", "read_file", "read_jsonl_range", "count_newlines", "splittable", "INPUT_SUFFIXES"]
+__all__ = ["InputRecord", "expand_inputs", "read_file", "read_jsonl_range", "count_newlines", "splittable",
+           "INPUT_SUFFIXES"]
 
 INPUT_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".json", ".json.gz", ".traj", ".parquet")
 
