@@ -343,3 +343,24 @@ def test_two_nodes_write_shards_of_one_job_identical_to_local():
             _stop_session(node)
         shutil.rmtree(temp, ignore_errors=True)
         shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+class AlwaysRaising:
+    """A detector broken for every record: the unit's failure budget stops the run from the worker."""
+
+    name = "always"
+
+    def detect_batch(self, items):
+        raise ValueError("broken detector")
+
+
+def test_a_detector_failing_on_every_record_stops_the_run_with_the_workers_error(head, tmp_path, by_value):
+    from safefilter.errors import DetectorError
+    from safefilter.ray_run import run_ray
+
+    config = _config(tmp_path / "ray", "batch_size=4", "limits.min_detector_failures=3")
+    worker = build_scanner(config)
+    worker.detectors.append(AlwaysRaising())
+    with pytest.raises(DetectorError, match="detectors failed on .*broken detector"):  # itself, not a Ray wrapper
+        run_ray(config, worker_scanner=worker)
+    assert not (tmp_path / "ray" / "manifest.json").exists() and not list((tmp_path / "ray").rglob("*.tmp"))
