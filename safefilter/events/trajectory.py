@@ -60,6 +60,9 @@ _DATA = _knowledge()
 DISPLAY_TOOLS = frozenset(_DATA["display_tools"])
 #: Editor-tool commands that only show a file.
 VIEW_COMMANDS = frozenset(_DATA["view_commands"])
+#: Programs that load a file they name (see trajectory.yaml `loaders`).
+LOADERS: dict[str, frozenset[str]] = {name: frozenset((spec or {}).get("subcommands", ()))
+                                      for name, spec in _DATA["loaders"].items()}
 #: Paths whose content is in effect once written (see trajectory.yaml).
 EFFECTIVE_PATHS = tuple(_DATA["effective_paths"])
 #: Python test files, where literals that reach no sink are test data (see trajectory.yaml).
@@ -306,6 +309,7 @@ def _flow(events: tuple[Event, ...], caps: Caps, b: _Builder) -> tuple[frozenset
         derived = flow.events  # their parents index events + derived: appended in that order
         for r in flow.reasons[:4]:
             b.note(r)
+    loaded.update(_named_by_loaders(events))
     # Persistence is loaded by definition: an rc file, crontab, unit or authorized_keys runs later.
     for e in events:
         if isinstance(e, Persist):
@@ -313,6 +317,22 @@ def _flow(events: tuple[Event, ...], caps: Caps, b: _Builder) -> tuple[frozenset
         elif isinstance(e, FileWrite) and _effective(e.path):
             loaded.add(e.path)
     return frozenset(loaded), derived
+
+
+def _named_by_loaders(events: Sequence[Event]) -> set[str]:
+    """Written files that a later `loaders` program names (`go run x.go`, `msfconsole -r x.rc`)."""
+    written: dict[str, set[str]] = {}
+    out: set[str] = set()
+    for e in events:
+        if isinstance(e, FileWrite):
+            written.setdefault(_base(e.path), set()).add(e.path)
+        elif isinstance(e, Exec) and written and e.name in LOADERS:
+            subs = LOADERS[e.name]
+            if subs and (len(e.argv) < 2 or e.argv[1] not in subs):
+                continue
+            for arg in e.argv[1:]:
+                out.update(written.get(_base(arg), ()))
+    return out
 
 
 def _effective(path: str) -> bool:
