@@ -78,9 +78,13 @@ def classifier_record(config: dict[str, Any]) -> dict[str, Any] | None:
 
 def detector_hashes(packs: Sequence[RulePack], config: dict[str, Any]) -> dict[str, Any]:
     """The rule packs' and the classifier model's hashes: `--resume` refuses when they changed."""
+    from .review import load_review_allowlist
+
     model = classifier_record(config)
+    review = load_review_allowlist(config)
     return {"rule_packs": {str(Path(p.path).resolve()): p.sha256 for p in packs},
-            "classifier": model["sha256"] if model else None}
+            "classifier": model["sha256"] if model else None,
+            "review": review.manifest_entry() if review is not None else None}
 
 
 def package_versions() -> dict[str, str | None]:
@@ -100,10 +104,23 @@ def _absolute_paths(config: dict[str, Any], files: Sequence[Path]) -> dict[str, 
     resolved["output"] = str(Path(config["output"]).resolve())
     rules = resolved.get("rules", {})
     rules["packs"] = [p if p == "builtin" else str(Path(p).expanduser().resolve()) for p in rules.get("packs", [])]
+    review = resolved.get("review") or {}
+    if review.get("decisions"):
+        review["decisions"] = str(Path(review["decisions"]).expanduser().resolve())
     classifier = resolved.get("classifier") or {}
     if classifier.get("model") not in (None, "builtin"):
         classifier["model"] = str(Path(classifier["model"]).expanduser().resolve())
     return resolved
+
+
+def _review_record(config: dict[str, Any]) -> dict[str, Any] | None:
+    """The reviewers' decisions the run applied: file, hash, allowlisted (rule, evidence) pairs."""
+    from .review import load_review_allowlist
+
+    review = load_review_allowlist(config)
+    if review is None:
+        return None
+    return {"path": (config.get("review") or {}).get("decisions"), **review.manifest_entry()}
 
 
 def build_manifest(*, config: dict[str, Any], overrides: Sequence[str], command: Sequence[str],
@@ -129,6 +146,7 @@ def build_manifest(*, config: dict[str, Any], overrides: Sequence[str], command:
         "rule_packs": [{"name": p.name, "path": str(Path(p.path).resolve()), "sha256": p.sha256,
                         "rules": len(p.rules)} for p in packs],
         "classifier": classifier_record(resolved),
+        "review": _review_record(resolved),
         "inputs": [{"path": str(p), "bytes": p.stat().st_size, "sha256": file_sha256(p)} for p in files],
         "shards": shards,
         "counts": counts,

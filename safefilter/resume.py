@@ -63,6 +63,10 @@ def detector_changes(saved: dict[str, Any] | None, current: dict[str, Any]) -> l
     if saved.get("classifier") != current.get("classifier"):
         old, new = saved.get("classifier"), current.get("classifier")
         changes.append(f"classifier model changed (sha256 {str(old)[:12]} -> {str(new)[:12]})")
+    old_review = (saved.get("review") or {}).get("decisions_sha256")
+    new_review = (current.get("review") or {}).get("decisions_sha256")
+    if old_review != new_review:
+        changes.append(f"review decisions changed (sha256 {str(old_review)[:12]} -> {str(new_review)[:12]})")
     return changes
 
 

@@ -135,3 +135,24 @@ def test_exports_take_decisions_false_alarms_become_safe_rows(flagged, tmp_path)
     # decisions are keyed by rule and evidence, not record: r-scan's confirmed scan confirms the same scan here
     assert [(r["label"], r["reviewed"]) for r in steps if r["evidence"]] == [("unsafe", "correct"),
                                                                             ("safe", "false_alarm")]
+
+
+def test_a_run_applies_review_decisions_and_records_them(flagged, tmp_path):
+    """`review.decisions` reaches the run's policy: the reviewed false alarm is clean in the next
+    run, another record with the same rule stays unsafe, and the manifest records the file's hash."""
+    unsafe = [json.loads(line) for f in sorted((flagged / "unsafe").glob("*.jsonl")) for line in f.read_text().splitlines()]
+    target = unsafe[0]
+    decisions = tmp_path / "decisions.jsonl"
+    decisions.write_text(json.dumps({"id": target["id"], "decision": "false_alarm", "findings": [
+        {"rule_id": f["rule_id"], "evidence": f["evidence"]} for f in target["safety"]["findings"]]}) + "\n")
+    config, applied = load_config(ROOT / "configs" / "rules-only.yaml", [
+        f"input={flagged.parent / 'in.jsonl'}", f"output={tmp_path / 'again'}", "progress=false",
+        "report.enabled=false", f"review.decisions={decisions}"])
+    run(config, overrides=applied)
+    again = tmp_path / "again"
+    clean_ids = {json.loads(line)["id"] for f in (again / "clean").glob("*.jsonl") for line in f.read_text().splitlines()}
+    unsafe_ids = {json.loads(line)["id"] for f in (again / "unsafe").glob("*.jsonl") for line in f.read_text().splitlines()}
+    assert target["id"] in clean_ids
+    assert len(unsafe_ids) == len(unsafe) - 1
+    manifest = json.loads((again / "manifest.json").read_text())
+    assert manifest["review"]["decisions_sha256"] and manifest["review"]["allowlisted"]

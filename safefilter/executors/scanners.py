@@ -16,13 +16,14 @@ from ..config import config_sha256
 from ..faults import FailureBudget
 from ..normalize import Limits
 from ..policy import Policy
+from ..review import with_review
 from ..scanner import EventOptions, Scanner
 from ..types import Severity
 
 __all__ = ["build_scanner", "build_classifier", "cached_scanner", "scanner_key", "SCANNER_SECTIONS"]
 
 #: Config sections a scanner is built from (the rest says where and how a run executes).
-SCANNER_SECTIONS = ("rules", "policy", "allowlist", "normalize", "classifier", "limits")
+SCANNER_SECTIONS = ("rules", "policy", "allowlist", "normalize", "classifier", "limits", "events", "review")
 
 _CACHE: dict[str, Scanner] = {}
 
@@ -43,6 +44,7 @@ def build_scanner(config: dict[str, Any]) -> Scanner:
         combine=policy_cfg["combine"],
         incomplete_is_unsafe=policy_cfg["incomplete_is_unsafe"],
     )
+    policy = with_review(policy, config)  # reviewers' false alarms, scoped to rule and evidence
     norm = config["normalize"]
     limits = Limits(max_depth=norm["max_decode_depth"], max_derived=norm["max_derived_per_segment"],
                     max_text=norm["max_text_chars"], work_per_char=norm["work_per_char"])
