@@ -28,6 +28,8 @@ __all__ = ["ParseGate"]
 
 #: Written file names checked by substring per action; past this every later action is parsed.
 MAX_NAMES = 256
+#: Characters at each end of a long tool output searched for telling markers.
+OUTPUT_WINDOW = 4096
 
 
 def _load() -> dict[str, Any]:
@@ -114,12 +116,17 @@ class ParseGate:
         if text is None:
             return True
         python = path.endswith((".py", ".pyw")) or text.startswith("#!") and "python" in text[:64]
-        if (not python and self._shell.search(text) is not None) or self._python_sinks.search(text) is not None:
+        if python:
+            return self._python_sinks.search(text) is not None or self.rules_could_fire("code", text)
+        if self._shell.search(text) is not None or self._python_sinks.search(text) is not None:
             return True
-        return self.text_fires is None or any(self.text_fires(kind, text) for kind in ("shell", "code", "file"))
+        return self.text_fires is None or self.text_fires("shell", text) or self.text_fires("file", text)
 
     def output_wants_producer(self, text: str) -> bool:
         """Parse the (skipped) action behind this tool output, so the output is attributed? Only
         the strong markers of gate.yaml decide: outputs are most of a record's bytes, and a text
         rule on an output whose producer stays unknown still reads it (the output is kept)."""
+        if len(text) > 2 * OUTPUT_WINDOW:  # banners and launch messages open or close an output
+            return (self._observation.search(text[:OUTPUT_WINDOW]) is not None
+                    or self._observation.search(text[-OUTPUT_WINDOW:]) is not None)
         return self._observation.search(text) is not None
