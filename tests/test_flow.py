@@ -623,6 +623,14 @@ def test_written_module_imported_by_a_running_script(main: str) -> None:
     assert any("does not call" in r for r in nmap.reasons)
 
 
+def test_written_module_imported_from_python_dash_c() -> None:
+    _, f = flow(("file", "net/helpers.py", HELPER), "python -c 'from net.helpers import open_tunnel; open_tunnel()'")
+    ssh = next(e for e in execs(f) if e.name == "ssh")
+    assert ssh.reasons == () and ssh.source.decoded_from == "import:net/helpers.py"
+    _, f = flow(("file", "net/helpers.py", HELPER), "python -c 'import json; print(json.dumps(1))'")
+    assert "ssh" not in names(f)
+
+
 def test_written_module_not_imported_or_importer_not_run() -> None:
     events, f = flow(("file", "net/helpers.py", HELPER), ("file", "main.py", "import json\n"), "python main.py")
     assert "ssh" not in names(f) and write_index(events, "net/helpers.py") in f.mentions

@@ -737,6 +737,10 @@ class Walker:
                                                                         by_name=False)
             if m is not None:
                 self.run_text(i, m, "python", "script", f"script:{m.path}", chain)
+        if name in d.pythons and "-c" in ev.argv[:-1]:
+            # `python -c 'from pkg.mod import f; f()'`: written modules it imports run too
+            code = ev.argv[ev.argv.index("-c") + 1]
+            self.imports(i, TrackedFile("", code, [], ev.source, False), chain + 1)
 
     def extract(self, ev: Exec) -> None:
         """`tar x`, `unzip`, `gunzip`, `7z x` of an archive that names a tool (by its own name
