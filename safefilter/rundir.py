@@ -29,11 +29,14 @@ __all__ = ["MARKER_NAME", "check_output", "claim", "is_run_dir", "clear_run", "r
 MARKER_NAME = ".safefilter-run.json"
 DATA_DIRS = ("clean", "unsafe", "invalid")
 CARD_FILES = ("cards/clean.md", "cards/unsafe.md")
-FIXED_FILES = ("manifest.json", *CARD_FILES, "_state/run.json")
+FIXED_FILES = ("manifest.json", *CARD_FILES, "_state/run.json", "report.html")
+#: Export folders a run writes after its manifest (`exports.formats`); removed on overwrite only
+#: when they hold what `safefilter export` writes (a `dataset_info.json`).
+EXPORT_FORMATS = ("steps", "prefixes", "trajectories")
 _SHARD = re.compile(r"part-\d{5}-\d{5}(?:_\d{3,})?\.(?:jsonl|parquet)")  # _001...: Parquet roll-over files
 _STATE_FILE = re.compile(r"input-\d{5}\.json")
 # `.NAME.PID.tmp` (atomic_write, the shard writers) and the older `.manifest.json.tmp`
-_TEMPORARY = re.compile(r"\.(?:part-\d{5}-\d{5}(?:_\d{3,})?\.(?:jsonl|parquet)|manifest\.json|clean\.md|unsafe\.md|run\.json|"
+_TEMPORARY = re.compile(r"\.(?:part-\d{5}-\d{5}(?:_\d{3,})?\.(?:jsonl|parquet)|manifest\.json|clean\.md|unsafe\.md|run\.json|report\.html|"
                         r"input-\d{5}\.json|\.safefilter-run\.json)(?:\.\d+)?\.tmp")
 _OUTPUT_HINT = "choose another --output (a new or empty folder)"
 
@@ -234,7 +237,11 @@ def clear_run(root: Path) -> None:
     dataset = _run_dataset(root)
     if dataset is not None:
         shutil.rmtree(dataset)
-    for folder in ("_state", "cards", *DATA_DIRS):
+    for fmt in EXPORT_FORMATS:
+        folder = root / "exports" / fmt
+        if (folder / "dataset_info.json").is_file():
+            shutil.rmtree(folder)
+    for folder in ("_state", "cards", "exports", *DATA_DIRS):
         try:
             (root / folder).rmdir()
         except OSError:  # missing, or holds files the run did not write: keep them

@@ -146,6 +146,20 @@ def test_overwrite_deletes_only_what_the_run_wrote(tmp_path):
         {k: v for k, v in first.items() if "part-" in k and k.endswith(".jsonl")}
 
 
+def test_overwrite_removes_the_old_runs_report_and_exports_but_not_a_users_folder(tmp_path):
+    """report.html and exports/<format>/ are the run's own: a rerun that writes neither must not
+    leave the old ones looking current; a folder of the user's under exports/ stays."""
+    inputs = write_inputs(tmp_path / "in")
+    out = tmp_path / "run"
+    do_run(inputs, out, "exports.formats=[steps]")
+    assert (out / "report.html").is_file() and (out / "exports" / "steps" / "dataset_info.json").is_file()
+    (out / "exports" / "mine").mkdir()
+    (out / "exports" / "mine" / "notes.txt").write_text("mine")
+    do_run(inputs, out, "overwrite=true", "report.enabled=false")
+    assert not (out / "report.html").exists() and not (out / "exports" / "steps").exists()
+    assert (out / "exports" / "mine" / "notes.txt").read_text() == "mine"
+
+
 def test_shipped_configs_do_not_overwrite_and_say_how_to(tmp_path, monkeypatch, capsys):
     for name in ("default.yaml", "rules-only.yaml", "ray.yaml"):
         assert yaml.safe_load((ROOT / "configs" / name).read_text())["overwrite"] is False
