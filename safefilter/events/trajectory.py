@@ -40,7 +40,8 @@ from .paths import home_relative, persist_mechanism
 if TYPE_CHECKING:
     from .gate import ParseGate
 
-__all__ = ["TrajectoryEvents", "build_events", "apply_masks", "clear_cache"]
+__all__ = ["TrajectoryEvents", "build_events", "apply_masks", "clear_cache", "process_outputs", "files_shown",
+           "from_agent_process"]
 
 #: Texts longer than this are parsed but not kept in the per-process cache.
 CACHE_TEXT_LIMIT = 16 * 1024
@@ -366,7 +367,9 @@ def _dropped(segments: Sequence[Segment], events: tuple[Event, ...], b: _Builder
              loaded: frozenset[str]) -> frozenset[int]:
     """Whole segments that are data for text rules."""
     dropped: set[int] = set()
-    agent_outputs = _process_outputs(events)
+    agent_outputs = process_outputs(events)
+    shown = files_shown(events)
+    outputs_at = {(e.source.message_index, e.source.field): e for e in events if isinstance(e, Observation)}
     for pos, seg in enumerate(segments):
         if seg.decoded_from or seg.depth:
             continue
@@ -375,37 +378,56 @@ def _dropped(segments: Sequence[Segment], events: tuple[Event, ...], b: _Builder
             dropped.add(pos)
         elif seg.kind == "args" and call in b.editor_calls:
             dropped.add(pos)  # the old text of an edit, the editor's command word
-        elif seg.kind == "observation" and _shows_data(seg, events, agent_outputs):
-            dropped.add(pos)
+        elif seg.kind == "observation":
+            obs = outputs_at.get((seg.message_index, seg.field))
+            if obs is not None and obs.produced_by is not None \
+                    and not from_agent_process(obs, events, agent_outputs, shown):
+                dropped.add(pos)  # it only shows files the agent wrote as data, fixtures, docs
     return frozenset(dropped)
 
 
-def _process_outputs(events: Sequence[Event]) -> set[str]:
-    """Paths a process the agent started writes its output to (`nohup x > log &`): their display is evidence."""
+#: Programs whose output is the agent's own text, not the output of something it started.
+_TEXT_WRITERS = frozenset(("echo", "printf"))
+
+
+def process_outputs(events: Sequence[Event]) -> set[str]:
+    """Base names of files a process the agent started writes its output to (`nohup x > log &`,
+    `nohup.out`): showing them later is evidence of what that process did."""
     out: set[str] = set()
     for e in events:
         if isinstance(e, Exec) and "nohup" in e.wrappers:
             out.add("nohup.out")  # where nohup sends the output of a job started without a redirect
-        if isinstance(e, FileWrite) and e.how == "redirect" and e.parent is not None:
-            parent = events[e.parent] if 0 <= e.parent < len(events) else None
-            if isinstance(parent, Exec) and parent.name not in DISPLAY_TOOLS and parent.name not in ("echo", "printf"):
+        elif isinstance(e, FileWrite) and e.how == "redirect" and e.parent is not None and 0 <= e.parent < len(events):
+            parent = events[e.parent]
+            if isinstance(parent, Exec) and parent.name not in DISPLAY_TOOLS and parent.name not in _TEXT_WRITERS:
                 out.add(e.path.rpartition("/")[2])
     return out
 
 
-def _shows_data(seg: Segment, events: tuple[Event, ...], agent_outputs: set[str]) -> bool:
-    """Tool output that only displays files, none of them written by a process the agent started."""
-    obs = next((e for e in reversed(events) if isinstance(e, Observation) and e.source.message_index ==
-                seg.message_index and e.source.field == seg.field), None)
-    if obs is None or obs.produced_by is None:
+def files_shown(events: Sequence[Event]) -> dict[int, list[str]]:
+    """The files each exec reads, by the exec's index (what a display tool shows)."""
+    shown: dict[int, list[str]] = {}
+    for e in events:
+        if isinstance(e, FileRead) and e.parent is not None:
+            shown.setdefault(e.parent, []).append(e.path)
+    return shown
+
+
+def from_agent_process(obs: Observation, events: Sequence[Event], outputs: set[str],
+                       shown: Mapping[int, list[str]] | None = None) -> bool:
+    """Whether a tool output comes from a process the agent started (LABELING.md section 2).
+
+    Output of a display tool (`cat`, `tail`, `grep`, ...) shows files: it counts only when one of
+    them is the output of a process the agent started (`outputs`, from `process_outputs`), not when
+    it is a fixture, a test or a file the agent wrote as data. The one rule for text rules (which
+    leave such output out) and event rules (which do not count it)."""
+    i = obs.produced_by
+    if i is None or not 0 <= i < len(events) or not isinstance(events[i], Exec):
         return False
-    producer = events[obs.produced_by]
-    if not isinstance(producer, Exec) or producer.name not in DISPLAY_TOOLS:
-        return False
-    reads = [e for e in events if isinstance(e, FileRead) and e.parent == obs.produced_by]
-    if not reads:
-        return False
-    return all(r.path.rpartition("/")[2] not in agent_outputs for r in reads)
+    if events[i].name not in DISPLAY_TOOLS:  # type: ignore[union-attr]
+        return True
+    paths = (shown or {}).get(i) if shown is not None else files_shown(events).get(i)
+    return not paths or any(p.rpartition("/")[2] in outputs for p in paths)
 
 
 def _mask_loaded_files(segments: Sequence[Segment], b: _Builder, dropped: frozenset[int]) -> None:

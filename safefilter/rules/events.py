@@ -17,7 +17,8 @@ from typing import Any, Sequence
 
 import re2
 
-from ..events.model import Event, Exec, FileRead, FileWrite, Observation
+from ..events.model import Event, Observation
+from ..events.trajectory import files_shown, from_agent_process, process_outputs
 from ..types import Finding
 from .fields import MULTI_VALUED, render
 from .model import EventCondition, FieldTest, Rule
@@ -210,6 +211,7 @@ class EventMatcher:
         findings: list[Finding] = []
         seen: set[tuple[str, int, str]] = set()
         outputs: set[str] | None = None
+        shown: dict[int, list[str]] | None = None
         for event in events:
             if event.kind not in self._kinds:
                 continue
@@ -217,9 +219,9 @@ class EventMatcher:
             if not hits:
                 continue
             if isinstance(event, Observation):
-                if outputs is None:
-                    outputs = _process_outputs(events)
-                if not _from_agent_process(event, events, outputs):
+                if outputs is None or shown is None:
+                    outputs, shown = process_outputs(events), files_shown(events)
+                if not from_agent_process(event, events, outputs, shown):
                     continue
             for r in hits:
                 rule = self.rules[r]
@@ -297,46 +299,6 @@ def _address(host: str) -> tuple[int, int] | None:
     except ValueError:
         return None
     return address.version, int(address)
-
-
-def _from_agent_process(obs: Observation, events: Sequence[Event], outputs: set[str]) -> bool:
-    """True when the output comes from a process the agent started (LABELING.md section 2).
-
-    Output of a display tool (`cat`, `tail`, `grep`...) shows files: it counts only when one of
-    them is the output of a process the agent started (`nohup ./x > run.log &`, then `tail
-    run.log`), not when it is a fixture, a test or a file the agent wrote as data."""
-    i = obs.produced_by
-    if i is None or not 0 <= i < len(events) or not isinstance(events[i], Exec):
-        return False
-    if events[i].name not in _display_tools():  # type: ignore[union-attr]
-        return True
-    shown = [e.path for e in events if isinstance(e, FileRead) and e.parent == i]
-    return not shown or any(p.rpartition("/")[2] in outputs for p in shown)
-
-
-def _process_outputs(events: Sequence[Event]) -> set[str]:
-    """Basenames of files a process the agent started writes its output to (`x > log`, nohup.out)."""
-    out: set[str] = set()
-    for e in events:
-        if isinstance(e, Exec) and "nohup" in e.wrappers:
-            out.add("nohup.out")
-        elif isinstance(e, FileWrite) and e.how == "redirect" and e.parent is not None and 0 <= e.parent < len(events):
-            parent = events[e.parent]
-            if isinstance(parent, Exec) and parent.name not in _display_tools() | _TEXT_WRITERS:
-                out.add(e.path.rpartition("/")[2])
-    return out
-
-
-_TEXT_WRITERS = frozenset({"echo", "printf"})  # their output is the agent's own text
-
-
-def _display_tools() -> frozenset[str]:
-    """The trajectory stage's list (safefilter/events/trajectory.yaml), so both stages agree."""
-    try:
-        from ..events.trajectory import DISPLAY_TOOLS
-    except ImportError:  # an older trajectory stage: the common viewers
-        return frozenset({"cat", "head", "tail", "less", "more", "bat", "nl", "tac", "view", "grep"})
-    return DISPLAY_TOOLS
 
 
 def _cap(text: str) -> str:
