@@ -44,7 +44,7 @@ __all__ = ["TrajectoryEvents", "build_events", "apply_masks", "clear_cache", "pr
            "from_agent_process"]
 
 #: Texts longer than this are parsed but not kept in the per-process cache.
-CACHE_TEXT_LIMIT = 16 * 1024
+CACHE_TEXT_LIMIT = 4 * 1024  # 8,192 entries of at most this: the cache stays under ~40 MB per process
 CACHE_ENTRIES = 8192
 #: Default wall-clock budget per record for this stage (seconds); the scanner passes its own.
 DEFAULT_SECONDS = 2.0
