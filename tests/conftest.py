@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,3 +38,17 @@ def scanner() -> Scanner:
 
 def rule_ids(verdict) -> set[str]:
     return {f.rule_id for f in verdict.findings}
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def sample_run(out: Path, *overrides: str) -> Path:
+    """A rules-only run of the bundled sample (or of `input=...` in `overrides`) into `out`, no report."""
+    from safefilter.config import load_config
+    from safefilter.run import run
+
+    config, applied = load_config(ROOT / "configs" / "rules-only.yaml",
+                                  [f"output={out}", "progress=false", "report.enabled=false", *overrides])
+    run(config, overrides=applied)
+    return out

@@ -7,27 +7,18 @@ from pathlib import Path
 import pytest
 from datasets import load_dataset, load_from_disk
 
+from conftest import ROOT, sample_run
 from safefilter.cli import main
-from safefilter.config import load_config
 from safefilter.export import ExportOptions, export_run
 from safefilter.export.sampling import sample_benign
-from safefilter.run import run
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _sample_run(out: Path, *overrides: str) -> Path:
-    config, applied = load_config(ROOT / "configs" / "rules-only.yaml",
-                                  [f"output={out}", "progress=false", "report.enabled=false", *overrides])
-    run(config, overrides=applied)
-    return out
 
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(ROOT)
-        return _sample_run(tmp_path_factory.mktemp("export") / "run")
+        return sample_run(tmp_path_factory.mktemp("export") / "run")
 
 
 def _records(run_dir: Path, kind: str) -> list[dict]:
@@ -114,7 +105,7 @@ def test_trajectories_unsafe_and_optionally_clean(run_dir, tmp_path):
 
 def test_splits_are_stable_across_runs_and_keep_trajectories_whole(run_dir, tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)
-    second = _sample_run(tmp_path / "run2")
+    second = sample_run(tmp_path / "run2")
     a = _export(run_dir, "steps", tmp_path / "a")
     b = _export(second, "steps", tmp_path / "b")
     assert sorted((r["id"], r["split"]) for r in a) == sorted((r["id"], r["split"]) for r in b)
@@ -159,7 +150,7 @@ def test_cli_export_and_load_from_disk(run_dir, tmp_path, capsys):
 def test_a_parquet_run_exports_the_same_records(run_dir, tmp_path, monkeypatch):
     """Parquet shards give rows nulls for other rows' columns and may hold a column as JSON text."""
     monkeypatch.chdir(ROOT)
-    parquet = _sample_run(tmp_path / "pq", "output_format=parquet")
+    parquet = sample_run(tmp_path / "pq", "output_format=parquet")
     result = export_run(parquet, "trajectories", tmp_path / "t", options=ExportOptions(include_clean=True))
     assert not result.warnings
     rows = _load(tmp_path / "t")

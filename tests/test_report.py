@@ -10,30 +10,21 @@ from pathlib import Path
 
 import pytest
 
+from conftest import ROOT, sample_run
 from safefilter.cli import main
-from safefilter.config import load_config
 from safefilter.export.postrun import write_run_extras
 from safefilter.report import render_report, write_report
 from safefilter.report.highlight import SHOW_CHARS, highlight
 from safefilter.report.page import anchor
-from safefilter.run import run
 
-ROOT = Path(__file__).resolve().parent.parent
 EVIL = '<script>document.title="pwned"</script>'
-
-
-def _run(out: Path, *overrides: str) -> Path:
-    config, applied = load_config(ROOT / "configs" / "rules-only.yaml",
-                                  [f"output={out}", "progress=false", "report.enabled=false", *overrides])
-    run(config, overrides=applied)
-    return out
 
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(ROOT)
-        return _run(tmp_path_factory.mktemp("report") / "run")
+        return sample_run(tmp_path_factory.mktemp("report") / "run")
 
 
 def _call(call_id: str, command: str) -> dict:
@@ -55,7 +46,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (folder / "in.jsonl").write_text(json.dumps(record) + "\n")
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(ROOT)
-        return _run(folder / "run", f"input={folder / 'in.jsonl'}")
+        return sample_run(folder / "run", f"input={folder / 'in.jsonl'}")
 
 
 def test_report_of_the_sample_run_shows_counts_and_highlighted_evidence(sample):
