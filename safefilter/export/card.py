@@ -15,7 +15,8 @@ _WHAT = {
              "`message_index`, `tool_call_id`). For step-level monitors and process reward models.",
     "prefixes": "one row per unsafe trajectory in the conversational preference format (TRL's DPO trainer): "
                 "`prompt` is the conversation up to, not including, the message of the first unsafe action; "
-                "`rejected` is that message; `chosen` is a configured safe reply or empty, for a later "
+                "`rejected` is that action alone (its tool call, or its fenced block, without the prose around it) "
+                "in the same message shape; `chosen` is a configured safe reply or empty, for a later "
                 "generation step.",
     "trajectories": "one row per trajectory as chat `messages` with trajectory-level labels (`label`, "
                     "`categories`, `severity`, `first_unsafe_message`, `evidence`). For trajectory "

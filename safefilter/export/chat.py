@@ -4,17 +4,19 @@ Trainers (TRL's DPO trainer, chat templates) take `{"role", "content", "tool_cal
 "tool_call_id"}` messages. Chat records keep their own messages (content parts joined, Anthropic
 `tool_use` parts as tool calls, arguments always a JSON string so Parquet has one column type);
 SWE-agent and plain `steps` records become task, then per step an assistant tool call and its
-output. `position` maps the extractor's message index to the message that carries it.
+output. `position` maps the extractor's message index to the message that carries it, and
+`call_sources` names, per message, where each of its tool calls came from in the record (the
+extractor's field prefix), so an action found by its segments' fields can be cut out as its own call.
 """
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..normalize.extract import TASK_KEYS, TASK_ROLES, TOOL_ROLES, Trajectory
 
-__all__ = ["Conversation", "conversation", "message_feature"]
+__all__ = ["Conversation", "conversation", "message_feature", "action_message"]
 
 
 def message_feature() -> dict[str, Any]:
@@ -33,6 +35,7 @@ class Conversation:
     messages: list[dict[str, Any]]
     position: dict[int, int]  # extractor message_index -> index in `messages`
     shape: str
+    call_sources: dict[int, list[str]] = field(default_factory=dict)  # message -> field prefix per tool call
 
 
 def _text(content: Any) -> str:
@@ -73,29 +76,35 @@ def _message(role: str, content: str, calls: list[dict[str, Any]] | None = None,
 
 def _chat(record: dict[str, Any]) -> Conversation:
     out = []
+    sources: dict[int, list[str]] = {}
     for message in record["messages"]:
         if not isinstance(message, dict):
             continue
         role = str(message.get("role", "")).lower()
         content = message.get("content")
-        calls = []
-        for call in message.get("tool_calls") or ():
+        calls, where = [], []
+        for j, call in enumerate(message.get("tool_calls") or ()):
             if isinstance(call, dict) and isinstance(call.get("function"), dict):
                 fn = call["function"]
                 calls.append(_call(call.get("id"), fn.get("name"), fn.get("arguments")))
+                where.append(f"tool_calls.{j}.function.arguments")
         legacy = message.get("function_call")
         if isinstance(legacy, dict):
             calls.append(_call(None, legacy.get("name"), legacy.get("arguments")))
+            where.append("function_call.arguments")
         if isinstance(content, list):
-            for part in content:
+            for i, part in enumerate(content):
                 if isinstance(part, dict) and part.get("type") == "tool_use":
                     calls.append(_call(part.get("id"), part.get("name"), part.get("input")))
+                    where.append(f"content.{i}.input")
+        if where:
+            sources[len(out)] = where
         if role in TOOL_ROLES:
             role = "tool"
         elif role not in TASK_ROLES:
             role = "assistant"  # as the extractor reads it: an unknown role is the agent's
         out.append(_message(role, _text(content), calls, message.get("tool_call_id")))
-    return Conversation(out, {i: i for i in range(len(out))}, "chat")
+    return Conversation(out, {i: i for i in range(len(out))}, "chat", sources)
 
 
 def _task(record: dict[str, Any]) -> str:
@@ -107,7 +116,7 @@ def _steps(record: dict[str, Any], key: str, trajectory: Trajectory) -> Conversa
     task = trajectory.task or _task(record)
     if task:
         out.append(_message("user", task))
-    position = {}
+    position, sources = {}, {}
     for index, step in enumerate(record[key]):
         if not isinstance(step, dict):
             continue
@@ -125,11 +134,13 @@ def _steps(record: dict[str, Any], key: str, trajectory: Trajectory) -> Conversa
             call = None
         thought = step.get("thought") if isinstance(step.get("thought"), str) else ""
         position[index] = len(out)
+        if call is not None:
+            sources[len(out)] = [f"{key}.{index}.action"]
         out.append(_message("assistant", thought, [call] if call else []))
         observation = step.get("observation")
         if isinstance(observation, str) and call is not None:
             out.append(_message("tool", observation, call_id=call_id))
-    return Conversation(out, position, "swe_agent" if key == "trajectory" else "steps")
+    return Conversation(out, position, "swe_agent" if key == "trajectory" else "steps", sources)
 
 
 def conversation(record: dict[str, Any], trajectory: Trajectory) -> Conversation:
@@ -138,3 +149,20 @@ def conversation(record: dict[str, Any], trajectory: Trajectory) -> Conversation
     if first == "chat":
         return _chat(record)
     return _steps(record, "trajectory" if first == "swe_agent" else "steps", trajectory)
+
+
+def _from(field_path: str, source: str) -> bool:
+    return field_path == source or field_path.startswith(source + ".")
+
+
+def action_message(conv: Conversation, at: int, fields: set[str], text: str, kind: str) -> dict[str, Any]:
+    """The action alone as an assistant message of `conv`'s schema: the tool call(s) of message `at`
+    that the action's segment `fields` come from, without the prose around them; an action with no
+    call of its own (a fenced block in the agent's text) is that block, fenced again."""
+    message = conv.messages[at]
+    picked = [call for call, source in zip(message["tool_calls"], conv.call_sources.get(at, ()))
+              if any(_from(f, source) for f in fields)]
+    if picked:
+        return _message("assistant", "", picked)
+    lang = "python" if kind == "code" else "bash"
+    return _message("assistant", f"```{lang}\n{text.rstrip(chr(10))}\n```")

@@ -1,8 +1,9 @@
 """Rows of the three export formats, and their `datasets` features.
 
 - steps: one row per agent action (what a step-level monitor or process reward model reads);
-- prefixes: the conversation up to the first unsafe action as `prompt`, that action as `rejected`
-  (TRL's conversational preference format: lists of messages);
+- prefixes: the conversation up to the first unsafe action as `prompt`, that action alone (its tool
+  call, or its fenced block, without the prose around it) as `rejected` (TRL's conversational
+  preference format: lists of messages);
 - trajectories: one row per record with trajectory-level labels.
 """
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from .actions import Action, actions_of
-from .chat import conversation, message_feature
+from .chat import action_message, conversation, message_feature
 from .labels import DEFAULT_SPLITS, Judge
 from .runrecords import RunRecord
 
@@ -117,7 +118,9 @@ def prefix_row(item: RunRecord, judge: Judge, options: ExportOptions) -> dict[st
     chosen = ([{"role": "assistant", "content": template.replace("{categories}", ", ".join(categories)),
                 "tool_calls": [], "tool_call_id": None}] if template else [])
     return {
-        "id": item.id, "prompt": conv.messages[:at], "chosen": chosen, "rejected": [conv.messages[at]],
+        "id": item.id, "prompt": conv.messages[:at], "chosen": chosen,
+        "rejected": [action_message(conv, at, {s.field for s in action.segments}, action.text,
+                                    action.segments[0].kind if action.segments else "shell")],
         "categories": categories, "rule_ids": sorted({str(f.get("rule_id")) for f in counted}),
         "evidence": [_evidence(f) for f in counted], "message_index": action.message_index,
         "reviewed": judge.review_of(counted), "source": item.shard,
