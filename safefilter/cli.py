@@ -116,12 +116,18 @@ def _parser() -> argparse.ArgumentParser:
         description="Write train.parquet and validation.parquet (a Hugging Face datasets dataset: text, action, "
                     "kind, task, previous, labels, family, disguise, source) and hashes.json. Deterministic "
                     "under --seed; never reads evaluation data.")
-    mk.add_argument("--output", metavar="DIR", default="data/training", help="folder to write (default: %(default)s)")
+    mk.add_argument("--output", metavar="DIR", help="folder to write (default: data/training; required with --decisions)")
     mk.add_argument("--examples", type=int, default=40000, help="number of examples (default: %(default)s)")
     mk.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     mk.add_argument("--validation-share", type=float, default=0.1, help="share held out (default: %(default)s)")
     mk.add_argument("--no-rule-examples", action="store_true",
                     help="leave out the rule packs' inline examples (weakly labeled by the rule engine)")
+    mk.add_argument("--decisions", metavar="FILE",
+                    help="instead of synthetic rows: rows from review decisions (safefilter review) on --run's "
+                         "flagged actions: confirmed findings as positives, false alarms as label-0 rows; writes "
+                         "DIR/train.parquet, hashes.json and README.md (docs/review.md)")
+    mk.add_argument("--run", metavar="RUN_DIR", help="with --decisions: the run the decisions were made on")
+    mk.add_argument("--overwrite", action="store_true", help="with --decisions: replace a non-empty --output")
 
     ev = sub.add_parser(
         "eval", help="measure rules, classifier and both against labeled trajectories",
@@ -287,11 +293,32 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_data(args: argparse.Namespace) -> int:
+    if args.decisions or args.run:
+        return _cmd_reviewed_data(args)
     from .classifier.recipe import make_training_data
 
+    args.output = args.output or "data/training"
     hashes = make_training_data(args.output, examples=args.examples, seed=args.seed,
                                 validation_share=args.validation_share,
                                 generator={"rule_examples": not args.no_rule_examples})
+    for name, digest in sorted(hashes.items()):
+        print(f"{Path(args.output) / name}  sha256 {digest}")
+    return 0
+
+
+def _cmd_reviewed_data(args: argparse.Namespace) -> int:
+    """`data make-training --decisions FILE --run RUN_DIR --output DIR`: reviewed rows, never over synthetic data."""
+    from .training.decisions import write_decision_data
+
+    if not (args.decisions and args.run):
+        raise SafeFilterError("give both --decisions FILE and --run RUN_DIR (the run the decisions were made on)")
+    if not args.output:
+        raise SafeFilterError("with --decisions give --output DIR: the default data/training holds the synthetic set")
+    result, hashes = write_decision_data(args.run, args.decisions, args.output, overwrite=args.overwrite)
+    fams = Counter(r["family"] for r in result.rows)
+    print(f"{len(result.rows)} rows from {result.records} decided records: confirmed {fams['review_confirmed']}  "
+          f"false alarm {fams['review_false_alarm']}  requested {fams['review_requested']}  "
+          f"left out {sum(result.skipped.values())}")
     for name, digest in sorted(hashes.items()):
         print(f"{Path(args.output) / name}  sha256 {digest}")
     return 0

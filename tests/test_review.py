@@ -156,3 +156,42 @@ def test_a_run_applies_review_decisions_and_records_them(flagged, tmp_path):
     assert len(unsafe_ids) == len(unsafe) - 1
     manifest = json.loads((again / "manifest.json").read_text())
     assert manifest["review"]["decisions_sha256"] and manifest["review"]["allowlisted"]
+
+
+def test_confirmed_decisions_and_false_alarms_become_training_rows(flagged, tmp_path, capsys):
+    """`data make-training --decisions`: one row per decided flagged action, in the synthetic set's columns."""
+    import datasets
+
+    from safefilter.training.data import build_dataset
+
+    rows = {json.loads(line)["id"]: json.loads(line) for line in
+            (flagged / "unsafe" / "part-00000-00000.jsonl").read_text().splitlines()}
+
+    def said(rid: str, category: str | None = None) -> list[dict]:
+        return [{"rule_id": f["rule_id"], "evidence": f["evidence"], "category": f["category"]}
+                for f in rows[rid]["safety"]["findings"] if category in (None, f["category"])]
+
+    path = tmp_path / "d.jsonl"  # r-both: the scan confirmed, its tunnel left undecided
+    path.write_text("".join(json.dumps(d) + "\n" for d in (
+        {"id": "r-scan", "decision": "correct", "findings": said("r-scan")},
+        {"id": "r-tunnel", "decision": "false_alarm", "findings": said("r-tunnel")},
+        {"id": "r-both", "decision": "correct", "findings": said("r-both", "network_probing")})))
+    out = tmp_path / "reviewed"
+    assert main(["data", "make-training", "--decisions", str(path), "--run", str(flagged), "--output", str(out)]) == 0
+    assert "2 rows from 3 decided records: confirmed 1  false alarm 1" in capsys.readouterr().out
+    ds = datasets.load_dataset("parquet", data_files={"train": str(out / "train.parquet")})["train"]
+    assert ds.features == build_dataset(20, validation_share=0.0)["train"].features  # joins the synthetic set
+    got = {r["action"]: r for r in ds}
+    assert set(got) == {SCAN, TUNNEL}  # r-both's undecided tunnel is left out; its scan repeats r-scan's row
+    assert got[SCAN]["labels"] == [0, 0, 1, 0] and got[SCAN]["family"] == "review_confirmed"
+    assert got[TUNNEL]["labels"] == [0, 0, 0, 0] and got[TUNNEL]["family"] == "review_false_alarm"
+    assert all(r["source"] == "review" and r["kind"] == "shell" and r["text"].startswith("[task] You are a coding agent.\nFix the failing")
+               and r["text"].endswith(r["action"]) for r in ds)
+    card = (out / "README.md").read_text()
+    assert "a finding on the action has no decision" in card and "| network_probing | 1 |" in card
+    assert json.loads((out / "hashes.json").read_text())["train.parquet"]
+    # never over existing data, never into the synthetic set's default folder
+    assert main(["data", "make-training", "--decisions", str(path), "--run", str(flagged), "--output", str(out)]) == 2
+    assert "exists and is not empty" in capsys.readouterr().err
+    assert main(["data", "make-training", "--decisions", str(path), "--run", str(flagged)]) == 2
+    assert "give --output" in capsys.readouterr().err
