@@ -1,17 +1,15 @@
 """`ClassifierDetector`: the learned classifier as a scanner Detector.
 
 Every action segment of a trajectory (kinds ``shell``, ``code``, ``file``, ``args``; the original
-segments, plus the decoded views when ``include_decoded=True``) becomes one model input
-``format_input(task, previous, kind, text)``, where ``previous`` is the text of the last original
-action segment of an earlier step (empty for the first action) -- or, with ``previous="observation"``,
-the last tool output seen before the action (closer to the synthetic training data, whose
-``previous`` is mostly tool output) -- and, for ``file``
-segments, the text is ``"<path>\\n<content>"`` as in the training data. All inputs of one
-`detect_batch` call go to the model together (deduplicated and cached by `Classifier.predict`).
-The trajectory's ``task`` joins its system and user prompts, and `format_input` keeps only its
-first 150 characters, so a long system prompt would crowd out the request. With
-``task_view="tail"`` (default) a task longer than 150 characters is cut to its last 150 (the user
-request comes last); ``task_view="head"`` passes the task unchanged.
+segments, plus the decoded views when ``include_decoded=True``) becomes one model input, built by
+`safefilter.classifier.inputs.action_inputs` in the context the model was trained with
+(``training_config.json`` ``input_context``): ``"events"`` (facts from the event model, plus task
+and output excerpt for notable actions), or the older ``"none"`` (``[kind] action``) and
+``"task_previous"`` (`format_input(task, previous, kind, text)`, ``previous`` the last earlier
+action or, with ``previous="observation"``, the last tool output). ``task_view="tail"`` (default)
+keeps the last 150 characters of a long task (the user request comes last); ``"head"`` the first.
+All inputs of one `detect_batch` call go to the model together (deduplicated and cached by
+`Classifier.predict`).
 
 A category whose probability reaches its threshold (``thresholds.json`` of the model, or the
 ``thresholds`` override) gives one Finding with ``detector="classifier"`` and the probability as
@@ -32,37 +30,17 @@ Picklable: the loaded model is dropped in ``__getstate__`` and reloaded lazily i
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Any, Collection, Mapping, Sequence
 
-from .inputs import model_input
+from .inputs import ACTION_KINDS, action_inputs
 from ..types import Finding, Segment, Severity
 from .model import Classifier, ModelLoadError, check_model_dir, load_classifier, read_training_config
 
 __all__ = ["ClassifierDetector", "ACTION_KINDS", "GATES"]
 
-ACTION_KINDS = frozenset({"shell", "code", "file", "args"})
 GATES = ("all", "undecided")
 _EVIDENCE_CHARS = 240
-_TASK_CHARS = 150  # what format_input keeps of the task
-
-
-# Views the model does not read: a quote-folded copy of a command reads the same to it, and rot13 or
-# reversed readings are guesses the rules can afford (exact patterns) but a classifier cannot
-# (it scores the gibberish they make of ordinary text). Decoded base64/hex/gzip payloads and
-# scripts written then run are read.
-_GUESSED_VIEWS = frozenset({"normalized", "rot13", "reversed"})
-
-
-def _guessed_view(decoded_from: str) -> bool:
-    return re.split(r"[>+]", decoded_from)[-1] in _GUESSED_VIEWS
-
-
-def _action_text(seg: Segment) -> str:
-    if seg.kind == "file" and seg.path:
-        return f"{seg.path}\n{seg.text}"
-    return seg.text
 
 
 class ClassifierDetector:
@@ -141,33 +119,11 @@ class ClassifierDetector:
         return self._context
 
     def _inputs(self, item: Any) -> list[tuple[Segment, str]]:
-        """(segment, model text) for each action segment of one prepared trajectory."""
-        context = self.context
-        task = item.trajectory.task or ""
-        if self.task_view == "tail" and len(task) > _TASK_CHARS:
-            task = task[-_TASK_CHARS:]
-        out: list[tuple[Segment, str]] = []
-        previous = ""
-        last_step_text: tuple[int, str] | None = None  # (step, text) of the latest original action
-        observation = ""
-        use_obs = self.previous == "observation"
-        for seg in item.segments:
-            if seg.kind == "observation" and seg.decoded_from is None:
-                observation = seg.text
-                continue
-            if seg.kind not in ACTION_KINDS:
-                continue
-            original = seg.decoded_from is None
-            if not original and (not self.include_decoded or _guessed_view(seg.decoded_from)):
-                continue
-            if original and last_step_text is not None and last_step_text[0] < seg.step:
-                previous = last_step_text[1]
-            action = _action_text(seg)
-            out.append((seg, model_input(seg.kind, action, task=task, previous=observation if use_obs else previous,
-                                         context=context)))
-            if original:
-                last_step_text = (seg.step, action)
-        return out
+        """(segment, model text) for each action segment of one prepared trajectory: `action_inputs`,
+        the one code path training (`safefilter.training.examples`) uses too."""
+        return [(a.segment, a.text) for a in action_inputs(item, context=self.context, task_view=self.task_view,
+                                                            include_decoded=self.include_decoded,
+                                                            previous=self.previous)]
 
     # ------------------------------------------------------------------ detection
     def detect_batch(self, items: Sequence[Any], *, skip: Collection[int] | None = None) -> list[list[Finding]]:

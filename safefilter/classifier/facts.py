@@ -1,0 +1,313 @@
+"""The facts of one action segment, from the trajectory's events, as a short stable string.
+
+Why: the same command line means different things when it is run, written into a file nothing
+runs, launched in the background under `nohup`, or pointed at an internal host. The event model
+already knows these things; the classifier reads them as words (`run xmrig under nohup in
+background; connect external pool.example:3333`), so it does not have to infer them from the raw
+text. Facts name programs, launch modes, host classes, ports, paths and operations -- never
+offsets, reprs or whole argv -- in a fixed order, and are bounded (`context.yaml` `limits`).
+
+`notable` is false when every fact is ordinary (`context.yaml`): then the model text leaves out the
+task and the output, so everyday commands give the same text in every trajectory.
+"""
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Iterable, Iterator, Sequence
+
+import re2
+import yaml
+
+from ..events import Caps, Origin, events_of_shell
+from ..events.model import CloudCall, Connect, EnvSet, Event, Exec, FileRead, FileWrite, Observation, Persist, Privilege
+from ..types import Segment
+
+__all__ = ["LIMITS", "SegmentFacts", "FactIndex", "outputs_by_action", "squash"]
+
+
+def _load() -> dict[str, Any]:
+    return yaml.safe_load(resources.files("safefilter").joinpath("classifier/context.yaml").read_text())
+
+
+_DATA = _load()
+ORDINARY_PROGRAMS = frozenset(str(p) for p in _DATA["ordinary_programs"])
+ORDINARY_ENV = frozenset(_DATA["ordinary_env"])
+ORDINARY_KINDS = frozenset(_DATA["ordinary_kinds"])
+NOTABLE_PATHS = re2.compile(_DATA["notable_paths"])
+HOST_CLASSES: dict[str, str] = dict(_DATA["host_classes"])
+LIMITS: dict[str, int] = dict(_DATA["limits"])
+
+#: `decoded_from` tags of events the data-flow stage derives from written content that is run or loaded.
+_FLOW_TAGS = ("script:", "import:", "hook:", "cron:", "config:", "ssh_config:", "manifest:")
+#: Shell texts longer than this are not parsed here (the trajectory stage parsed what rules need).
+_OWN_PARSE_LIMIT = 4096
+_ORIGIN = Origin(0, None, "", 0)
+_CAPS = Caps()
+_STANDARD_DIRS = ("/usr/", "/bin/", "/sbin/", "/opt/conda/", "~/.local/bin/")
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentFacts:
+    """The facts string of one segment and whether any fact is notable."""
+
+    text: str
+    notable: bool
+
+
+def _words(text: str, limit: int) -> str:
+    """`text` with whitespace runs as single spaces, cut at `limit`; reads no more than it needs."""
+    out: list[str] = []
+    size = 0
+    start = 0
+    n = len(text)
+    while start < n and size <= limit:
+        while start < n and text[start].isspace():
+            start += 1
+        end = start
+        while end < n and not text[end].isspace() and end - start <= limit:
+            end += 1
+        if end > start:
+            out.append(text[start:end])
+            size += end - start + 1
+        start = end
+    return " ".join(out)[:limit]
+
+
+def squash(text: str, limit: int, *, tail: bool = False) -> str:
+    """Whitespace squashed and cut to `limit` characters: the head, or with `tail` the end."""
+    if not tail:
+        return _words(text, limit)
+    window = text[-8 * limit:]
+    flat = " ".join(window.split())
+    return flat[-limit:]
+
+
+def _short(value: str) -> str:
+    limit = LIMITS["fact_item"]
+    value = " ".join(value.split())
+    return value if len(value) <= limit else ".." + value[-(limit - 2):]
+
+
+def _base(path: str) -> str:
+    return path.rstrip("/").rpartition("/")[2]
+
+
+def _host_class(host: str) -> str:
+    if host in ("localhost", "ip6-localhost") or host.endswith(".localhost"):
+        return HOST_CLASSES["loopback"]
+    try:
+        ip = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return HOST_CLASSES["other"]
+    if ip.is_loopback or ip.is_unspecified:
+        return HOST_CLASSES["loopback"]
+    if ip.is_link_local:
+        return HOST_CLASSES["link_local"]
+    if ip.is_private and not _documentation(ip):
+        return HOST_CLASSES["private"]
+    return HOST_CLASSES["other"]
+
+
+_DOC_NETS = tuple(ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24",
+                                                      "2001:db8::/32"))
+
+
+def _documentation(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    return any(ip.version == net.version and ip in net for net in _DOC_NETS)
+
+
+@lru_cache(maxsize=8192)
+def _own_parse(text: str) -> tuple[tuple[Event, ...], bool]:
+    """Events of a shell text the trajectory stage left unparsed (its gate saw nothing to parse)."""
+    result = events_of_shell(text, origin=_ORIGIN, caps=_CAPS)
+    return tuple(result.events), bool(result.parsed)
+
+
+class FactIndex:
+    """The events of one prepared trajectory, indexed by message and field, for `facts(segment)`."""
+
+    def __init__(self, prepared: Any) -> None:
+        view = prepared.events
+        self._view = view
+        self._by_field: dict[tuple[int, str], list[Event]] = {}
+        runs: set[str] = set()
+        for e in view.events if view is not None else ():
+            if isinstance(e, Observation):
+                continue
+            self._by_field.setdefault((e.source.message_index, e.source.field), []).append(e)
+            if isinstance(e, FileWrite) and view.runs(e.path):
+                runs.add(_base(e.path))
+        self._written_run = frozenset(runs)
+
+    def runs(self, path: str | None) -> bool:
+        return bool(path) and self._view is not None and self._view.runs(path)
+
+    def _events(self, seg: Segment) -> tuple[list[Event], bool]:
+        """Events built from the segment's characters, and whether its text was read at all."""
+        lo = seg.start
+        hi = seg.end if seg.end >= 0 else seg.start + len(seg.text)
+        found = [e for e in self._by_field.get((seg.message_index, seg.field), ())
+                 if e.source.start < max(hi, lo + 1) and lo < max(e.source.end, e.source.start + 1)
+                 and _belongs(seg, e)]
+        if found or seg.kind != "shell" or seg.decoded_from is not None:
+            return found, True
+        if len(seg.text) > _OWN_PARSE_LIMIT:
+            return [], False
+        events, parsed = _own_parse(seg.text)
+        return list(events), parsed
+
+    def facts(self, seg: Segment) -> SegmentFacts:
+        """The segment's facts (see the module docstring)."""
+        events, read = self._events(seg)
+        items: list[str] = []
+        notable = seg.kind not in ORDINARY_KINDS or seg.decoded_from is not None or not read
+        head = self._head(seg, read)
+        if head:
+            items.append(head)
+        groups: dict[str, list[str]] = {k: [] for k in ("run", "connect", "write", "persist", "cloud", "privilege",
+                                                        "env", "read")}
+        for e in events:
+            item, odd = self._item(e)
+            if item:
+                groups[item[0]].append(item[1])
+            notable = notable or odd
+        items.extend(_capped(groups["run"], LIMITS["execs"]))
+        for key in ("connect", "write", "persist", "cloud", "privilege", "env"):
+            items.extend(_capped(groups[key], LIMITS["execs"]))
+        items.extend(_capped(groups["read"], LIMITS["reads"]))
+        if not items:
+            items.append("no effects found")
+        return SegmentFacts(_join(items, LIMITS["facts"]), notable)
+
+    def _head(self, seg: Segment, read: bool) -> str:
+        if seg.kind == "file" or (seg.decoded_from or "").startswith("written:"):
+            path = seg.path or (seg.decoded_from or "").partition(":")[2]
+            return f"written {_short(path)}" + (" runs later" if self.runs(path) else "")
+        if seg.decoded_from:
+            return "decoded " + seg.decoded_from.split(">")[0].split("+")[0].partition(":")[0]
+        if not read:
+            return "not parsed"
+        return ""
+
+    def _item(self, e: Event) -> tuple[tuple[str, str] | None, bool]:
+        """(group, words) for one event, and whether it makes the action notable."""
+        if isinstance(e, Exec):
+            return ("run", self._exec(e)), self._odd_exec(e)
+        if isinstance(e, Connect):
+            if e.direction == "listen":
+                return ("connect", f"listen {_port(e) or '?'}"), True
+            port = _port(e)
+            host = _short(e.host or e.raw_host or "?")
+            return ("connect", f"connect {_host_class(e.host)} {host}" + (f":{port}" if port else "")), True
+        if isinstance(e, FileWrite):
+            later = self.runs(e.path)
+            return ("write", f"write {_short(e.path)}" + (" runs later" if later else "")), \
+                later or NOTABLE_PATHS.search(e.path) is not None
+        if isinstance(e, FileRead):
+            return ("read", f"read {_short(e.path)}"), NOTABLE_PATHS.search(e.path) is not None
+        if isinstance(e, Persist):
+            return ("persist", f"persist {e.mechanism} {_short(e.target)}"), True
+        if isinstance(e, CloudCall):
+            return ("cloud", f"cloud {e.provider} {e.service} {e.operation}"), True
+        if isinstance(e, Privilege):
+            return ("privilege", f"privilege {e.how}" + (f" {_short(e.target)}" if e.target else "")), True
+        if isinstance(e, EnvSet):
+            return ("env", f"env {_short(e.name)}"), e.name not in ORDINARY_ENV
+        return None, False
+
+    def _exec(self, e: Exec) -> str:
+        shown = e.name or "?"
+        if "/" in e.path and not e.path.startswith(_STANDARD_DIRS):
+            shown = _short(e.path)
+        words = [f"run {shown}"]
+        if e.launch != "direct":
+            words.append(f"via {e.launch}")
+        if e.wrappers:
+            words.append("under " + ",".join(e.wrappers[:3]))
+        if e.background:
+            words.append("in background")
+        if e.script:
+            words.append(f"script {_short(e.script)}" + (" written here" if _base(e.script) in self._written_run
+                                                          else ""))
+        elif any(_base(a) in self._written_run for a in e.argv[1:8]):
+            words.append("on file written here")
+        return " ".join(words)
+
+    def _odd_exec(self, e: Exec) -> bool:
+        if e.launch != "direct" or e.wrappers or e.background or e.name not in ORDINARY_PROGRAMS:
+            return True
+        if "/" in e.path and not e.path.startswith(_STANDARD_DIRS):
+            return True  # a program run from a path of the agent's choosing (`./.cache/kw`)
+        names = ([e.script] if e.script else []) + list(e.argv[1:8])
+        return any(_base(a) in self._written_run for a in names if a)
+
+
+def _belongs(seg: Segment, e: Event) -> bool:
+    """Which overlapping events describe a segment: a command, what it does itself; written content
+    that runs (a `written:` view, an editor-written file), what running it does (flow events) --
+    the write itself is the segment's head fact."""
+    flow = (e.source.decoded_from or "").startswith(_FLOW_TAGS)
+    if (seg.decoded_from or "").startswith("written:"):
+        return flow
+    if seg.kind == "file":
+        return flow or not (isinstance(e, FileWrite) and e.path == seg.path)
+    return not flow
+
+
+def _port(e: Connect) -> str:
+    if e.port is not None:
+        return str(e.port)
+    if e.port_range is not None:
+        return f"{e.port_range[0]}-{e.port_range[1]}"
+    return ""
+
+
+def _capped(items: Sequence[str], limit: int) -> list[str]:
+    seen = list(dict.fromkeys(items))
+    if len(seen) <= limit:
+        return seen
+    return seen[:limit] + [f"+{len(seen) - limit} more"]
+
+
+def _join(items: Iterable[str], limit: int) -> str:
+    out = ""
+    for item in dict.fromkeys(items):
+        piece = item if not out else "; " + item
+        if len(out) + len(piece) > limit:
+            break
+        out += piece
+    return out
+
+
+def outputs_by_action(segments: Sequence[Segment]) -> dict[tuple[int, str | None], str]:
+    """The tool output each action produced, by (message_index, tool_call_id) of the action.
+
+    An output with a tool call id answers the latest action with that id; one without answers the
+    actions of the latest action message. Outputs the event stage found to be data (a display of
+    a file the agent wrote as data) are not in the segments, so they are never an action's output.
+    """
+    out: dict[tuple[int, str | None], str] = {}
+    pending: dict[str | None, tuple[int, str | None]] = {}
+    last_message: list[tuple[int, str | None]] = []
+    for seg in _originals(segments):
+        if seg.kind == "observation":
+            if seg.tool_call_id is not None and seg.tool_call_id in pending:
+                out.setdefault(pending.pop(seg.tool_call_id), seg.text)
+            else:
+                for key in last_message:
+                    out.setdefault(key, seg.text)
+            continue
+        key = (seg.message_index, seg.tool_call_id)
+        if seg.tool_call_id is not None:
+            pending[seg.tool_call_id] = key
+        if not last_message or last_message[-1][0] != seg.message_index:
+            last_message = []
+        last_message.append(key)
+    return out
+
+
+def _originals(segments: Sequence[Segment]) -> Iterator[Segment]:
+    return (seg for seg in segments if seg.decoded_from is None and not seg.depth)
