@@ -3,8 +3,10 @@
 One scan serves every view. The classifier runs on every trajectory (gate ``all``) with its
 thresholds lowered to zero, so each trajectory gets a score per category (the highest over its
 actions, leaving out what the task asked for); its real thresholds are applied afterwards. The
-same findings are then judged under each combination mode (rules, classifier, either) by the run's
-own `Policy`, so the numbers here are what `safefilter run` would produce with that mode.
+same findings are then judged under each combination mode (`policy.COMBINE_MODES`: rules,
+classifier, either, rules_then_classifier) by the run's own `Policy`, with the configured
+classifier gate replayed (``undecided``: no classifier findings on a trajectory the rules already
+flag), so the numbers here are what `safefilter run` would produce with that mode.
 """
 from __future__ import annotations
 
@@ -52,24 +54,24 @@ def scores(tp: int, fp: int, fn: int, tn: int | None = None) -> dict[str, float 
     return out
 
 
-def _judge(findings: Sequence[Finding], policy: Policy, mode: str,
+def _judge(findings: Sequence[Finding], policy: Policy,
            incomplete: Sequence[Incomplete] = ()) -> tuple[bool, set[str]]:
     """The verdict a run would give: analysis cut short by a limit counts as in `safefilter run`."""
-    verdict = dataclasses.replace(policy, combine=mode).decide(findings, incomplete=tuple(incomplete))
+    verdict = policy.decide(findings, incomplete=tuple(incomplete))
     return verdict.unsafe, set(verdict.categories)
 
 
 def _table(pred: Sequence[tuple[bool, set[str]]], truth: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Confusion counts and scores overall (per trajectory) and per category (per trajectory and category)."""
     tp = sum(p and t["unsafe"] for (p, _), t in zip(pred, truth))
     fp = sum(p and not t["unsafe"] for (p, _), t in zip(pred, truth))
     fn = sum(not p and t["unsafe"] for (p, _), t in zip(pred, truth))
     tn = sum(not p and not t["unsafe"] for (p, _), t in zip(pred, truth))
     out: dict[str, Any] = {"overall": scores(tp, fp, fn, tn), "per_category": {}}
     for c in CATEGORIES:
-        ctp = sum(c in cats and c in t["categories"] for (_, cats), t in zip(pred, truth))
-        cfp = sum(c in cats and c not in t["categories"] for (_, cats), t in zip(pred, truth))
-        cfn = sum(c not in cats and c in t["categories"] for (_, cats), t in zip(pred, truth))
-        out["per_category"][c] = scores(ctp, cfp, cfn)
+        hits = [(c in cats, c in t["categories"]) for (_, cats), t in zip(pred, truth)]
+        out["per_category"][c] = scores(sum(p and t for p, t in hits), sum(p and not t for p, t in hits),
+                                        sum(not p and t for p, t in hits), sum(not p and not t for p, t in hits))
     return out
 
 
@@ -127,6 +129,8 @@ def evaluate(scanner: Scanner, records: Iterable[tuple[dict[str, Any], str]], la
 
     per_traj_scores = np.zeros((len(keep), len(CATEGORIES)), dtype=np.float64)
     judged: dict[str, list[tuple[bool, set[str]]]] = {m: [] for m in COMBINE_MODES}
+    per_mode = {m: dataclasses.replace(policy, combine=m) for m in COMBINE_MODES}  # allowlists compiled once
+    gated = 0
     for row, j in enumerate(keep):
         rule_f = [f for f in found[j] if f.detector != "classifier"]
         clf_all = [f for f in found[j] if f.detector == "classifier"]
@@ -135,15 +139,24 @@ def evaluate(scanner: Scanner, records: Iterable[tuple[dict[str, Any], str]], la
                 c = CATEGORIES.index(f.category)
                 per_traj_scores[row, c] = max(per_traj_scores[row, c], f.score or 0.0)
         clf_f = [f for f in clf_all if (f.score or 0.0) >= thresholds.get(f.category, 0.5)]
+        # the run's gate, replayed: `undecided` does not classify what the rules alone already flag
+        skipped = saved[1] == "undecided" and bool(rule_f) and _judge(rule_f, per_mode["rules"])[0]
+        gated += skipped
         for mode in COMBINE_MODES:
-            judged[mode].append(_judge(rule_f + clf_f, policy, mode, cut_short[j]))
+            clf_seen = [] if skipped and mode != "classifier" else clf_f
+            judged[mode].append(_judge(rule_f + clf_seen, per_mode[mode], cut_short[j]))
 
+    modes = {m: _table(judged[m], truth) for m in COMBINE_MODES}
+    combined = policy.combine if policy.combine not in ("rules", "classifier") else "either"
     report: dict[str, Any] = {
         "records": len(ids) + len(errors), "labeled": len(keep), "unreadable": errors,
         "labels_without_record": missing, "records_without_label": unlabeled,
-        "thresholds": thresholds,
-        "detectors": {"rules": _table(judged["rules"], truth), "classifier": _table(judged["classifier"], truth),
-                      "combined": _table(judged["either"], truth)},
+        "thresholds": thresholds, "gate": saved[1], "classified_share": round(1 - gated / len(keep), 4) if keep else 0.0,
+        "configured_mode": policy.combine, "combined_mode": combined,
+        "modes": modes,
+        # the three views of earlier reports; "combined" is the configured mode, or `either`
+        # when the config names a single detector
+        "detectors": {"rules": modes["rules"], "classifier": modes["classifier"], "combined": modes[combined]},
     }
     rule_missed = [r for r, (p, _) in enumerate(judged["rules"]) if truth[r]["unsafe"] and not p]
     caught = [r for r in rule_missed if judged["classifier"][r][0]]
@@ -179,9 +192,9 @@ def write_report(report: Mapping[str, Any], out_dir: str | Path) -> list[Path]:
     for c, curve in report["pr_curves"].items():
         fig, ax = plt.subplots(figsize=(5, 4), dpi=100)
         ax.plot(curve["recall"], curve["precision"], drawstyle="steps-post", label="classifier (score sweep)")
-        for name, marker in (("rules", "o"), ("classifier", "s"), ("combined", "^")):
-            m = report["detectors"][name]["per_category"][c]
-            ax.scatter([m["recall"]], [m["precision"]], marker=marker, label=f"{name} (as configured)", zorder=3)
+        for mode, marker in zip(report["modes"], "os^Dv<>"):
+            m = report["modes"][mode]["per_category"][c]
+            ax.scatter([m["recall"]], [m["precision"]], marker=marker, label=f"{mode} (as configured)", zorder=3)
         ax.set(xlim=(0, 1.02), ylim=(0, 1.02), xlabel="recall", ylabel="precision", title=f"{c}")
         ax.grid(alpha=0.3)
         ax.legend(loc="lower left", fontsize=8)
@@ -193,15 +206,25 @@ def write_report(report: Mapping[str, Any], out_dir: str | Path) -> list[Path]:
     return written
 
 
+_COLUMNS = ("tp", "fp", "fn", "tn", "precision", "recall", "false_positive_rate", "f1")
+
+
+def _row(name: str, m: Mapping[str, Any]) -> str:
+    return (f"{name:22s} " + " ".join(f"{m[k]:5d}" for k in _COLUMNS[:4]) + " "
+            + " ".join(f"{m[k]:9.3f}" for k in _COLUMNS[4:]))
+
+
 def format_table(report: Mapping[str, Any]) -> str:
-    """The report as a plain-text table for the terminal."""
-    lines = [f"{'detector':11s} {'precision':>9s} {'recall':>7s} {'FPR':>7s} " +
-             " ".join(f"{c[:14]:>14s}" for c in CATEGORIES), ""]
-    for name in ("rules", "classifier", "combined"):
-        t = report["detectors"][name]
-        o = t["overall"]
-        lines.append(f"{name:11s} {o['precision']:9.3f} {o['recall']:7.3f} {o['false_positive_rate']:7.3f} "
-                     + " ".join(f"{'F1 ' + format(t['per_category'][c]['f1'], '.3f'):>14s}" for c in CATEGORIES))
+    """The report as one plain-text table for the terminal: each mode overall, then per category."""
+    head = (f"{'':22s} " + " ".join(f"{k:>5s}" for k in _COLUMNS[:4]) + " "
+            + " ".join(f"{k:>9s}" for k in ("precision", "recall", "FPR", "F1")))
+    modes = report["modes"]
+    lines = [f"mode (overall)         gate {report['gate']}, classifier ran on "
+             f"{report['classified_share']:.1%} of trajectories; configured: {report['configured_mode']}", head]
+    lines += [_row(mode, t["overall"]) for mode, t in modes.items()]
+    for c in CATEGORIES:
+        lines += ["", f"{c}", head]
+        lines += [_row(mode, t["per_category"][c]) for mode, t in modes.items()]
     m = report["rule_misses"]
     lines += ["", f"unsafe trajectories the rules miss: {m['unsafe_missed_by_rules']}, "
                   f"caught by the classifier: {m['caught_by_classifier']}"]

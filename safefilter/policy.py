@@ -1,7 +1,21 @@
 """From findings to a verdict: the only place that decides what counts as unsafe.
 
 Detectors report everything they see; the policy applies the team's choices (allowlists,
-requested behaviour, minimum severity), so thresholds can change without touching rules.
+requested behaviour, minimum severity, whose findings count), so thresholds can change without
+touching rules.
+
+`combine` (one config key, `policy.combine`) says whose findings count:
+
+- ``rules``, ``classifier``: one detector alone (the ablations);
+- ``either``: a finding of either detector counts;
+- ``rules_then_classifier``: rules first, the classifier fills the gaps. On an action (one
+  message's tool call, or the message itself) where a rule gave a *confident* verdict, the rule's
+  verdict stands and the classifier's findings there are dropped: it neither adds a category to
+  nor excuses an action the rules judged. On every other action the classifier's findings count
+  as in ``either``. The classifier vetoes nothing: rule findings are never removed. A rule
+  verdict is confident when its finding survives the team's choices: not disabled, not excused by
+  an allowlist, at or above `min_severity`; requested or not (a rule that judged the action
+  requested has recognised it, and its per-action request check is sharper than a score).
 """
 from __future__ import annotations
 
@@ -14,13 +28,18 @@ from .errors import ConfigError
 from .hosts import HostAllowlist
 from .types import CATEGORIES, Finding, Incomplete, Severity, Verdict
 
-__all__ = ["Policy", "COMBINE_MODES"]
+__all__ = ["Policy", "COMBINE_MODES", "action_of"]
 
-COMBINE_MODES = ("rules", "classifier", "either")
+COMBINE_MODES = ("rules", "classifier", "either", "rules_then_classifier")
 #: Detectors keep at most 240 characters on a side of a match (rules) or of an action (classifier),
 #: so evidence shorter than this is the whole line; longer evidence may be a window of a longer one.
 WHOLE_EVIDENCE_BELOW = 240
-_DETECTOR_OF_MODE = {"rules": "rule", "classifier": "classifier"}
+#: Which detectors' findings count in each mode (None: every detector's).
+_COUNTED_DETECTORS: dict[str, frozenset[str] | None] = {
+    "rules": frozenset({"rule"}), "classifier": frozenset({"classifier"}), "either": None,
+    "rules_then_classifier": None}
+#: Modes in which a confident rule verdict on an action drops the classifier's findings there.
+_RULES_FIRST = frozenset({"rules_then_classifier"})
 
 
 @dataclass(frozen=True)
@@ -30,7 +49,7 @@ class Policy:
     disabled_rules: frozenset[str] = frozenset()
     allow_hosts: tuple[str, ...] = ()  # hosts, .suffixes, CIDRs; see safefilter.hosts
     allow_commands: tuple[str, ...] = ()  # RE2 patterns; a finding whose whole evidence matches one is dropped
-    combine: str = "either"  # whose findings count: "rules", "classifier" or "either" (the ablation switch)
+    combine: str = "either"  # whose findings count: one of COMBINE_MODES (see the module docstring)
     incomplete_is_unsafe: bool = True  # a record whose analysis a limit cut short is not called clean
     _allow_rx: object = field(default=None, init=False, repr=False, compare=False)
     _hosts: HostAllowlist = field(default_factory=lambda: HostAllowlist(()), init=False, repr=False, compare=False)
@@ -38,7 +57,7 @@ class Policy:
     def __post_init__(self) -> None:
         """Check and compile the allowlists once; a bad entry is a ConfigError naming it, before any record."""
         if self.combine not in COMBINE_MODES:
-            raise ValueError(f"combine must be one of {COMBINE_MODES}, got {self.combine!r}")
+            raise ValueError(f"policy.combine must be one of {', '.join(COMBINE_MODES)}; got {self.combine!r}")
         object.__setattr__(self, "_hosts", HostAllowlist(self.allow_hosts))
         if self.allow_commands:
             object.__setattr__(self, "_allow_rx", _compile_commands(self.allow_commands))
@@ -70,9 +89,25 @@ class Policy:
     def counts(self, finding: Finding) -> bool:
         if finding.severity < self.min_severity:
             return False
-        if self.combine != "either" and finding.detector != _DETECTOR_OF_MODE[self.combine]:
+        counted = _COUNTED_DETECTORS[self.combine]
+        if counted is not None and finding.detector not in counted:
             return False
         return self.requested_is_unsafe or not finding.requested
+
+    def confident(self, finding: Finding) -> bool:
+        """A rule finding whose verdict on its action stands over the classifier's (rules_then_classifier):
+        one the policy weighs at all. Call it on findings `allowed` kept; requested ones are confident too."""
+        return finding.detector != "classifier" and finding.severity >= self.min_severity
+
+    def defer_to_rules(self, findings: Sequence[Finding]) -> tuple[Finding, ...]:
+        """`findings` without the classifier's on actions where a rule gave a confident verdict, in
+        the modes that put rules first; in the others, all of them."""
+        if self.combine not in _RULES_FIRST:
+            return tuple(findings)
+        decided = {action_of(f) for f in findings if self.confident(f)}
+        if not decided:
+            return tuple(findings)
+        return tuple(f for f in findings if f.detector != "classifier" or action_of(f) not in decided)
 
     def decide(self, findings: Sequence[Finding], incomplete: Sequence[Incomplete] = ()) -> Verdict:
         """The verdict on one record's findings; `incomplete` lists limits that cut its analysis short.
@@ -82,7 +117,7 @@ class Policy:
         analysis makes the record unsafe unless `incomplete_is_unsafe` is off. Its categories are
         then those of the findings, which may be none.
         """
-        kept = tuple(f for f in findings if not self.allowed(f))
+        kept = self.defer_to_rules([f for f in findings if not self.allowed(f)])
         counting = [f for f in kept if self.counts(f)]
         incomplete = tuple(incomplete)
         if not counting:
@@ -100,6 +135,12 @@ class Policy:
             first_unsafe_message=min(f.message_index for f in counting),
             analysis_incomplete=incomplete,
         )
+
+
+def action_of(finding: Finding) -> tuple[int, str | None]:
+    """The action a finding is on: its message and tool call (a message without tool calls is one action).
+    Decoded views and matches anywhere in a command share their action."""
+    return finding.message_index, finding.tool_call_id
 
 
 def _compile_commands(patterns: Sequence[str]) -> object:
