@@ -78,13 +78,13 @@ def events_text(kind: str, action: str, *, facts: str, task: str = "", output: s
 
 
 def _excerpt(text: str) -> str:
-    """Head and tail of an output: banners and launch messages open or close it."""
+    """Head and tail of an output (banners and launch messages open or close it); reads only the ends."""
     limit = LIMITS["output"]
-    flat = " ".join(text.split())
-    if len(flat) <= limit:
-        return flat
-    tail = limit // 3
-    return f"{flat[:limit - tail - 3]} .. {flat[-tail:]}"
+    head = squash(text, limit + 1)
+    if len(head) <= limit and len(text) <= 8 * limit:
+        return head
+    tail = squash(text, limit // 3, tail=True)
+    return f"{head[:limit - len(tail) - 4]} .. {tail}"
 
 
 def _guessed_view(decoded_from: str) -> bool:
