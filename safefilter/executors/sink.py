@@ -24,6 +24,7 @@ from ..atomic import fsync_dir
 from ..io import OUTPUT_KINDS, InputRecord, ShardWriter, invalid_row
 from ..resume import STATE_DIR, pause_for_tests, write_completion
 from ..scanner import Scanner, record_id
+from ..scorehist import score_histogram
 from .planner import WorkUnit, cut_batches, read_unit
 
 __all__ = ["process_unit", "UnitOptions"]
@@ -96,6 +97,9 @@ def process_unit(unit: WorkUnit, scanner: Scanner, options: UnitOptions, *,
     stat = Path(unit.path).stat()
     budget = scanner_budget(scanner)
     _clear_unit(root, unit)  # what an attempt killed part-way wrote: this attempt writes it all again
+    scores = score_histogram(scanner)  # the classifier's top score per trajectory, clean ones too (report)
+    if scores is not None:
+        scores.take()  # what an earlier unit or attempt in this process left
     tally = _Tally()
     parts: list[_Outputs] = []
     try:
@@ -120,6 +124,8 @@ def process_unit(unit: WorkUnit, scanner: Scanner, options: UnitOptions, *,
              "sha256": {rel: _sha256(root / rel) for paths in outputs.values() for rel in paths},
              "counts": tally.as_record(), "seconds": round(time.time() - started, 3),
              "worker": worker or {"pid": os.getpid()}}
+    if scores is not None:
+        shard["classifier_scores"] = scores.take()
     record = {"input": unit.path, "stat": {"bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns}, "shard": shard,
               "warnings": [w for o in parts for writer in o.writers.values() for w in writer.warnings],
               "detector_failures": {"scanned": tally.scanned, "failed": tally.failures,

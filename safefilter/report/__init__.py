@@ -12,13 +12,23 @@ from ..atomic import atomic_write
 from .collect import collect, read_labels
 from .metrics import score_run
 from .page import render_page
-from .plots import bar_chart, histogram
+from .plots import bar_chart, binned_histograms, histogram
 
 __all__ = ["write_report", "render_report", "DEFAULT_PER_CATEGORY"]
 
 DEFAULT_PER_CATEGORY = 25
 TABLE_CAP = 2000   # rows of the unsafe table; past this the page would stop being "a few MB"
 MISJUDGED_CAP = 100
+
+
+def _score_plot(view: Any) -> str | None:
+    """Every scored trajectory's top score per category (the run's histogram), or, for a run made
+    before it kept one, the scores of stored findings; None without a classifier."""
+    if view.score_histogram is not None:
+        return binned_histograms(view.score_histogram["categories"], "classifier: top score per trajectory")
+    if view.manifest.get("classifier"):
+        return histogram(view.scores, "classifier scores of stored findings")
+    return None
 
 
 def render_report(run_dir: str | Path, *, labels: str | Path | None = None,
@@ -42,7 +52,7 @@ def render_report(run_dir: str | Path, *, labels: str | Path | None = None,
     rules = sorted((view.manifest.get("counts", {}).get("rules") or {}).items(), key=lambda kv: (-kv[1], kv[0]))[:15]
     plots = {"categories": bar_chart(list(cats), list(cats.values()), "unsafe records per category"),
              "rules": bar_chart([k for k, _ in rules], [v for _, v in rules], "records per rule (top 15)"),
-             "scores": histogram(view.scores, "classifier scores")}
+             "scores": _score_plot(view)}
     return render_page(view, plots=plots, scored=scored, per_category=per_category, table_cap=TABLE_CAP)
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..export.runrecords import RunRecord, read_manifest_of, read_run
+from ..scorehist import merge_histograms
 from ..types import CATEGORIES
 
 __all__ = ["RunView", "collect", "SEVERITY_ORDER"]
@@ -26,6 +27,7 @@ class RunView:
     rows: list[dict[str, Any]] = field(default_factory=list)  # one per unsafe record
     detectors: Counter[str] = field(default_factory=Counter)
     scores: list[float] = field(default_factory=list)  # classifier scores of stored findings
+    score_histogram: dict[str, Any] | None = None  # merged from the shards: every scored trajectory
     predicted: dict[str, list[str] | None] = field(default_factory=dict)  # id -> categories (None: clean)
     shown: dict[str, RunRecord] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -57,6 +59,7 @@ def collect(run_dir: str | Path, *, per_category: int, extra_ids: set[str] | Non
             labels: dict[str, dict[str, Any]] | None = None) -> RunView:
     """Summaries of every unsafe record, and the records to show in full."""
     view = RunView(read_manifest_of(run_dir))
+    view.score_histogram = merge_histograms(s.get("classifier_scores") for s in view.manifest.get("shards") or ())
     outputs = ("unsafe", "clean") if labels else ("unsafe",)
     for item in read_run(run_dir, outputs=outputs, warnings=view.warnings):
         if item.output == "clean":

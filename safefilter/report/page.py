@@ -172,6 +172,21 @@ def _labels_section(view: RunView, scored: dict[str, Any]) -> str:
     return "".join(out)
 
 
+def _scores_note(view: RunView) -> str:
+    """What the score plot is drawn from, in words: it differs between runs with and without a classifier."""
+    c = view.manifest.get("counts", {})
+    if not view.manifest.get("classifier"):
+        return "No classifier ran in this run (rules only), so there are no scores."
+    hist = view.score_histogram
+    if hist is None:
+        return ("This run kept no score histogram (made before it did): the plot shows the scores of stored "
+                "findings only, i.e. those over the threshold in unsafe records.")
+    scanned = int(c.get("clean", 0)) + int(c.get("unsafe", 0))
+    return (f"Highest classifier score per trajectory and category, over {hist['scored']} scored of {scanned} "
+            "scanned trajectories, clean ones included (log scale). Not scored: trajectories with no action the "
+            "classifier reads, and, with the `undecided` gate, those the rules had already flagged.")
+
+
 def render_page(view: RunView, *, plots: dict[str, str | None], scored: dict[str, Any] | None,
                 per_category: int, table_cap: int) -> str:
     """The whole report as one string."""
@@ -198,8 +213,8 @@ def render_page(view: RunView, *, plots: dict[str, str | None], scored: dict[str
         _table(["detector", "findings in unsafe records"], [[escape(k), _num(v)] for k, v in
                                                             sorted(view.detectors.items())], numeric=(1,)),
         _img(plots.get("rules"), "top rules"), "</div>",
-        "<h2>Classifier scores</h2>",
-        _img(plots.get("scores"), "classifier scores of stored findings (none in this run)"),
+        f'<h2>Classifier scores</h2><p class=note id="scores-note">{escape(_scores_note(view))}</p>',
+        _img(plots.get("scores"), "classifier scores"),
     ]
     if scored is not None:
         body.append(_labels_section(view, scored))

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import base64
 import io
-from typing import Sequence
+from typing import Mapping, Sequence
 
-__all__ = ["bar_chart", "histogram"]
+__all__ = ["bar_chart", "histogram", "binned_histograms"]
 
 
 def _png(fig) -> str:
@@ -46,4 +46,23 @@ def histogram(values: Sequence[float], title: str, bins: int = 20) -> str | None
     ax.set_title(title)
     ax.set_xlabel("score")
     ax.set_ylabel("findings")
+    return _png(fig)
+
+
+def binned_histograms(counts: Mapping[str, Sequence[int]], title: str) -> str | None:
+    """Already-binned counts over [0, 1], one step line per category, log scale: clean trajectories
+    pile up near 0 and would flatten the tail that matters."""
+    if not counts or not any(sum(v) for v in counts.values()):
+        return None
+    fig, ax = _figure(2.8)
+    for category, values in counts.items():
+        bins = len(values)
+        edges = [i / bins for i in range(bins + 1)]
+        ax.stairs(list(values), edges, label=category, linewidth=1.6)
+    ax.set_yscale("symlog", linthresh=1)
+    ax.set_xlim(0, 1)
+    ax.set_title(title)
+    ax.set_xlabel("highest score over the trajectory's actions")
+    ax.set_ylabel("trajectories")
+    ax.legend(fontsize=8, frameon=False)
     return _png(fig)
