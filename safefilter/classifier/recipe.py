@@ -28,9 +28,15 @@ TRAIN_DEFAULTS: dict[str, Any] = {
     "training": {"epochs": 1, "batch_size": 16, "lr": 5e-5, "max_length": 96, "seed": 0, "max_steps": None,
                  "warmup_ratio": 0.06, "weight_decay": 0.01, "calibration": "f1", "min_precision": 0.95,
                  "max_fpr": 0.001, "min_threshold": 0.0,
-                 "context": "none", "distill_weight": 0.5, "save_dtype": "float32", "device": "auto"},
+                 "context": "none", "distill_weight": 0.5, "save_dtype": "float32", "device": "auto",
+                 # CPU threads while training: results depend on the count, so it is part of the recipe
+                 "threads": 2, "mixed_precision": "auto", "max_train_rows": None},
+    # Thresholds that hold on realistic benign work (safefilter.classifier.benign_calibration):
+    # benign: trajectories (.jsonl) or action rows (.parquet); generate: {mb, seed} makes the .jsonl
+    # with scripts/corpus.py (no planted unsafe actions) when it is missing.
+    "calibration": {"benign": None, "generate": None, "max_benign_fpr": 0.005, "level": "trajectory"},
 }
-_FREE_FORM = {"data.generator", "student"}  # passed through as keyword arguments
+_FREE_FORM = {"data.generator", "student", "calibration.generate"}  # passed through as keyword arguments
 
 
 def minilm_dir() -> Path:
@@ -109,6 +115,28 @@ def _data_is_current(data_dir: Path, data: dict[str, Any]) -> bool:
     return json.loads(f.read_text()) == want
 
 
+def _benign_source(cal: dict[str, Any], log) -> str | None:
+    """The benign calibration file, made with scripts/corpus.py first when it is missing and `generate` says how."""
+    if not cal.get("benign"):
+        return None
+    path = Path(cal["benign"])
+    if not path.is_file() and cal.get("generate"):
+        import importlib.util
+
+        script = Path("scripts/corpus.py")
+        if not script.is_file():
+            raise ConfigError(f"calibration.generate needs {script} (run from the repository root), "
+                              f"or make {path} yourself")
+        spec = importlib.util.spec_from_file_location("safefilter_bench_corpus", script)
+        corpus = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(corpus)  # type: ignore[union-attr]
+        gen = dict(cal["generate"])
+        log(f"making realistic benign rollouts in {path} ({gen}) ...")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        corpus.generate(path, float(gen.get("mb", 4)), seed=int(gen.get("seed", 11)), unsafe_rate=0.0)
+    return str(path)
+
+
 def train_from_recipe(recipe: dict[str, Any], *, progress: bool = True, log=print) -> dict[str, Any]:
     """Make the data if it is missing or stale, then train; returns the training summary."""
     from .train import train
@@ -121,11 +149,16 @@ def train_from_recipe(recipe: dict[str, Any], *, progress: bool = True, log=prin
                            validation_share=data["validation_share"], generator=data["generator"])
     base = minilm_dir() if recipe["base_model"] == "minilm" else Path(recipe["base_model"])
     t = recipe["training"]
+    cal = recipe["calibration"]
+    benign = {"source": _benign_source(cal, log), "max_benign_fpr": cal["max_benign_fpr"], "level": cal["level"]}
     summary = train(str(data_dir), base, recipe["output"], epochs=t["epochs"], batch_size=t["batch_size"], lr=t["lr"],
                     max_length=t["max_length"], seed=t["seed"], max_steps=t["max_steps"], progress=progress,
                     warmup_ratio=t["warmup_ratio"], weight_decay=t["weight_decay"], calibration=t["calibration"],
                     min_precision=t["min_precision"], max_fpr=t["max_fpr"], min_threshold=t["min_threshold"],
                     device=t["device"], context=t["context"],
                     student=recipe["student"], teacher=recipe["teacher"], distill_weight=t["distill_weight"],
-                    save_dtype=t["save_dtype"], recipe=recipe)
+                    save_dtype=t["save_dtype"], recipe=recipe, threads=t["threads"], amp=t["mixed_precision"],
+                    max_train_rows=t["max_train_rows"],
+                    base_model_name="minilm" if recipe["base_model"] == "minilm" else None,
+                    benign=benign if benign["source"] else None)
     return summary

@@ -2,7 +2,7 @@
 
 The student keeps the teacher's tokenizer and vocabulary, so it reads commands the same way, and
 starts from the teacher's word and position embeddings projected onto their top principal
-directions (hidden size 384 -> 128 for MiniLM-L6). Its transformer layers start random and are
+directions (computed exactly, so the same base model gives the same start in every run) (hidden size 384 -> 128 for MiniLM-L6). Its transformer layers start random and are
 trained on the classification task, optionally against a fine-tuned teacher's scores
 (`safefilter.classifier.train.train(..., teacher=...)`). Two layers of width 128 run about 20x
 faster than MiniLM-L6 on a CPU and weigh a few MB in float16.
@@ -16,7 +16,7 @@ from typing import Any, Sequence
 from ..training.data import LABELS
 from .model import _quiet_hf
 
-__all__ = ["build_student"]
+__all__ = ["build_student", "principal_basis"]
 
 
 def _project(weight: Any, basis: Any) -> Any:
@@ -24,6 +24,23 @@ def _project(weight: Any, basis: Any) -> Any:
     centred = weight - weight.mean(dim=0, keepdim=True)
     out = centred @ basis
     return out / out.std().clamp_min(1e-6) * 0.05
+
+
+def principal_basis(weight: Any, k: int) -> Any:
+    """Top-`k` principal directions of the rows of `weight` ([hidden, k]), exactly and deterministically.
+
+    An eigen-decomposition of the float64 covariance, not a randomized SVD, and each direction's
+    sign fixed (largest component positive): the same embeddings give the same basis in every run.
+    """
+    import torch
+
+    w = weight.double()
+    centred = w - w.mean(dim=0, keepdim=True)
+    _, vectors = torch.linalg.eigh(centred.T @ centred)  # ascending eigenvalues
+    top = vectors.flip(1)[:, :k]
+    pivot = top.abs().argmax(dim=0)
+    signs = torch.sign(top[pivot, torch.arange(top.shape[1])])
+    return (top * signs).to(weight.dtype)
 
 
 def build_student(base_model_dir: str | os.PathLike[str], *, layers: int = 2, hidden: int = 128, heads: int = 2,
@@ -45,10 +62,7 @@ def build_student(base_model_dir: str | os.PathLike[str], *, layers: int = 2, hi
     emb = teacher.embeddings
     words = emb.word_embeddings.weight.detach().float()
     positions = emb.position_embeddings.weight.detach().float()
-    # principal directions of the vocabulary's embeddings: the student's hidden axes
-    torch.manual_seed(seed)
-    _, _, v = torch.svd_lowrank(words - words.mean(dim=0, keepdim=True), q=min(hidden + 16, words.shape[1]))
-    basis = v[:, :hidden]  # [teacher_hidden, hidden]
+    basis = principal_basis(words, hidden)  # the student's hidden axes
     config = BertConfig(
         vocab_size=words.shape[0], hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
         intermediate_size=intermediate, max_position_embeddings=positions.shape[0],

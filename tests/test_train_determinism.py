@@ -1,0 +1,150 @@
+"""Training reproduces bit for bit: same data + recipe + platform -> same weight bytes and thresholds.
+
+Each run is a separate interpreter with a different PYTHONHASHSEED, so nothing may depend on the
+iteration order of string sets or dicts, on generator state left by imports, or on the
+working machine's paths (training_config.json must record none).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+from safefilter.classifier import tiny_model_dir  # noqa: E402
+from safefilter.classifier.benign_calibration import benign_rates, fit_benign_fpr  # noqa: E402
+from safefilter.classifier.reproduce import mixed_precision, portable_path  # noqa: E402
+from safefilter.training.data import LABELS, build_dataset, save_dataset  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+_RUN = """
+import hashlib, json, sys
+from safefilter.classifier.train import train
+data, base, out, benign = sys.argv[1:5]
+summary = train(data, base, out, max_steps=10, batch_size=16, lr=1e-3, max_length=32, progress=False,
+                calibration="precision", min_precision=0.9, save_dtype="float16", threads=2,
+                student={"layers": 1, "hidden": 16, "heads": 2, "intermediate": 32},
+                benign={"source": benign, "max_benign_fpr": 0.0, "level": "trajectory"})
+weights = hashlib.sha256(open(out + "/model.safetensors", "rb").read()).hexdigest()
+print(json.dumps({"weights": weights, "thresholds": summary["thresholds"]}))
+"""
+
+
+def _benign_rollouts(path: Path) -> Path:
+    rows = []
+    for i, cmd in enumerate(["ls -la", "pytest -q tests", "git status", "pip install requests", "cat setup.py"]):
+        rows.append({"id": f"b{i}", "messages": [
+            {"role": "user", "content": "Fix the failing test in src/util.py"},
+            {"role": "assistant", "content": "", "tool_calls": [{"id": "c1", "type": "function", "function": {
+                "name": "bash", "arguments": json.dumps({"command": cmd})}}]},
+            {"role": "tool", "tool_call_id": "c1", "content": "ok"}]})
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    root = tmp_path_factory.mktemp("det")
+    save_dataset(build_dataset(240, seed=3), root / "data")
+    base = tiny_model_dir(root / "base")
+    return root, base, _benign_rollouts(root / "benign.jsonl")
+
+
+def _train_in_subprocess(setup, name: str, hash_seed: str) -> dict:
+    root, base, benign = setup
+    env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+    done = subprocess.run([sys.executable, "-c", _RUN, str(root / "data"), str(base), str(root / name), str(benign)],
+                          capture_output=True, text=True, env=env, cwd=str(ROOT), timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_two_processes_train_identical_weights_and_thresholds(setup):
+    a = _train_in_subprocess(setup, "m1", "1")
+    b = _train_in_subprocess(setup, "m2", "4242")
+    assert a == b
+    root = setup[0]
+    cfg_a = json.loads((root / "m1" / "training_config.json").read_text())
+    cfg_b = json.loads((root / "m2" / "training_config.json").read_text())
+    assert cfg_a["data"]["content_sha256"] == cfg_b["data"]["content_sha256"]
+    assert cfg_a["reproducibility"]["threads"] == 2 and cfg_a["reproducibility"]["deterministic_algorithms"]
+    assert cfg_a["calibration_result"]["benign"]["set"]["trajectories"] == 5
+
+
+def test_training_config_records_no_machine_paths(setup):
+    root = setup[0]
+    if not (root / "m1" / "training_config.json").is_file():
+        _train_in_subprocess(setup, "m1", "1")
+    text = (root / "m1" / "training_config.json").read_text()
+    assert str(root) not in text and "/tmp/" not in text
+    cfg = json.loads(text)
+    assert cfg["base_model"] == "base" and cfg["data"]["data_dir"] == "data"
+    card = (root / "m1" / "model_card.md").read_text()
+    assert "Validation-to-development gap" in card and "realistic benign" in card
+
+
+def test_portable_path_is_relative_under_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert portable_path(tmp_path / "data" / "training") == "data/training"
+    assert portable_path("/elsewhere/models/minilm") == "minilm"
+    assert portable_path("data/training") == "data/training"
+
+
+def test_mixed_precision_stays_off_on_cpu():
+    import torch
+
+    assert mixed_precision(torch.device("cpu"), "auto") is None
+    assert mixed_precision(torch.device("cpu"), "fp16") is None
+    assert mixed_precision(torch.device("cpu"), "off") is None
+
+
+def test_benign_calibration_raises_only_the_categories_that_false_alarm():
+    # 10 benign trajectories of 3 actions each: two reach 0.97 / 0.9 in tunneling, one 0.85 in probing
+    scores = np.full((30, 4), 0.1, dtype=np.float32)
+    scores[0, 0], scores[4, 0], scores[7, 2] = 0.97, 0.9, 0.85
+    groups = np.repeat(np.arange(10), 3)
+    start = {c: 0.8 for c in LABELS}
+    assert benign_rates(scores, groups, start)["trajectory_fpr"] == 0.3
+    th, rep = fit_benign_fpr(scores, groups, start, max_fpr=0.1)
+    # one false-alarming trajectory of ten allowed: the two lowest offenders are cut away, the top one stays
+    assert rep["trajectory_fpr"] <= 0.1 and rep["target_met"]
+    assert th["cryptomining"] == 0.8 and th["resource_acquisition"] == 0.8
+    assert 0.85 < th["network_probing"] <= 0.9 and 0.9 < th["tunneling"] <= 0.97
+    strict, rep0 = fit_benign_fpr(scores, groups, start, max_fpr=0.0)
+    assert rep0["trajectory_fpr"] == 0.0 and strict["tunneling"] > 0.97 and strict["network_probing"] > 0.85
+    # action level counts actions, not trajectories
+    _, rep_a = fit_benign_fpr(scores, groups, start, max_fpr=0.0, level="action")
+    assert rep_a["action_fpr"] == 0.0
+
+
+def test_benign_scores_at_one_cannot_be_cut_and_say_so():
+    scores = np.zeros((4, 4), dtype=np.float32)
+    scores[0, 1] = 1.0
+    th, rep = fit_benign_fpr(scores, np.arange(4), {c: 0.8 for c in LABELS}, max_fpr=0.0)
+    assert not rep["target_met"] and th["cryptomining"] <= 1.0
+
+
+@pytest.mark.slow
+def test_shipped_recipe_rebuilds_the_shipped_weights(tmp_path):
+    """Retrain configs/train.yaml (minutes) and compare the weight bytes with the shipped model's."""
+    shipped = ROOT / "safefilter" / "models" / "action-classifier"
+    out = tmp_path / "rebuilt"
+    done = subprocess.run([sys.executable, "-m", "safefilter", "train", "--config", "configs/train.yaml",
+                           "--output", str(out), "--no-progress"], cwd=str(ROOT), capture_output=True, text=True,
+                          timeout=3600)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    def sha(p: Path) -> str:
+        return hashlib.sha256(p.read_bytes()).hexdigest()
+
+    assert sha(out / "model.safetensors") == sha(shipped / "model.safetensors")
+    assert json.loads((out / "thresholds.json").read_text()) == json.loads((shipped / "thresholds.json").read_text())
