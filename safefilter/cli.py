@@ -130,10 +130,12 @@ def _parser() -> argparse.ArgumentParser:
     mk.add_argument("--overwrite", action="store_true", help="with --decisions: replace a non-empty --output")
 
     ev = sub.add_parser(
-        "eval", help="measure rules, classifier and both against labeled trajectories",
-        description="Scan labeled trajectories once and print precision, recall, false-positive rate and "
-                    "per-category F1 for the rules alone, the classifier alone and both combined; write "
-                    "metrics.json and a precision-recall plot per category.",
+        "eval", help="measure rules, classifier and each way of combining them against labeled trajectories",
+        description="Scan labeled trajectories once (classifier on every trajectory) and judge the findings under "
+                    "every policy.combine mode (rules, classifier, either, rules_then_classifier), replaying "
+                    "the configured classifier gate: tp, fp, fn, tn, precision, recall, false-positive rate "
+                    "and F1, overall and per category. Writes metrics.json and a precision-recall plot per "
+                    "category.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="example:\n  safefilter eval --input examples/trajectories/chat.jsonl --labels examples/labels.jsonl")
     ev.add_argument("--input", metavar="FILE", required=True, help="trajectories (.jsonl, .jsonl.gz, .parquet, ...)")
@@ -145,6 +147,8 @@ def _parser() -> argparse.ArgumentParser:
                     help="override one config key, e.g. --set classifier.model=models/try2 (repeatable)")
     ev.add_argument("--output", metavar="DIR", default="runs/eval",
                     help="where metrics.json and pr_<category>.png go (default: %(default)s)")
+    ev.add_argument("--json", action="store_true",
+                    help="print the report (every mode, overall and per category) as JSON instead of the table")
     _add_issue11_commands(sub)
     return parser
 
@@ -338,6 +342,9 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     scanner = build_scanner(config)
     report = evaluate(scanner, records_of(args.input), read_labels(args.labels))
     written = write_report(report, args.output)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
     print(format_table(report))
     print(f"\nwrote {', '.join(str(p) for p in written)}")
     return 0

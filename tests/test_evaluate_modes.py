@@ -88,3 +88,20 @@ def test_the_table_has_a_row_per_mode_overall_and_per_category(rules):
         assert sum(line.split()[0] == mode for line in lines if line.strip()) == 1 + len(CATEGORIES)
     assert all(c in lines for c in CATEGORIES)
     assert "FPR" in lines[1] and "tn" in lines[1].split()
+
+
+def test_cli_json_keeps_every_mode(tmp_path, capsys):
+    pytest.importorskip("torch")
+    from safefilter.classifier import tiny_model_dir
+    from safefilter.cli import main
+
+    data, labels = tmp_path / "in.jsonl", tmp_path / "labels.jsonl"
+    data.write_text("".join(json.dumps(record) + "\n" for record, _ in RECORDS))
+    labels.write_text("".join(json.dumps({"id": rid, **label}) + "\n" for rid, label in LABELS.items()))
+    model = tiny_model_dir(tmp_path / "model")
+    assert main(["eval", "--input", str(data), "--labels", str(labels), "--output", str(tmp_path / "eval"),
+                 "--set", f"classifier.model={json.dumps(str(model))}", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert list(report["modes"]) == list(COMBINE_MODES) and report["labeled"] == 4
+    assert report["modes"]["rules"]["per_category"]["tunneling"]["tp"] == 1
+    assert json.loads((tmp_path / "eval" / "metrics.json").read_text())["modes"] == report["modes"]
