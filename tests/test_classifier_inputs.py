@@ -64,9 +64,14 @@ def test_notable_by_data_not_by_words(scan, command, fact):
     assert a.notable and fact in a.facts and a.text.startswith("[task] ")
 
 
-def test_ordinary_reads_and_plain_programs(scan):
-    a = by_action(inputs(scan, traj(bash("cat README.md | head -20"), tool("# proj"))), "cat README.md | head -20")
-    assert not a.notable and a.facts == "run cat; run head; read README.md"
+@pytest.mark.parametrize("command, facts", [
+    ("cat README.md | head -20", "run cat; run head; read README.md"),
+    ("find . -name '*.pyc' -exec rm {} +", "run find; run rm via find -exec"),
+    ("timeout 60 pytest -q tests/test_dates.py", "run pytest under timeout"),
+])
+def test_ordinary_programs_started_in_ordinary_ways(scan, command, facts):
+    a = by_action(inputs(scan, traj(bash(command), tool("# proj"))), command)
+    assert not a.notable and a.facts == facts and a.text == f"[facts] {facts} [shell] {command}"
 
 
 def test_written_script_that_runs_gets_run_facts_and_data_file_gets_no_input(scan):

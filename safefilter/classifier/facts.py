@@ -13,6 +13,7 @@ task and the output, so everyday commands give the same text in every trajectory
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -34,6 +35,8 @@ def _load() -> dict[str, Any]:
 
 _DATA = _load()
 ORDINARY_PROGRAMS = frozenset(str(p) for p in _DATA["ordinary_programs"])
+ORDINARY_LAUNCHES = frozenset(_DATA["ordinary_launches"])
+ORDINARY_WRAPPERS = frozenset(_DATA["ordinary_wrappers"])
 ORDINARY_ENV = frozenset(_DATA["ordinary_env"])
 ORDINARY_KINDS = frozenset(_DATA["ordinary_kinds"])
 NOTABLE_PATHS = re2.compile(_DATA["notable_paths"])
@@ -57,22 +60,23 @@ class SegmentFacts:
     notable: bool
 
 
+_WORD = re.compile(r"\S+")
+
+
 def _words(text: str, limit: int) -> str:
-    """`text` with whitespace runs as single spaces, cut at `limit`; reads no more than it needs."""
+    """`text` with whitespace runs as single spaces, cut at `limit`; reads no more than it needs
+    (a masked heredoc can be kilobytes of blanks before its next word)."""
+    window = text[:8 * limit]
+    flat = " ".join(window.split())
+    if len(flat) >= limit or len(window) == len(text):
+        return flat[:limit]
     out: list[str] = []
     size = 0
-    start = 0
-    n = len(text)
-    while start < n and size <= limit:
-        while start < n and text[start].isspace():
-            start += 1
-        end = start
-        while end < n and not text[end].isspace() and end - start <= limit:
-            end += 1
-        if end > start:
-            out.append(text[start:end])
-            size += end - start + 1
-        start = end
+    for m in _WORD.finditer(text):
+        out.append(m.group()[:limit])
+        size += len(out[-1]) + 1
+        if size > limit:
+            break
     return " ".join(out)[:limit]
 
 
@@ -99,7 +103,7 @@ def _host_class(host: str) -> str:
     if host in ("localhost", "ip6-localhost") or host.endswith(".localhost"):
         return HOST_CLASSES["loopback"]
     try:
-        ip = ipaddress.ip_address(host.strip("[]"))
+        ip = ipaddress.ip_network(host.strip("[]"), strict=False).network_address  # a host or a range
     except ValueError:
         return HOST_CLASSES["other"]
     if ip.is_loopback or ip.is_unspecified:
@@ -174,10 +178,9 @@ class FactIndex:
             if item:
                 groups[item[0]].append(item[1])
             notable = notable or odd
-        items.extend(_capped(groups["run"], LIMITS["execs"]))
-        for key in ("connect", "write", "persist", "cloud", "privilege", "env"):
-            items.extend(_capped(groups[key], LIMITS["execs"]))
-        items.extend(_capped(groups["read"], LIMITS["reads"]))
+        for key, found in groups.items():
+            if found:
+                items.extend(_capped(found, LIMITS["reads" if key == "read" else "execs"]))
         if not items:
             items.append("no effects found")
         return SegmentFacts(_join(items, LIMITS["facts"]), notable)
@@ -225,22 +228,26 @@ class FactIndex:
         words = [f"run {shown}"]
         if e.launch != "direct":
             words.append(f"via {e.launch}")
-        if e.wrappers:
-            words.append("under " + ",".join(e.wrappers[:3]))
+        wrappers = [w for w in e.wrappers if w != e.launch.partition(" ")[0]][:3]  # not `find -exec ... under find`
+        if wrappers:
+            words.append("under " + ",".join(wrappers))
         if e.background:
             words.append("in background")
         if e.script:
             words.append(f"script {_short(e.script)}" + (" written here" if _base(e.script) in self._written_run
                                                           else ""))
-        elif any(_base(a) in self._written_run for a in e.argv[1:8]):
+        elif self._written_run and any(_base(a) in self._written_run for a in e.argv[1:8]):
             words.append("on file written here")
         return " ".join(words)
 
     def _odd_exec(self, e: Exec) -> bool:
-        if e.launch != "direct" or e.wrappers or e.background or e.name not in ORDINARY_PROGRAMS:
+        if e.launch not in ORDINARY_LAUNCHES or e.background or e.name not in ORDINARY_PROGRAMS \
+                or not ORDINARY_WRAPPERS.issuperset(e.wrappers):
             return True
         if "/" in e.path and not e.path.startswith(_STANDARD_DIRS):
             return True  # a program run from a path of the agent's choosing (`./.cache/kw`)
+        if not self._written_run:
+            return False
         names = ([e.script] if e.script else []) + list(e.argv[1:8])
         return any(_base(a) in self._written_run for a in names if a)
 
