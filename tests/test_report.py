@@ -223,3 +223,26 @@ def test_report_plots_scores_of_clean_trajectories_when_the_classifier_ran(tmp_p
     assert re.search(r'<h2>Classifier scores</h2><p class=note id="scores-note">[^<]*</p><img ', html)
     rules_only = render_report(sample_run(tmp_path / "rules", f"input={tmp_path / 'in.jsonl'}"))
     assert "No classifier ran in this run" in rules_only
+
+
+def test_collect_keeps_bounded_rows_and_samples_as_if_it_had_them_all(tmp_path, monkeypatch):
+    """On a big run the report holds only the table's first rows and each category's first
+    candidates; table and sample are the same as from every row, and labels keep only labeled ids."""
+    from safefilter.export.runrecords import read_run
+    from safefilter.report.collect import _order, _sample, _summary, collect
+
+    monkeypatch.chdir(ROOT)
+    commands = ["nmap -sS -p 22 10.0.{i}.0/24", "ssh -N -R {i}00:localhost:22 u@198.51.100.{i}",
+                "nmap -sS 10.1.{i}.0/24 && ssh -N -R {i}1:localhost:22 u@198.51.100.9",
+                "traceroute -n 10.2.{i}.4"]
+    records = [{"id": f"r{i:03d}", "messages": [{"role": "user", "content": "Fix the test"},
+                                                _call("c1", commands[i % 4].format(i=i))]} for i in range(48)]
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    run_dir = sample_run(tmp_path / "run", f"input={tmp_path / 'in.jsonl'}")
+    every = [_summary(item) for item in read_run(run_dir, outputs=("unsafe",))]
+    assert len(every) == 48 and len({s["severity"] for s in every}) > 1
+    view = collect(run_dir, per_category=3, table_cap=10, labels={"r001": {"unsafe": True, "categories": []}})
+    assert view.unsafe_total == 48
+    assert [r["id"] for r in view.rows] == [r["id"] for r in sorted(every, key=_order)[:10]]
+    assert set(view.shown) == _sample(every, 3) and len(view.shown) <= 3 * 4
+    assert view.predicted == {"r001": next(r["categories"] for r in every if r["id"] == "r001")}

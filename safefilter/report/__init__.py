@@ -43,10 +43,10 @@ def render_report(run_dir: str | Path, *, labels: str | Path | None = None,
     extra: set[str] = set()
     if label_rows:
         # first pass only to learn which labeled records were misjudged, so they can be shown
-        pre = collect(run_dir, per_category=0, labels=label_rows)
+        pre = collect(run_dir, per_category=0, labels=label_rows, table_cap=0)
         s = score_run(pre.predicted, label_rows)
         extra = set((s["false_alarms"] + s["missed"] + s["wrong_category"])[:MISJUDGED_CAP])
-    view = collect(run_dir, per_category=per_category, extra_ids=extra, labels=label_rows)
+    view = collect(run_dir, per_category=per_category, extra_ids=extra, labels=label_rows, table_cap=TABLE_CAP)
     scored = score_run(view.predicted, label_rows) if label_rows else None
     cats = view.manifest.get("counts", {}).get("categories", {})
     rules = sorted((view.manifest.get("counts", {}).get("rules") or {}).items(), key=lambda kv: (-kv[1], kv[0]))[:15]

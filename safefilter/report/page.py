@@ -194,13 +194,13 @@ def render_page(view: RunView, *, plots: dict[str, str | None], scored: dict[str
     c = m.get("counts", {})
     cats = c.get("categories", {})
     rules = sorted((c.get("rules") or {}).items(), key=lambda kv: (-kv[1], kv[0]))
-    rows = sorted(view.rows, key=lambda r: (-SEVERITY_ORDER.get(r["severity"], 0), r["id"]))
+    rows = view.rows  # already in page order, at most table_cap
     table_rows = [[_link(view, r["id"]), _num(r["severity"], SEVERITY_ORDER.get(r["severity"], 0)),
                    escape(", ".join(r["categories"]) or ("analysis cut short" if r["incomplete"] else "")),
                    _num(r["findings"]), _num(r["requested"]), escape(", ".join(r["rules"][:6]))
                    + (" ..." if len(r["rules"]) > 6 else "")] for r in rows[:table_cap]]
-    shown_order = [r["id"] for r in rows if r["id"] in view.shown] + sorted(i for i in view.shown
-                                                                            if i not in {r["id"] for r in rows})
+    shown_order = sorted(view.shown, key=lambda i: (view.shown[i].output != "unsafe", -SEVERITY_ORDER.get(
+        str((view.shown[i].safety or {}).get("severity") or ""), 0), i))  # unsafe, most severe first; then clean
     body = [
         f"<h1>safefilter run report</h1><p class=note>run fingerprint {escape(str(m.get('run_fingerprint', '?')))}"
         f" &middot; {escape(' '.join(map(str, m.get('command') or [])))}</p>",
@@ -219,9 +219,9 @@ def render_page(view: RunView, *, plots: dict[str, str | None], scored: dict[str
     if scored is not None:
         body.append(_labels_section(view, scored))
     body += [
-        f'<h2>Unsafe trajectories ({len(rows)})</h2><p class=note>Click a column to sort. '
+        f'<h2>Unsafe trajectories ({view.unsafe_total})</h2><p class=note>Click a column to sort. '
         f"Conversations below: at most {per_category} per category, most severe first"
-        + (f"; the table shows the first {table_cap}" if len(rows) > table_cap else "") + ".</p>",
+        + (f"; the table shows the first {table_cap}" if view.unsafe_total > table_cap else "") + ".</p>",
         _table(["id", "severity", "categories", "findings", "requested", "rules"], table_rows, sortable=True,
                numeric=(1, 3, 4), table_id="unsafe-table"),
         "<h2>Conversations</h2><p class=note>Evidence is <mark class=ev>marked</mark> where it is in the record; "
