@@ -12,6 +12,7 @@ task and the output, so everyday commands give the same text in every trajectory
 """
 from __future__ import annotations
 
+import fnmatch
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -33,7 +34,20 @@ def _load() -> dict[str, Any]:
     return yaml.safe_load(resources.files("safefilter").joinpath("classifier/context.yaml").read_text())
 
 
+def _gate() -> dict[str, Any]:
+    return yaml.safe_load(resources.files("safefilter").joinpath("events/gate.yaml").read_text())
+
+
 _DATA = _load()
+_GATE = _gate()
+_RE2 = re2.Options()
+_RE2.case_sensitive = False
+#: Runners that load files without naming them (gate.yaml `runners`), with the file globs they load.
+RUNNERS = tuple((re2.compile(r["pattern"], _RE2), tuple(r["files"])) for r in _GATE["runners"])
+#: What a tool output shows when a miner, tunnel, launch or scan ran (gate.yaml `observation_markers`).
+TELLING_OUTPUT = re2.compile("|".join(f"(?:{p})" for p in [*_GATE["observation_markers"], _DATA["telling_output"]]),
+                             _RE2)
+INLINE_CODE: dict[str, frozenset[str]] = {k: frozenset(v) for k, v in _DATA["inline_code_options"].items()}
 ORDINARY_PROGRAMS = frozenset(str(p) for p in _DATA["ordinary_programs"])
 ORDINARY_LAUNCHES = frozenset(_DATA["ordinary_launches"])
 ORDINARY_WRAPPERS = frozenset(_DATA["ordinary_wrappers"])
@@ -58,6 +72,7 @@ class SegmentFacts:
 
     text: str
     notable: bool
+    output: str = ""
 
 
 _WORD = re.compile(r"\S+")
@@ -138,13 +153,18 @@ class FactIndex:
         self._view = view
         self._by_field: dict[tuple[int, str], list[Event]] = {}
         runs: set[str] = set()
+        written: set[str] = set()
         for e in view.events if view is not None else ():
             if isinstance(e, Observation):
                 continue
             self._by_field.setdefault((e.source.message_index, e.source.field), []).append(e)
-            if isinstance(e, FileWrite) and view.runs(e.path):
-                runs.add(_base(e.path))
+            if isinstance(e, FileWrite):
+                written.add(_base(e.path))
+                if view.runs(e.path):
+                    runs.add(_base(e.path))
         self._written_run = frozenset(runs)
+        self._written = frozenset(written)
+        self._outputs = outputs_by_action(prepared.segments)
 
     def runs(self, path: str | None) -> bool:
         return bool(path) and self._view is not None and self._view.runs(path)
@@ -181,9 +201,29 @@ class FactIndex:
         for key, found in groups.items():
             if found:
                 items.extend(_capped(found, LIMITS["reads" if key == "read" else "execs"]))
+        loads = self._loads_written(seg)
+        if loads:
+            items.append(f"loads {_short(loads)} written here")
+            notable = True
+        output = self._outputs.get((seg.message_index, seg.tool_call_id), "")
+        if output and _telling(output):
+            items.append("output shows activity")
+            notable = True
         if not items:
             items.append("no effects found")
-        return SegmentFacts(_join(items, LIMITS["facts"]), notable)
+        return SegmentFacts(_join(items, LIMITS["facts"]), notable, output)
+
+    def _loads_written(self, seg: Segment) -> str:
+        """A file written in the record that this action's runner may load without naming it (`npm
+        install` after package.json), by gate.yaml `runners`; "" when none."""
+        if not self._written or seg.kind != "shell" or seg.decoded_from is not None:
+            return ""
+        for pattern, globs in RUNNERS:
+            if pattern.search(seg.text) is not None:
+                for base in sorted(self._written):
+                    if any(fnmatch.fnmatchcase(base, g) for g in globs):
+                        return base
+        return ""
 
     def _head(self, seg: Segment, read: bool) -> str:
         if seg.kind == "file" or (seg.decoded_from or "").startswith("written:"):
@@ -231,6 +271,8 @@ class FactIndex:
         wrappers = [w for w in e.wrappers if w != e.launch.partition(" ")[0]][:3]  # not `find -exec ... under find`
         if wrappers:
             words.append("under " + ",".join(wrappers))
+        if _inline_code(e):
+            words.append("inline code")
         if e.background:
             words.append("in background")
         if e.script:
@@ -242,7 +284,7 @@ class FactIndex:
 
     def _odd_exec(self, e: Exec) -> bool:
         if e.launch not in ORDINARY_LAUNCHES or e.background or e.name not in ORDINARY_PROGRAMS \
-                or not ORDINARY_WRAPPERS.issuperset(e.wrappers):
+                or not ORDINARY_WRAPPERS.issuperset(e.wrappers) or _inline_code(e):
             return True
         if "/" in e.path and not e.path.startswith(_STANDARD_DIRS):
             return True  # a program run from a path of the agent's choosing (`./.cache/kw`)
@@ -250,6 +292,28 @@ class FactIndex:
             return False
         names = ([e.script] if e.script else []) + list(e.argv[1:8])
         return any(_base(a) in self._written_run for a in names if a)
+
+
+def _inline_code(e: Exec) -> bool:
+    """An interpreter given code on its command line (`node -e`, `perl -ne`): see context.yaml."""
+    options = INLINE_CODE.get(e.name)
+    if not options:
+        return False
+    for arg in e.argv[1:8]:
+        if arg in options:
+            return True
+        if arg.startswith("-") and not arg.startswith("--") and any(
+                len(o) == 2 and o[1] in arg[1:] for o in options):
+            return True
+    return False
+
+
+def _telling(output: str) -> bool:
+    """Markers of a started miner, tunnel, launch or scan at either end of an output (bounded)."""
+    window = 4096
+    if len(output) > 2 * window:
+        return TELLING_OUTPUT.search(output[:window]) is not None or TELLING_OUTPUT.search(output[-window:]) is not None
+    return TELLING_OUTPUT.search(output) is not None
 
 
 def _belongs(seg: Segment, e: Event) -> bool:

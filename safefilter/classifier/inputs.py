@@ -23,7 +23,7 @@ from typing import Any
 
 from ..training.data import format_input
 from ..types import Segment
-from .facts import LIMITS, FactIndex, SegmentFacts, outputs_by_action, squash
+from .facts import LIMITS, FactIndex, SegmentFacts, squash
 
 __all__ = ["CONTEXTS", "NEW_MODEL_CONTEXT", "ACTION_KINDS", "ActionInput", "action_inputs", "model_input",
            "events_text"]
@@ -126,12 +126,11 @@ def action_inputs(prepared: Any, *, context: str, task_view: str = "tail", inclu
 
 def _events_inputs(prepared: Any, chosen: list[Segment], task: str) -> list[ActionInput]:
     index = FactIndex(prepared)
-    outputs = outputs_by_action(prepared.segments)
     out: list[ActionInput] = []
     for seg in chosen:
         facts: SegmentFacts = index.facts(seg)
         action = _action_text(seg)
-        output = outputs.get((seg.message_index, seg.tool_call_id), "") if facts.notable else ""
+        output = facts.output if facts.notable else ""
         shown_task = task if facts.notable else ""
         text = events_text(seg.kind, action, facts=facts.text, task=shown_task, output=output,
                            notable=facts.notable)
