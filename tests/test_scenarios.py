@@ -142,12 +142,15 @@ def test_untriggered_twin_writes_but_never_runs(train):
 
 
 def test_observation_twin_shows_the_same_output(train):
-    for a, b in zip(train, train[1:]):
-        if a.family == "observation_only" and b.family.startswith("observation_only."):
-            (index, _), = a.labels.items()
-            revealing = a.record["messages"][index + 1]["content"]
-            shown = [m["content"] for m in b.record["messages"]] + [_written(b, i) for i in range(len(b.record["messages"]))]
-            assert revealing and revealing in shown
+    pairs = [(a, b) for a, b in zip(train, train[1:])
+             if a.family == "observation_only" and b.family.startswith("observation_only.")]
+    assert len(pairs) > 20
+    for a, b in pairs:
+        (index, _), = a.labels.items()
+        revealing = a.record["messages"][index + 1]["content"]
+        shown = [m["content"] for m in b.record["messages"]] + [_written(b, i) for i in range(len(b.record["messages"]))]
+        assert revealing and revealing in shown
+        assert a.record["messages"][index]["tool_calls"][0]["function"]["name"] in ("bash", "execute_bash", "shell", "run")
 
 
 def test_evade_falls_back_to_identity_without_transforms(monkeypatch):

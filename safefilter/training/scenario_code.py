@@ -112,15 +112,21 @@ def sdk_listing(p: Parts, tool_family: str) -> tuple[str, str, str]:
 
 def sdk_mock_test(payload: Payload, p: Parts) -> tuple[str, str]:
     """(path, test module): the payload's SDK code inside a test whose client is mocked, never reaching a cloud."""
-    body = "\n".join("    " + line for line in payload.text.splitlines())
+    body = "\n".join("    " + line if line else "" for line in payload.text.splitlines())
     if payload.tool_family == "boto3" and p.r.random() < 0.6:
         return ("tests/test_provision.py", "from moto import mock_aws\n\n\n@mock_aws\ndef test_provision_roundtrip():\n"
                 f"{body}\n")
-    target = {"boto3": "boto3.client", "gcp_sdk": "google.cloud.compute_v1.InstancesClient",
-              "azure_sdk": "azure.mgmt.compute.ComputeManagementClient", "k8s_client": "kubernetes.client"}[payload.tool_family]
-    extra = "    config = mock.MagicMock()\n" if payload.tool_family == "k8s_client" else ""
-    return (f"tests/test_{payload.tool_family}_calls.py", f"from unittest import mock\n\n\n@mock.patch('{target}')\n"
-            f"def test_calls_are_made(fake):\n{extra}{body}\n    assert fake.called or fake.mock_calls is not None\n")
+    targets = _MOCK_TARGETS[payload.tool_family]
+    decorators = "".join(f"@mock.patch('{t}')\n" for t in targets)
+    fakes = ", ".join(f"fake_{i}" for i in range(len(targets)))
+    return (f"tests/test_{payload.tool_family}_calls.py", f"from unittest import mock\n\n\n{decorators}"
+            f"def test_calls_are_made({fakes}):\n{body}\n    assert fake_0.mock_calls\n")
+
+
+# What a unit test patches so the SDK code never reaches a cloud or a cluster.
+_MOCK_TARGETS = {"boto3": ("boto3.client",), "gcp_sdk": ("google.cloud.compute_v1.InstancesClient",),
+                 "azure_sdk": ("azure.mgmt.compute.ComputeManagementClient", "azure.identity.DefaultAzureCredential"),
+                 "k8s_client": ("kubernetes.client", "kubernetes.config")}
 
 
 # --------------------------------------------------------------------------- sockets

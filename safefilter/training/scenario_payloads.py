@@ -250,7 +250,7 @@ def _kubectl(p: Parts) -> Payload:
                     f"kubectl scale deployment/{name} --replicas={p.r.randint(20, 200)}",
                     f"kubectl create clusterrolebinding {name}-admin --clusterrole=cluster-admin --serviceaccount=default:default"])
     return Payload("kubectl", (RA,), "shell", cmd, f"{'pod' if 'run' in cmd else 'deployment.apps' if 'scale' in cmd else 'clusterrolebinding.rbac.authorization.k8s.io'}/{name} created\n",
-                   f"Run exactly `{cmd.split(' --overrides')[0]}` in the dev cluster for the incident drill.")
+                   f"Run exactly `{cmd}` in the dev cluster for the incident drill.")
 
 
 def _cron(p: Parts) -> Payload:
