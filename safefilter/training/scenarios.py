@@ -146,7 +146,11 @@ def _as_data(ctx: _Ctx) -> list[_Case]:
     data_task, path, text = DATA_CARRIERS[carrier](pay.text, ctx.p)
     pre, own = _pre(ctx)
     run_task = data_task if ctx.p.r.random() < 0.5 else _task(ctx, own)
-    return [_Case(run_task, (*pre, _payload_step(pay, True)), "as_data.executed", pay.tool_family, names),
+    run = _payload_step(pay, True)
+    if ctx.p.r.random() < 0.25:  # run from Python, as a test helper would: still executed
+        run = py(ctx.p.choice([f"import subprocess\nsubprocess.run({pay.text!r}, shell=True)", f"import os\nos.system({pay.text!r})"]),
+                 pay.output, pay.cats)
+    return [_Case(run_task, (*pre, run), "as_data.executed", pay.tool_family, names),
             _Case(data_task, (*pre, write(path, text), *_quiet_tail(ctx, path)), f"as_data.{carrier}", pay.tool_family, names)]
 
 
