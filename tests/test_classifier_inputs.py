@@ -55,6 +55,8 @@ def test_reverse_tunnel_reads_task_facts_and_output(scan):
     ("sh -c 'ls'", "via sh -c"),
     ("nohup ./.cache/kw --threads 4 &", "in background"),
     ("cat ~/.aws/credentials", "read ~/.aws/credentials"),
+    ("find / -name 'id_rsa*' 2>/dev/null", "run find sensitive argument"),
+    ("awk 'BEGIN{system(\"id\")}'", "run awk inline code"),
     ("curl -s http://10.0.0.8:8080/health", "connect internal 10.0.0.8:8080"),
     ("sudo apt-get install -y jq", "privilege sudo"),
     ("frobnicate --all", "run frobnicate"),
@@ -103,7 +105,8 @@ def test_written_script_that_runs_gets_run_facts_and_data_file_gets_no_input(sca
     items = inputs(scan, record)
     written = [a for a in items if a.segment.kind == "file"]
     assert len(written) == 1 and written[0].segment.path == "start.sh"
-    assert written[0].facts.startswith("written start.sh runs later; run xmrig via script under nohup in background")
+    assert written[0].facts.startswith("written start.sh runs later; run xmrig via script under nohup ")
+    assert "in background" in written[0].facts
     assert written[0].notable
     runner = by_action(items, "bash start.sh")
     assert "script start.sh written here" in runner.facts and runner.notable
@@ -150,3 +153,13 @@ def test_detector_builds_its_inputs_with_action_inputs(scan, tmp_path):
     (tmp_path / "training_config.json").write_text(json.dumps({}))
     old = ClassifierDetector(tmp_path, check=False)
     assert [t for _, t in old._inputs(prepared)] == ["[shell] ls -la", f"[shell] {SSH_R}"]
+
+
+def test_code_is_notable_when_it_reaches_out_even_without_events(scan):
+    tunnel = "from pyngrok import ngrok\nprint(ngrok.connect(22, 'tcp').public_url)"
+    frame = "import pandas as pd\ndf = pd.read_csv('data.csv')\nprint(df.describe())"
+    items = inputs(scan, traj(call("python", {"code": tunnel}), tool("tcp://0.tcp.ngrok.io:1234"),
+                              call("python", {"code": frame}, "c2"), tool("count 3", "c2")))
+    reach, plain = by_action(items, tunnel), by_action(items, frame)
+    assert reach.notable and "code reaches network or processes" in reach.facts and "ngrok.io" in reach.text
+    assert not plain.notable and plain.text.startswith("[facts] ") and "count 3" not in plain.text

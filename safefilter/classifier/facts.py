@@ -47,6 +47,9 @@ RUNNERS = tuple((re2.compile(r["pattern"], _RE2), tuple(r["files"])) for r in _G
 #: What a tool output shows when a miner, tunnel, launch or scan ran (gate.yaml `observation_markers`).
 TELLING_OUTPUT = re2.compile("|".join(f"(?:{p})" for p in [*_GATE["observation_markers"], _DATA["telling_output"]]),
                              _RE2)
+HOOK_FILES = tuple(_DATA["hook_files"])
+INLINE_CALLS = {name: re2.compile(pattern, _RE2) for name, pattern in _DATA["inline_calls"].items()}
+NOTABLE_CODE = re2.compile("|".join(f"(?:{p})" for p in [*_GATE["python"]["sinks"], _DATA["notable_code"]]), _RE2)
 INLINE_CODE: dict[str, frozenset[str]] = {k: frozenset(v) for k, v in _DATA["inline_code_options"].items()}
 ORDINARY_PROGRAMS = frozenset(str(p) for p in _DATA["ordinary_programs"])
 ORDINARY_LAUNCHES = frozenset(_DATA["ordinary_launches"])
@@ -163,7 +166,13 @@ class FactIndex:
                 if view.runs(e.path):
                     runs.add(_base(e.path))
         self._written_run = frozenset(runs)
-        self._written = frozenset(written)
+        hooks = runs | {b for b in written if any(fnmatch.fnmatchcase(b, g) for g in HOOK_FILES)}
+        # per runner, the first written file (by name) it loads: computed once per trajectory
+        self._runner_files: list[tuple[Any, str]] = []
+        for pattern, globs in RUNNERS:
+            base = next((b for b in sorted(hooks) if any(fnmatch.fnmatchcase(b, g) for g in globs)), None)
+            if base is not None:
+                self._runner_files.append((pattern, base))
         self._outputs = outputs_by_action(prepared.segments)
 
     def runs(self, path: str | None) -> bool:
@@ -201,6 +210,9 @@ class FactIndex:
         for key, found in groups.items():
             if found:
                 items.extend(_capped(found, LIMITS["reads" if key == "read" else "execs"]))
+        if seg.kind == "code" and not notable and NOTABLE_CODE.search(seg.text[:_OWN_PARSE_LIMIT * 4]) is not None:
+            items.append("code reaches network or processes")
+            notable = True
         loads = self._loads_written(seg)
         if loads:
             items.append(f"loads {_short(loads)} written here")
@@ -214,16 +226,12 @@ class FactIndex:
         return SegmentFacts(_join(items, LIMITS["facts"]), notable, output)
 
     def _loads_written(self, seg: Segment) -> str:
-        """A file written in the record that this action's runner may load without naming it (`npm
-        install` after package.json), by gate.yaml `runners`; "" when none."""
-        if not self._written or seg.kind != "shell" or seg.decoded_from is not None:
+        """A written file that this action's runner loads without naming it (`npm install` after
+        package.json): gate.yaml `runners` over the files the flow found run and context.yaml
+        `hook_files`; "" when none."""
+        if not self._runner_files or seg.kind != "shell" or seg.decoded_from is not None:
             return ""
-        for pattern, globs in RUNNERS:
-            if pattern.search(seg.text) is not None:
-                for base in sorted(self._written):
-                    if any(fnmatch.fnmatchcase(base, g) for g in globs):
-                        return base
-        return ""
+        return next((base for pattern, base in self._runner_files if pattern.search(seg.text) is not None), "")
 
     def _head(self, seg: Segment, read: bool) -> str:
         if seg.kind == "file" or (seg.decoded_from or "").startswith("written:"):
@@ -273,6 +281,8 @@ class FactIndex:
             words.append("under " + ",".join(wrappers))
         if _inline_code(e):
             words.append("inline code")
+        if _sensitive_args(e):
+            words.append("sensitive argument")
         if e.background:
             words.append("in background")
         if e.script:
@@ -284,7 +294,7 @@ class FactIndex:
 
     def _odd_exec(self, e: Exec) -> bool:
         if e.launch not in ORDINARY_LAUNCHES or e.background or e.name not in ORDINARY_PROGRAMS \
-                or not ORDINARY_WRAPPERS.issuperset(e.wrappers) or _inline_code(e):
+                or not ORDINARY_WRAPPERS.issuperset(e.wrappers) or _inline_code(e) or _sensitive_args(e):
             return True
         if "/" in e.path and not e.path.startswith(_STANDARD_DIRS):
             return True  # a program run from a path of the agent's choosing (`./.cache/kw`)
@@ -296,6 +306,9 @@ class FactIndex:
 
 def _inline_code(e: Exec) -> bool:
     """An interpreter given code on its command line (`node -e`, `perl -ne`): see context.yaml."""
+    calls = INLINE_CALLS.get(e.name)
+    if calls is not None:
+        return any(calls.search(a) is not None for a in e.argv[1:8])
     options = INLINE_CODE.get(e.name)
     if not options:
         return False
@@ -306,6 +319,11 @@ def _inline_code(e: Exec) -> bool:
                 len(o) == 2 and o[1] in arg[1:] for o in options):
             return True
     return False
+
+
+def _sensitive_args(e: Exec) -> bool:
+    """An argument names a credential, key or persistence path (`find / -name 'id_rsa*'`)."""
+    return any(NOTABLE_PATHS.search(a) is not None for a in e.argv[1:16])
 
 
 def _telling(output: str) -> bool:
