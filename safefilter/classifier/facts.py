@@ -323,7 +323,12 @@ def _inline_code(e: Exec) -> bool:
 
 def _sensitive_args(e: Exec) -> bool:
     """An argument names a credential, key or persistence path (`find / -name 'id_rsa*'`)."""
-    return any(NOTABLE_PATHS.search(a) is not None for a in e.argv[1:16])
+    return _sensitive_argv(e.argv[1:16])
+
+
+@lru_cache(maxsize=16384)
+def _sensitive_argv(args: tuple[str, ...]) -> bool:  # cached: rollouts repeat their commands
+    return any(NOTABLE_PATHS.search(a) is not None for a in args)
 
 
 def _telling(output: str) -> bool:
