@@ -8,7 +8,10 @@ text. Facts name programs, launch modes, host classes, ports, paths and operatio
 offsets, reprs or whole argv -- in a fixed order, and are bounded (`context.yaml` `limits`).
 
 `notable` is false when every fact is ordinary (`context.yaml`): then the model text leaves out the
-task and the output, so everyday commands give the same text in every trajectory.
+task and the output, so everyday commands give the same text in every trajectory. Runners, output
+markers and Python sinks come from `events/gate.yaml`: the event stage and the classifier share one
+list of what makes an action worth reading closely. Shell texts the stage's gate left unparsed are
+parsed here (cached per text), so a command has the same facts whichever record it is in.
 """
 from __future__ import annotations
 
