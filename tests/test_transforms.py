@@ -140,6 +140,24 @@ def test_random_compositions_keep_meaning(seed: int) -> None:
     assert _run(out).stdout == _expected(command), (names, out)
 
 
+# Chains that once broke meaning: a rename of a path the line itself makes, `find -exec ... \\;` in a
+# group, a function name sent to `which`, a quoted `declare`, bash-only lines handed to dash.
+CHAINS = (("renamed_binary", "renamed_binary", "renamed_binary"), ("exec_proxy", "background"),
+          ("param_expansion", "function_wrap", "full_path"), ("array", "quote_split", "function_wrap"),
+          ("history_evasion", "base64"), ("renamed_binary", "reverse"), ("argv0_masquerade", "function_wrap"))
+
+
+@pytest.mark.parametrize("chain", CHAINS, ids="+".join)
+def test_known_hard_chains_keep_meaning(chain: tuple[str, ...]) -> None:
+    for seed in range(6):
+        rng = random.Random(seed)
+        command = out = HARMLESS_LINES[seed % len(HARMLESS_LINES)]
+        for name in chain:
+            out = FAMILIES[name](out, rng) or out
+        assert out != command
+        assert _run(out).stdout == _expected(command), (chain, out)
+
+
 def test_held_out_families_are_never_used_by_default() -> None:
     assert 3 <= len(HELDOUT_FAMILIES) <= 4 and HELDOUT_FAMILIES <= set(FAMILIES)
     assert training_families() == tuple(sorted(set(FAMILIES) - HELDOUT_FAMILIES))

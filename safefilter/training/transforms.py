@@ -38,6 +38,7 @@ _STARTS_COMMAND = frozenset({";", "&", "&&", "||", "|", "|&", "(", ";;"})
 _OPERATORS = ("&&", "||", ";;", "|&", ">>", "<<", "&>", ">&", "<&", "<>", ">|", "|", "&", ";", "<", ">", "(", ")")
 _NAME = re.compile(r"/?[A-Za-z0-9_.+-]+(?:/[A-Za-z0-9_.+-]+)*")
 _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\+?=")
+_FUNCTION = re.compile(r"(?:^|[\s;&|(])(?:function\s+)?([\w.-]+)\s*\(\)|\bfunction\s+([\w.-]+)")
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 
 
@@ -157,7 +158,8 @@ def _body(cmd: str) -> str:
     s = cmd.rstrip()
     if "\n" in s or "#" in s or s.endswith(("\\", ";;")):
         return f"\n{s}\n"
-    return s if s.endswith((";", "&")) else s + ";"
+    ended = s.endswith((";", "&")) and not s.endswith(("\\;", "\\&"))  # find -exec ... \; is not an end
+    return s if ended else s + ";"
 
 
 # --------------------------------------------------------------------------- placeholders
@@ -226,6 +228,7 @@ _VALUES: Mapping[str, Callable[[_Fill], str | None]] = {
     "var": lambda f: f.fresh("names"),
     "fn": lambda f: f.fresh("names"),
     "eof": lambda f: f.fresh("heredoc_ends"),
+    "fake": lambda f: f.rng.choice(_DATA["fake_process_names"]),
     "path": lambda f: _render(f.rng.choice(_DATA["hidden_paths"]), lambda _: f.fresh("hidden_names")),
     "lit": lambda f: _LITERALS[f.literal](f.cmd),
     "shlit": lambda f: _LITERALS[f.literal](_sh_payload(f.cmd)),
@@ -270,7 +273,8 @@ def _on_command_word(rewrite: Rewrite) -> Transform:
     """A transform that rewrites one command name of the line (`ssh`, or `bash` in `... | bash`)."""
     def transform(command: str, rng: random.Random) -> str | None:
         tokens = _lex(command)
-        words = _command_words(tokens) if tokens else []
+        functions = {a or b for a, b in _FUNCTION.findall(command)}  # a function the line defines has no program to move
+        words = [t for t in _command_words(tokens) if t.text not in functions] if tokens else []
         if not words:
             return None
         t = rng.choice(words)
@@ -341,7 +345,7 @@ def _full_path(word: str, command: str, rng: random.Random) -> tuple[str, str] |
 
 
 def _renamed_binary(word: str, command: str, rng: random.Random) -> tuple[str, str] | None:
-    if word in _BUILTIN_ONLY:
+    if word in _BUILTIN_ONLY or ("/" in word and command.count(word) > 1):  # a path the line itself makes
         return None
     source = word if "/" in word else rng.choice([f"$(which {word})", f'"$(type -P {word})"'])
     name = _names(command, rng, 1, "hidden_names")[0]
