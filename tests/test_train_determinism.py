@@ -133,6 +133,28 @@ def test_benign_scores_at_one_cannot_be_cut_and_say_so():
     assert not rep["target_met"] and th["cryptomining"] <= 1.0
 
 
+def test_recipe_makes_realistic_benign_rollouts_and_calibrates_on_them(tmp_path):
+    from safefilter.classifier.recipe import load_recipe, train_from_recipe
+
+    benign = tmp_path / "benign.jsonl"
+    recipe = load_recipe(None, [f"data.dir={tmp_path / 'data'}", "data.examples=200", f"output={tmp_path / 'm'}",
+                                "student={layers: 1, hidden: 16, heads: 2, intermediate: 32}",
+                                "training.max_steps=4", "training.batch_size=16", "training.min_threshold=0.3",
+                                f"calibration.benign={benign}", "calibration.generate={mb: 0.2, seed: 3}",
+                                "calibration.max_benign_fpr=0.0"])
+    summary = train_from_recipe(recipe, progress=False, log=lambda m: None)
+    assert benign.is_file()
+    report = summary["benign_calibration"]
+    assert report["set"]["trajectories"] >= 2 and report["at_shipped_thresholds"]["max_benign_fpr"] == 0.0
+    if report["at_shipped_thresholds"]["target_met"]:
+        assert report["at_shipped_thresholds"]["trajectory_fpr"] == 0.0
+    cfg = json.loads((tmp_path / "m" / "training_config.json").read_text())
+    assert cfg["calibration_result"]["thresholds"] == summary["thresholds"]
+    assert all(cfg["calibration_result"]["thresholds"][c] >= cfg["calibration_result"]["synthetic_thresholds"][c]
+               for c in LABELS)
+    assert cfg["base_model"] == "minilm" and cfg["base_model_version"]
+
+
 @pytest.mark.slow
 def test_shipped_recipe_rebuilds_the_shipped_weights(tmp_path):
     """Retrain configs/train.yaml (minutes) and compare the weight bytes with the shipped model's."""

@@ -123,9 +123,10 @@ def _benign_source(cal: dict[str, Any], log) -> str | None:
     if not path.is_file() and cal.get("generate"):
         import importlib.util
 
-        script = Path("scripts/corpus.py")
-        if not script.is_file():
-            raise ConfigError(f"calibration.generate needs {script} (run from the repository root), "
+        script = next((p for p in (Path("scripts/corpus.py"), Path(__file__).resolve().parents[2] / "scripts" / "corpus.py")
+                       if p.is_file()), None)
+        if script is None:
+            raise ConfigError("calibration.generate needs scripts/corpus.py (run from the repository root), "
                               f"or make {path} yourself")
         spec = importlib.util.spec_from_file_location("safefilter_bench_corpus", script)
         corpus = importlib.util.module_from_spec(spec)
