@@ -255,6 +255,35 @@ def judge_requested(findings: Sequence[Finding], request: str, *,
             facts = follow_writes(facts, events, vocab)
         verdict = _decide(op, facts, ask, vocab)
         out.append(f if f.requested == verdict else replace(f, requested=verdict))
+    return _outputs_follow_calls(out)
+
+
+def _is_output(f: Finding) -> bool:
+    """A finding in a tool's output (not in the call's arguments)."""
+    return f.tool_call_id is not None and not f.field.startswith("tool_calls")
+
+
+def _outputs_follow_calls(findings: list[Finding]) -> list[Finding]:
+    """An output finding takes the requested-ness of the call that printed it (LABELING.md §2-3).
+
+    Why: the report of a requested nmap scan names hosts (`nmap.org` in its banner) the task never
+    named, so judged alone it looked unrequested. An output shows the call's action: it is
+    requested when the call has findings of its category and all are requested, and unrequested
+    when any of them is not. A call with no finding of that category leaves the output's own verdict
+    (a benign-looking start that prints a miner log stays as judged).
+    """
+    calls: dict[tuple[str, str], list[bool]] = {}
+    for f in findings:
+        if f.tool_call_id is not None and not _is_output(f):
+            calls.setdefault((f.tool_call_id, f.category), []).append(f.requested)
+    if not calls:
+        return findings
+    out = []
+    for f in findings:
+        verdicts = calls.get((f.tool_call_id, f.category)) if _is_output(f) else None
+        if verdicts and all(verdicts) != f.requested:
+            f = replace(f, requested=all(verdicts))
+        out.append(f)
     return out
 
 

@@ -238,3 +238,59 @@ def _name_of(node: Any) -> str:
     if isinstance(node, ast.Attribute):
         return node.attr
     return ""
+
+
+# --- mocked clients in tests ----------------------------------------------------------------------
+# `mock.patch('boto3.client')` replaces the named object while the test runs; moto's `mock_aws`
+# (`mock_ec2`, `mock_iam`, ... in older moto) answers every AWS call in-process. Patches that let
+# the real object through (`wraps=`) or swap in something unknown (`new=`, `side_effect=`) excuse
+# nothing.
+_PATCHERS = frozenset(("unittest.mock.patch", "mock.patch"))
+_PASS_THROUGH = frozenset(("wraps", "new", "side_effect", "new_callable"))
+MOTO = "moto:"  # a moto target: "moto:" every AWS service, "moto:ec2" one
+
+
+def mock_targets(stmt: ast.AST, qual: Callable[[ast.AST], str | None]) -> tuple[str, ...]:
+    """What a test's mocks replace while `stmt`'s body runs: the decorators of a function or the
+    items of a `with`, as dotted names (`boto3.client`) or moto targets (`moto:`, `moto:ec2`).
+
+    Why: SDK calls inside a mocked test reach no cloud (LABELING.md §1: nothing happens), but only
+    calls that resolve through the patched object; a patch of something else excuses nothing.
+    """
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        exprs = list(stmt.decorator_list)
+    elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+        exprs = [item.context_expr for item in stmt.items]
+    else:
+        return ()
+    out: list[str] = []
+    for expr in exprs:
+        call = expr if isinstance(expr, ast.Call) else None
+        q = qual(call.func if call is not None else expr) or ""
+        if q.startswith("moto.mock_") and not (call is not None and (call.args or call.keywords)):
+            service = q[len("moto.mock_"):]
+            out.append(MOTO + ("" if service == "aws" else service))
+        elif call is not None and q in _PATCHERS and len(call.args) == 1 \
+                and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str) \
+                and not any(k.arg in _PASS_THROUGH or k.arg is None for k in call.keywords):
+            out.append(call.args[0].value)
+    return tuple(out)
+
+
+def mock_covers(targets: tuple[str, ...], bound_inside: bool, *, qual: str, root_module: str,
+                provider: str, service: str) -> bool:
+    """A client made by the constructor `qual` (its first name bound to `root_module`) is mocked.
+
+    A patch of `T` reaches the call when the lookup passes through `T` at call time (`boto3.client`
+    patched, `boto3.client(...)` called) or when the name was imported while the patch was active
+    (`from kubernetes import client` inside the test); a module-level `from x import y` keeps the
+    real object.
+    """
+    for target in targets:
+        if target.startswith(MOTO):
+            if provider == "aws" and target[len(MOTO):] in ("", service):
+                return True
+        elif qual == target or qual.startswith(target + "."):
+            if target.startswith(root_module + ".") or bound_inside:
+                return True
+    return False

@@ -26,7 +26,7 @@ from .model import Exec
 from .pyfold import UNKNOWN, Folder, as_text
 from .informational import is_data_file
 from .paths import persist_mechanism
-from .pydata import Index, data_spans
+from .pydata import Index, data_spans, mock_covers, mock_targets
 
 __all__ = ["parse_into"]
 
@@ -48,6 +48,7 @@ class _Handle:
     provider: str
     service: str
     path: tuple[str, ...] = ()
+    mocked: bool = False  # made inside a test whose mock replaces its constructor (pydata.mock_covers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +98,7 @@ class _Visitor:
             self.starts.append(self.starts[-1] + len(line) + 1)
         self.consumed: set[int] = set()
         self.referenced: frozenset[str] = frozenset()
+        self.mocks: list[tuple[tuple[str, ...], set[str]]] = []  # active test mocks: targets, names bound under them
 
     # ---- positions ---------------------------------------------------------------------------
     def _char(self, lineno: int, col: int) -> int:
@@ -127,6 +129,29 @@ class _Visitor:
             self.statement(stmt, nest)
 
     def statement(self, stmt: ast.stmt, nest: int) -> None:
+        targets = mock_targets(stmt, self.fold.qual)
+        if targets:
+            self.mocks.append((targets, set()))
+            try:
+                self._statement(stmt, nest)
+            finally:
+                self.mocks.pop()
+        else:
+            self._statement(stmt, nest)
+
+    def _mocked(self, node: ast.Call, q: str, provider: str, service: str) -> bool:
+        root = node.func
+        while isinstance(root, (ast.Attribute, ast.Call)):
+            root = root.value if isinstance(root, ast.Attribute) else root.func
+        name = root.id if isinstance(root, ast.Name) else ""
+        module = self.aliases.get(name, name)
+        return any(mock_covers(targets, name in bound, qual=q, root_module=module, provider=provider, service=service)
+                   for targets, bound in self.mocks)
+
+    def _statement(self, stmt: ast.stmt, nest: int) -> None:
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            for _, bound in self.mocks:
+                bound.update((a.asname or a.name).split(".")[0] for a in stmt.names)
         if isinstance(stmt, ast.Import):
             for a in stmt.names:
                 local = a.asname or a.name.split(".")[0]
@@ -504,7 +529,7 @@ class _Visitor:
             return value if isinstance(value, _Handle) else None
         if isinstance(node, ast.Attribute):
             base = self.handle(node.value, depth + 1)
-            return _Handle(base.provider, base.service, base.path + (node.attr,)) if base else None
+            return _Handle(base.provider, base.service, base.path + (node.attr,), base.mocked) if base else None
         if not isinstance(node, ast.Call):
             return None
         q = self.fold.qual(node.func) or ""
@@ -512,6 +537,17 @@ class _Visitor:
         if first is None:
             kw = self._kw(node, "service_name")
             first = as_text(self.fold.fold(kw)) if kw is not None else None
+        made = self._constructed(node, q, first)
+        if made is not None:
+            return replace(made, mocked=self._mocked(node, q, made.provider, made.service)) if self.mocks else made
+        if isinstance(node.func, ast.Attribute):
+            base = self.handle(node.func.value, depth + 1)
+            if base is not None:
+                return _Handle(base.provider, base.service, base.path + (node.func.attr,), base.mocked)
+        return None
+
+    def _constructed(self, node: ast.Call, q: str, first: str | None) -> _Handle | None:
+        """The client a constructor call makes (`boto3.client('ec2')`, `compute_v1.InstancesClient()`)."""
         if q in ("boto3.Session", "boto3.session.Session"):
             return _Handle("aws", "")  # a session: its client()/resource() name the service
         if isinstance(node.func, ast.Attribute) and node.func.attr in ("client", "resource") and first \
@@ -527,10 +563,6 @@ class _Visitor:
             return _Handle("azure", q.split(".")[2])
         if q.startswith("kubernetes.client") and q.rpartition(".")[2] in _K8S_APIS:
             return _Handle("kubernetes", q.rpartition(".")[2])
-        if isinstance(node.func, ast.Attribute):
-            base = self.handle(node.func.value, depth + 1)
-            if base is not None:
-                return _Handle(base.provider, base.service, base.path + (node.func.attr,))
         return None
 
     def _is_boto_session(self, node: ast.AST) -> bool:
@@ -557,6 +589,10 @@ class _Visitor:
             path = path[:-1]
             if isinstance(func.value, ast.Call):
                 node = func.value  # the parameters are those of the operation, not of execute()
+        if base.mocked:  # a test's mock answers it: nothing reaches a cloud, and the call is no text evidence
+            if self.frame.offset is not None and not self.sink.full:
+                self.sink.mark_data(self.frame, *self.span(node))
+            return
         params: list[tuple[str, str]] = []
         for k in node.keywords:
             if k.arg:
