@@ -3,6 +3,7 @@ keep held-out families out of training, and keep meaning: each output is run by 
 commands (printf/echo) and must print what the original prints. No attack line is ever run."""
 from __future__ import annotations
 
+import functools
 import os
 import random
 import re
@@ -61,17 +62,33 @@ def _sandbox() -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@functools.lru_cache(maxsize=1)
+def _private_tmp() -> bool:
+    """Whether samples can get their own /tmp and /var/tmp (root with mount namespaces): then parallel
+    test runs cannot see, or remove, each other's dropped files."""
+    return os.geteuid() == 0 and shutil.which("unshare") is not None and subprocess.run(
+        ["unshare", "-m", "true"], capture_output=True).returncode == 0
+
+
+_ISOLATE = ("mount -t tmpfs -o mode=1777 tmpfs /tmp && mount -t tmpfs -o mode=1777 tmpfs /var/tmp"
+            " && mkdir -m 777 /tmp/w && cd /tmp/w && exec \"$@\"")
+
+
 def _run(command: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run a transformed HARMLESS command unprivileged in a fresh folder (or `cwd`); files it drops
-    in /tmp or /var/tmp (renamed binaries, scripts; their names may be encoded) are removed after."""
+    """Run a transformed HARMLESS command unprivileged, in a private /tmp when possible, else in a fresh
+    folder (or `cwd`) and removing what it drops in /tmp or /var/tmp (names may be encoded) after."""
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LC_ALL": "C.UTF-8"}
+    run = functools.partial(subprocess.run, capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL)
+    if cwd is None and _private_tmp():
+        return run(["unshare", "-m", "sh", "-c", _ISOLATE, "isolate", *_unprivileged(), "env", "HOME=/tmp/w",
+                    "TMUX_TMPDIR=/tmp/w", "bash", "-c", command], env=env)
     if cwd is None:
         with _sandbox() as folder:
             return _run(command, folder)
     dropped = [p for p in _DROP_PATHS if not os.path.lexists(p)]
-    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(cwd), "TMUX_TMPDIR": str(cwd), "LC_ALL": "C.UTF-8"}
     try:
-        return subprocess.run([*_unprivileged(), "bash", "-c", command], cwd=cwd, env=env, capture_output=True,
-                              text=True, timeout=20, stdin=subprocess.DEVNULL)
+        return run([*_unprivileged(), "bash", "-c", command], cwd=cwd,
+                   env={**env, "HOME": str(cwd), "TMUX_TMPDIR": str(cwd)})
     finally:
         for path in dropped:
             Path(path).unlink(missing_ok=True)
@@ -110,6 +127,21 @@ def test_each_family_keeps_what_a_harmless_command_prints(family: str) -> None:
             checked += 1
     if not checked:
         pytest.skip(f"{family}: outputs built as text, not run: {', '.join(sorted(skipped))} not installed")
+
+
+# Shell features a transform must carry through: heredocs, loops, comments, cd in a subshell, files.
+SHELL_FEATURES = ("cat <<'EOF'\nhello heredoc\nEOF", "for i in 1 2 3; do echo n$i; done # count",
+                  "(cd /etc && ls -d ssl)", "x=5; echo $((x*2)) > out.txt; cat out.txt")
+
+
+@pytest.mark.parametrize("family", sorted(set(FAMILIES) - {DETACHED}))
+def test_each_family_carries_shell_features(family: str) -> None:
+    for command in SHELL_FEATURES:
+        expected = _expected(command)
+        for seed in range(3):
+            out = FAMILIES[family](command, random.Random(seed))
+            if out is not None and not _missing_tool(out):
+                assert _run(out).stdout == expected, (family, out)
 
 
 def test_detached_family_still_runs_the_command() -> None:

@@ -349,7 +349,8 @@ def _renamed_binary(word: str, command: str, rng: random.Random) -> tuple[str, s
         return None
     source = word if "/" in word else rng.choice([f"$(which {word})", f'"$(type -P {word})"'])
     name = _names(command, rng, 1, "hidden_names")[0]
-    target = _render(rng.choice(_DATA["hidden_paths"]), lambda _: name) or ""
+    moves = re.search(r"\b(?:cd|pushd|popd)\b", command)  # a relative ./ path would point elsewhere after cd
+    target = _render(rng.choice([p for p in _DATA["hidden_paths"] if not moves or p.startswith("/")]), lambda _: name) or ""
     copy = rng.choice([f"cp {source} {target}", f"cp {source} {target} && chmod +x {target}",
                        f"ln -sf {source} {target}", f"cat {source} > {target}; chmod +x {target}"])
     return f"{copy}; ", target
