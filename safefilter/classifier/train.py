@@ -507,7 +507,8 @@ def _calibration_card(config: Mapping[str, Any], labels: Sequence[str]) -> list[
         b, before, after = benign["set"], benign["at_synthetic_thresholds"], benign["at_shipped_thresholds"]
         lines += [f"Benign set `{b['source']}` ({b['trajectories']} trajectories, {b['actions']} actions, "
                   f"sha256 {b['sha256'][:16]}...); target: at most {after['max_benign_fpr']} of benign "
-                  f"{after['level']}s flagged (met: {after['target_met']}).", "",
+                  f"{ {'trajectory': 'trajectories', 'action': 'actions'}[after['level']] } flagged "
+                  f"(met: {after['target_met']}).", "",
                   "| category | synthetic-validation cut | shipped cut | benign trajectory FPR (synthetic cut) "
                   "| benign trajectory FPR (shipped) |", "|---|---|---|---|---|"]
         for c in labels:
