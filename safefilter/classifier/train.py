@@ -435,7 +435,10 @@ def _portable_recipe(recipe: Mapping[str, Any] | None) -> dict[str, Any] | None:
         return None
     out = json.loads(json.dumps(recipe, default=str))
     out["output"] = portable_path(out.get("output"))
-    out["data"]["dir"] = portable_path(out["data"].get("dir"))
+    if isinstance(out.get("data"), dict):
+        out["data"]["dir"] = portable_path(out["data"].get("dir"))
+    if isinstance(out.get("calibration"), dict) and out["calibration"].get("benign"):
+        out["calibration"]["benign"] = portable_path(out["calibration"]["benign"])
     if out.get("teacher"):
         out["teacher"] = portable_path(out["teacher"])
     if out.get("base_model") not in (None, "minilm"):
