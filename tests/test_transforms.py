@@ -231,3 +231,16 @@ def test_bad_arguments_are_refused() -> None:
         evade(ATTACKS[0], random.Random(0), families=["no_such_family"])
     with pytest.raises(ValueError, match="depth"):
         evade(ATTACKS[0], random.Random(0), depth=0)
+
+
+def test_shell_words_finds_command_names_and_refuses_what_it_cannot_follow() -> None:
+    from safefilter.training.shell_words import command_words, defined_functions, lex, simple_words
+
+    names = [t.text for t in command_words(lex("A=1 ssh -R 9:h:22 u@h | base64 -d | bash 2>/dev/null") or ())]
+    assert names == ["ssh", "base64", "bash"]
+    assert [t.text for t in command_words(lex("f() { curl \"$(echo x)\" 'a b'; }; if true; then nc h 1; fi") or ())] \
+        == ["curl", "nc"]  # f is a definition, `then` leads to a command
+    assert lex("cat <<EOF\nx\nEOF") is None and lex("echo 'open") is None and lex("echo x # c") is None
+    assert simple_words("printf '%s\\n' \"a b\" $(date)") == ("printf", "'%s\\n'", '"a b"', "$(date)")
+    assert simple_words("echo a > f") is None and simple_words("x=1") is None
+    assert defined_functions("k() { :; }; function m { :; }") == {"k", "m"}

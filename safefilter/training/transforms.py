@@ -26,115 +26,15 @@ from typing import Callable, Collection, Mapping, Optional
 
 import yaml
 
+from .shell_words import command_words, defined_functions, lex, simple_words
+
 __all__ = ["FAMILIES", "HELDOUT_FAMILIES", "Transform", "evade", "training_families"]
 
 Transform = Callable[[str, random.Random], Optional[str]]
 
 _DATA = yaml.safe_load(resources.files("safefilter.training").joinpath("transforms.yaml").read_text(encoding="utf-8"))
-_RESERVED = frozenset(_DATA["reserved_words"])
 _BUILTIN_ONLY = frozenset(_DATA["builtin_only"])
-_LEADING = frozenset({"!", "time", "if", "then", "elif", "else", "do", "while", "until", "{"})
-_STARTS_COMMAND = frozenset({";", "&", "&&", "||", "|", "|&", "(", ";;"})
-_OPERATORS = ("&&", "||", ";;", "|&", ">>", "<<", "&>", ">&", "<&", "<>", ">|", "|", "&", ";", "<", ">", "(", ")")
-_NAME = re.compile(r"/?[A-Za-z0-9_.+-]+(?:/[A-Za-z0-9_.+-]+)*")
-_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\+?=")
-_FUNCTION = re.compile(r"(?:^|[\s;&|(])(?:function\s+)?([\w.-]+)\s*\(\)|\bfunction\s+([\w.-]+)")
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
-
-
-# --------------------------------------------------------------------------- reading a command
-@dataclass(frozen=True, slots=True)
-class _Token:
-    text: str
-    start: int
-    end: int
-    op: bool
-
-
-def _skip(s: str, i: int) -> int:
-    """Index just after the quoted or substituted unit that starts at s[i] (one plain character otherwise)."""
-    if s[i] == "\\":
-        if i + 1 >= len(s):
-            raise IndexError("trailing backslash")
-        return i + 2
-    if s[i] == "'":
-        return s.index("'", i + 1) + 1
-    if s.startswith("$'", i) or s[i] == "`":
-        close, j = s[i + 1] if s[i] == "$" else "`", i + (2 if s[i] == "$" else 1)
-        while s[j] != close:
-            j += 2 if s[j] == "\\" else 1
-        return j + 1
-    if s[i] == '"':
-        j = i + 1
-        while s[j] != '"':
-            j = j + 2 if s[j] == "\\" else _skip(s, j) if s[j] == "`" or s.startswith(("$(", "${"), j) else j + 1
-        return j + 1
-    if s.startswith(("$(", "${"), i):
-        opener, close, depth, j = s[i + 1], ")" if s[i + 1] == "(" else "}", 1, i + 2
-        while depth:
-            depth += (s[j] == opener) - (s[j] == close)
-            j = _skip(s, j) if s[j] in "\\'\"`$" else j + 1
-        return j
-    return i + 1
-
-
-def _lex(cmd: str) -> tuple[_Token, ...] | None:
-    """Top-level words and operators of a one-line command, or None for what this reader does not
-    follow (newlines, comments, heredocs, unbalanced quotes): word-level transforms then stay away."""
-    out: list[_Token] = []
-    i, n = 0, len(cmd)
-    try:
-        while i < n:
-            c = cmd[i]
-            if c in " \t":
-                i += 1
-            elif c in "\n#":
-                return None
-            elif c in "|&;<>()":
-                op = next(o for o in _OPERATORS if cmd.startswith(o, i))
-                if op == "<<":
-                    return None
-                out.append(_Token(op, i, i + len(op), True))
-                i += len(op)
-            else:
-                j = i
-                while j < n and cmd[j] not in " \t\n|&;<>()":
-                    j = _skip(cmd, j)
-                out.append(_Token(cmd[i:j], i, j, False))
-                i = j
-    except (IndexError, ValueError):
-        return None
-    return tuple(out)
-
-
-def _command_words(tokens: tuple[_Token, ...]) -> list[_Token]:
-    """The plain command names of a command line (`ssh` in `a=1 ssh ...`, `bash` in `... | bash`)."""
-    found: list[_Token] = []
-    at_start = True
-    for k, t in enumerate(tokens):
-        if t.op:
-            at_start = t.text in _STARTS_COMMAND
-            continue
-        if not at_start or t.text in _LEADING:
-            continue
-        if _ASSIGNMENT.match(t.text):
-            continue
-        at_start = False
-        after = tokens[k + 1] if k + 1 < len(tokens) else None
-        glued = after is not None and after.op and (after.text == "(" or after.start == t.end)  # f() or 2>x
-        if (t.text not in _RESERVED and not glued and _NAME.fullmatch(t.text) and len(t.text) >= 2
-                and re.search("[A-Za-z]", t.text)):
-            found.append(t)
-    return found
-
-
-def _simple_words(cmd: str) -> tuple[str, ...] | None:
-    """The words of a simple command (a program and its arguments, nothing else), else None."""
-    tokens = _lex(cmd)
-    if not tokens or any(t.op for t in tokens):
-        return None
-    words = _command_words(tokens)
-    return tuple(t.text for t in tokens) if words and words[0] is tokens[0] else None
 
 
 def _posix(cmd: str) -> bool:
@@ -191,12 +91,12 @@ class _Fill:
 
 
 def _argv(f: _Fill) -> str:
-    words = _simple_words(f.cmd)
+    words = simple_words(f.cmd)
     return f.cmd.strip() if words and words[0] not in _BUILTIN_ONLY else f"bash -c {_quote(f.cmd)}"
 
 
 def _words(f: _Fill) -> str | None:
-    words = _simple_words(f.cmd)
+    words = simple_words(f.cmd)
     ok = words and words[0] not in _BUILTIN_ONLY and not any(w.startswith("[") for w in words)
     return " ".join(words) if ok else None
 
@@ -272,9 +172,9 @@ Rewrite = Callable[[str, str, random.Random], Optional[tuple[str, str]]]  # (wor
 def _on_command_word(rewrite: Rewrite) -> Transform:
     """A transform that rewrites one command name of the line (`ssh`, or `bash` in `... | bash`)."""
     def transform(command: str, rng: random.Random) -> str | None:
-        tokens = _lex(command)
-        functions = {a or b for a, b in _FUNCTION.findall(command)}  # a function the line defines has no program to move
-        words = [t for t in _command_words(tokens) if t.text not in functions] if tokens else []
+        tokens = lex(command)
+        functions = defined_functions(command)  # a function the line defines has no program to move
+        words = [t for t in command_words(tokens) if t.text not in functions] if tokens else []
         if not words:
             return None
         t = rng.choice(words)
@@ -359,7 +259,7 @@ def _renamed_binary(word: str, command: str, rng: random.Random) -> tuple[str, s
 # --------------------------------------------------------------------------- whole simple commands
 def _on_simple(join: Callable[[tuple[str, ...], random.Random], str | None]) -> Transform:
     def transform(command: str, rng: random.Random) -> str | None:
-        words = _simple_words(command)
+        words = simple_words(command)
         if not words or len(words) < 2 or any(w in ("''", '""') or w.startswith("~") for w in words):
             return None
         return join(words, rng)
