@@ -101,6 +101,10 @@ def evaluate(scanner: Scanner, records: Iterable[tuple[dict[str, Any], str]], la
     thresholds = clf.thresholds()
     saved = (clf.threshold_override, clf.gate)
     clf.threshold_override, clf.gate = {c: 0.0 for c in thresholds}, "all"
+    policy = scanner.policy
+    # every finding of both detectors: a verdict under rules_then_classifier would already have
+    # dropped the classifier's on rule-judged actions, which the other modes' rows need
+    scanner.policy = dataclasses.replace(policy, combine="either")
     ids: list[str] = []
     found: list[list[Finding]] = []
     cut_short: list[tuple[Incomplete, ...]] = []
@@ -121,11 +125,11 @@ def evaluate(scanner: Scanner, records: Iterable[tuple[dict[str, Any], str]], la
                 batch = []
     finally:
         clf.threshold_override, clf.gate = saved
+        scanner.policy = policy
     missing = sorted(set(labels) - set(ids) - set(errors))
     unlabeled = [i for i in ids if i not in labels]
     keep = [j for j, i in enumerate(ids) if i in labels]
     truth = [labels[ids[j]] for j in keep]
-    policy = scanner.policy
 
     per_traj_scores = np.zeros((len(keep), len(CATEGORIES)), dtype=np.float64)
     judged: dict[str, list[tuple[bool, set[str]]]] = {m: [] for m in COMBINE_MODES}

@@ -47,6 +47,12 @@ def test_each_mode_scores_what_a_run_in_that_mode_gives(rules, gate):
         assert report["modes"][mode] == run_table, mode
 
 
+@pytest.mark.parametrize("configured", COMBINE_MODES)
+def test_the_configured_mode_changes_no_row(rules, configured):
+    """Each row judges every finding of the one scan, whatever mode the config names."""
+    assert _report(rules, "all", mode=configured)["modes"] == _report(rules, "all")["modes"]
+
+
 def test_the_modes_differ_where_they_should(rules):
     modes = _report(rules, "all")["modes"]
     assert [modes[m]["overall"]["tp"] for m in COMBINE_MODES] == [1, 2, 2, 2]
@@ -66,10 +72,12 @@ def test_the_undecided_gate_is_replayed_and_its_share_reported(rules):
     assert report["modes"]["classifier"]["overall"]["tp"] == 2  # alone, the classifier is never gated
 
 
-def test_thresholds_and_gate_are_restored_and_scores_kept_for_curves(rules):
+def test_thresholds_gate_and_policy_are_restored_and_scores_kept_for_curves(rules):
     clf = KeywordClassifier(KEYWORDS, gate="undecided")
-    report = evaluate(Scanner([*rules, clf], Policy()), RECORDS, LABELS)
+    scanner = Scanner([*rules, clf], Policy(combine="rules_then_classifier"))
+    report = evaluate(scanner, RECORDS, LABELS)
     assert clf.gate == "undecided" and clf.threshold_override == {}
+    assert scanner.policy.combine == "rules_then_classifier"
     assert 0.3 in report["pr_curves"]["cryptomining"]["threshold"]  # below the cut, still on the curve
 
 
