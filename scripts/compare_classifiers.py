@@ -155,7 +155,7 @@ def markdown(rows: list[dict[str, Any]], probe: dict[str, float]) -> str:
         lines.append(" | ".join([
             f"| {r['model']}", _cell(r["validation"], "precision"), _cell(r["validation"], "recall"),
             _cell(r["validation"], "fpr"), _cell(r["heldout"], "recall"), _cell(r["heldout"], "fpr"),
-            _cell(r["dev"], "recall"), _cell(r["dev"], "fpr"), '-' if r['benign_trajectory_fpr'] is None else f"{r['benign_trajectory_fpr']}",
+            _cell(r["dev"], "recall"), _cell(r["dev"], "fpr"), _cell(r, "benign_trajectory_fpr"),
             _cell(r["speed"], "threads_1"), _cell(r["speed"], "threads_2"), f"{r['train_seconds']}",
             f"{r['steps']}", f"{r['seconds_per_step']} |"]))
     if probe:

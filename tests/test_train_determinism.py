@@ -170,3 +170,20 @@ def test_shipped_recipe_rebuilds_the_shipped_weights(tmp_path):
 
     assert sha(out / "model.safetensors") == sha(shipped / "model.safetensors")
     assert json.loads((out / "thresholds.json").read_text()) == json.loads((shipped / "thresholds.json").read_text())
+
+
+def test_comparison_table_has_one_row_per_model_and_shows_missing_numbers_as_dashes():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("compare_classifiers", ROOT / "scripts" / "compare_classifiers.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    row = {"model": "student", "validation": {"precision": 0.99, "recall": 0.9, "fpr": 0.001}, "heldout": None,
+           "dev": {"recall": 0.4, "fpr": 0.0}, "benign_trajectory_fpr": 0.0, "speed": {"threads_1": 900.0},
+           "train_seconds": 12.0, "steps": 10, "seconds_per_step": 1.2}
+    table = mod.markdown([row, {**row, "model": "full"}], {"student": 0.41})
+    lines = [line for line in table.splitlines() if line.startswith("| student") or line.startswith("| full")]
+    assert len(lines) == 2
+    cells = [c.strip() for c in lines[0].strip("|").split("|")]
+    assert cells[4] == "-" and cells[6] == "0.4" and cells[8] == "0.0" and cells[10] == "-"
+    assert "student 0.410" in table

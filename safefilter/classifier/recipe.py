@@ -123,8 +123,8 @@ def _benign_source(cal: dict[str, Any], log) -> str | None:
     if not path.is_file() and cal.get("generate"):
         import importlib.util
 
-        script = next((p for p in (Path("scripts/corpus.py"), Path(__file__).resolve().parents[2] / "scripts" / "corpus.py")
-                       if p.is_file()), None)
+        here = Path(__file__).resolve().parents[2] / "scripts" / "corpus.py"
+        script = next((p for p in (Path("scripts/corpus.py"), here) if p.is_file()), None)
         if script is None:
             raise ConfigError("calibration.generate needs scripts/corpus.py (run from the repository root), "
                               f"or make {path} yourself")

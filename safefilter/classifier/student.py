@@ -2,7 +2,8 @@
 
 The student keeps the teacher's tokenizer and vocabulary, so it reads commands the same way, and
 starts from the teacher's word and position embeddings projected onto their top principal
-directions (computed exactly, so the same base model gives the same start in every run) (hidden size 384 -> 128 for MiniLM-L6). Its transformer layers start random and are
+directions (hidden size 384 -> 128 for MiniLM-L6; computed exactly, so the same base model gives the
+same start in every run). Its transformer layers start random and are
 trained on the classification task, optionally against a fine-tuned teacher's scores
 (`safefilter.classifier.train.train(..., teacher=...)`). Two layers of width 128 run about 20x
 faster than MiniLM-L6 on a CPU and weigh a few MB in float16.

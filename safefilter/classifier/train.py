@@ -455,8 +455,9 @@ def _gap_stub(val: Mapping[str, Any] | None, benign: Mapping[str, Any] | None) -
         "validation_false_positive_rate": any_unsafe.get("false_positive_rate"),
         "benign_trajectory_fpr": shipped.get("trajectory_fpr"),
         "development_recall": None, "development_false_positive_rate": None,
-        "development_command": "safefilter eval --input ../shared/eval/dev.jsonl --labels ../shared/eval/dev_labels.jsonl"
-                               " --set classifier.model=MODEL_DIR (the classifier row)",
+        "development_command": "safefilter eval --input ../shared/eval/dev.jsonl "
+                               "--labels ../shared/eval/dev_labels.jsonl --set classifier.model=MODEL_DIR "
+                               "(the classifier row)",
     }
 
 
@@ -525,7 +526,8 @@ def _calibration_card(config: Mapping[str, Any], labels: Sequence[str]) -> list[
     gap = config["validation_to_development_gap"]
     lines += ["## Validation-to-development gap", "",
               "| set | recall | false-positive rate |", "|---|---|---|",
-              f"| synthetic validation (actions) | {gap['validation_recall']} | {gap['validation_false_positive_rate']} |",
+              f"| synthetic validation (actions) | {gap['validation_recall']} | "
+              f"{gap['validation_false_positive_rate']} |",
               f"| realistic benign (trajectories) | - | {gap['benign_trajectory_fpr']} |",
               f"| development set, classifier alone (trajectories) | {gap['development_recall'] or 'to fill'} | "
               f"{gap['development_false_positive_rate'] or 'to fill'} |", "",
