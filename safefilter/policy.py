@@ -116,6 +116,10 @@ class Policy:
         of encoding) must not pass as clean because the analyser stopped looking, so an incomplete
         analysis makes the record unsafe unless `incomplete_is_unsafe` is off. Its categories are
         then those of the findings, which may be none.
+
+        The verdict's findings leave out what the allowlists excuse and, under
+        ``rules_then_classifier``, the classifier's findings on rule-judged actions, so what is stored
+        (and exported) is what the verdict weighed.
         """
         kept = self.defer_to_rules([f for f in findings if not self.allowed(f)])
         counting = [f for f in kept if self.counts(f)]
