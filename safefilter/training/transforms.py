@@ -191,7 +191,9 @@ def _cuts(word: str, rng: random.Random, pieces: int) -> list[str]:
 def _names(command: str, rng: random.Random, k: int, pool: str = "names", taken: Collection[str] = ()) -> list[str]:
     """`k` distinct names from `pool` that occur in `command` as no word (numbered ones when all do)."""
     def used(n: str) -> bool:  # file names: anywhere in the text; identifiers: as a whole word
-        return n in command if pool == "hidden_names" else bool(re.search(rf"(?<![\w.-]){re.escape(n)}(?![\w-])", command))
+        if pool == "hidden_names":
+            return n in command
+        return bool(re.search(rf"(?<![\w.-]){re.escape(n)}(?![\w-])", command))
     spare = [n for n in _DATA[pool] if n not in taken and not used(n)]
     spare += [f"_v{i}" for i in range(100) if f"_v{i}" not in command][:k]
     return rng.sample(spare, k)
@@ -250,7 +252,8 @@ def _renamed_binary(word: str, command: str, rng: random.Random) -> tuple[str, s
     source = word if "/" in word else rng.choice([f"$(which {word})", f'"$(type -P {word})"'])
     name = _names(command, rng, 1, "hidden_names")[0]
     moves = re.search(r"\b(?:cd|pushd|popd)\b", command)  # a relative ./ path would point elsewhere after cd
-    target = _render(rng.choice([p for p in _DATA["hidden_paths"] if not moves or p.startswith("/")]), lambda _: name) or ""
+    places = [p for p in _DATA["hidden_paths"] if not moves or p.startswith("/")]
+    target = _render(rng.choice(places), lambda _: name) or ""
     copy = rng.choice([f"cp {source} {target}", f"cp {source} {target} && chmod +x {target}",
                        f"ln -sf {source} {target}", f"cat {source} > {target}; chmod +x {target}"])
     return f"{copy}; ", target
