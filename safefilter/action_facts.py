@@ -34,7 +34,8 @@ MAX_EVIDENCE = 4096
 _EVIDENCE_CAPS = Caps(max_depth=2, max_events=64, max_text=MAX_EVIDENCE, max_nodes=20_000)
 _ORIGIN = Origin(message_index=0, tool_call_id=None, field="evidence")
 _PORT_OPTIONS = frozenset(("-p", "--port", "--ports", "--dport", "--dports", "--sport", "--local-port",
-                           "--remote-port", "--lport", "--rport", "--listen-port"))
+                           "--remote-port", "--lport", "--rport", "--listen-port",
+                           "--local_port", "--remote_port", "--server_port"))  # frpc's spelling
 _FORWARD_TOOLS = frozenset(("ssh", "autossh", "plink"))
 _POSITIONAL_PORT_TOOLS = frozenset(("nc", "ncat", "netcat", "telnet", "ngrok", "bore", "lt", "ufw"))
 _ACCOUNT_TOOLS = frozenset(("useradd", "adduser", "usermod", "gpasswd", "passwd", "userdel", "groupadd"))
@@ -70,6 +71,11 @@ def _events_at(finding: Finding, events: Sequence[Event]) -> list[Event]:
     return [e for e in events
             if e.source.message_index == finding.message_index and e.source.field == finding.field
             and e.source.start < max(finding.end, finding.start + 1) and finding.start < max(e.source.end, e.source.start + 1)]
+
+
+def parse_evidence(text: str) -> tuple[tuple[Event, ...], str]:
+    """Events of a short text (an evidence line, a command a task quotes) and the language that read it."""
+    return _parse(text)
 
 
 def _parse(text: str) -> tuple[tuple[Event, ...], str]:
@@ -235,6 +241,11 @@ _IAM_OPTIONS = frozenset(("--user-name", "--role-name", "--group-name", "--polic
                           "--role", "--clusterrole", "--serviceaccount", "--assignee", "--user", "--group"))
 
 
+#: The same, as SDK parameters (`iam.attach_user_policy(UserName=..., PolicyArn=...)`).
+_SDK_IAM_KEYS = {"UserName": "--user-name", "RoleName": "--role-name", "GroupName": "--group-name",
+                 "PolicyArn": "--policy-arn", "PolicyName": "--policy-name"}
+
+
 def _iam_names(args: Sequence[str], names: set[str]) -> None:
     for i, word in enumerate(args):
         key, eq, value = word.partition("=")
@@ -292,6 +303,7 @@ def facts_of(finding: Finding, events: Sequence[Event] = (), vocab: Vocab | None
         elif isinstance(e, CloudCall):
             for _, value in e.parameters:
                 types.update(instance_types_in(clean_text(value), vocab))
+            _iam_names([f"{_SDK_IAM_KEYS[k]}={clean_text(v)}" for k, v in e.parameters if k in _SDK_IAM_KEYS], names)
     hosts = [t for t in hosts if not (isinstance(t, str) and (t in types or instance_types_in(t, vocab)))]
     counts = [int(m.group(1)) for rx in vocab.action_count_rx for m in rx.finditer(text)]
     paths = {p for p in paths if p and not any(rx.search(p) for rx in vocab.ignored_path_rx)}

@@ -66,6 +66,8 @@ class Operation:
     strict_if: tuple[Any, ...] = ()
     implied_paths: tuple[Any, ...] = ()
     follow_writes: bool = False
+    whole_call: bool = False
+    behind_server: bool = False
     exact_paths: bool = False
     sensitive_paths: tuple[Any, ...] = ()
 
@@ -133,7 +135,9 @@ def _parse_vocab(doc: dict[str, Any]) -> Vocab:
                 never=tuple(re2.compile(p) for p in op.get("never") or ()),
                 strict_if=tuple(re2.compile(p) for p in op.get("strict_if") or ()),
                 implied_paths=tuple(re2.compile(p) for p in op.get("implied_paths") or ()),
-                follow_writes=bool(op.get("follow_writes")), exact_paths=bool(op.get("exact_paths")),
+                follow_writes=bool(op.get("follow_writes")), whole_call=bool(op.get("whole_call")),
+                behind_server=bool(op.get("behind_server")),
+                exact_paths=bool(op.get("exact_paths")),
                 sensitive_paths=tuple(_rx(p) for p in op.get("sensitive_paths") or ())))
             tools |= ops[-1].tools
         families.append(Family(fam["id"], fam["category"], _strs(fam.get("tools")), tuple(ops),
@@ -178,6 +182,9 @@ _FORWARD_SPEC = _rx(r"\b(\d{1,5}):[\w.\[\]:-]+:(\d{1,5})\b")
 _OPTION_PORT = _rx(r"(?:^|\s)(?:-p|--ports?)[ =]?(\d{1,5}(?:[,-]\d{1,5})*)\b")
 _ALL_PORTS = _rx(r"\b(?:all|every|each|full\s+range\s+of)\s+(?:\d+\s+)?(?:tcp\s+|udp\s+)?ports\b|(?:^|\s)-p-(?:\s|$)")
 _NUMBER = re2.compile(r"\d{1,5}")
+#: "expose local ssh" names the ssh port, as "port 22" would
+_EXPOSED_SSH = _rx(r"\b(?:expose|forward|share|publish)\w*\s+(?:the\s+|our\s+|this\s+(?:box|machine|host)(?:'s)?\s+)?"
+                   r"(?:local\s+)?ssh\b")
 _SENTENCE_DOT = re2.compile(r"[.:;!?](\s|$)")
 #: Cues of a defensive clause ("block cloud metadata addresses", "detect port scans"): cut like
 #: negations, since asking to stop an action is not asking to perform it.
@@ -220,6 +227,8 @@ def ports_in_prose(text: str) -> tuple[frozenset[int], tuple[tuple[int, int], ..
         ports.update((int(m.group(1)), int(m.group(2))))
     if _ALL_PORTS.search(text):
         ranges.append(ALL_PORTS)
+    if _EXPOSED_SSH.search(text):
+        ports.add(22)
     return frozenset(p for p in ports if 0 < p <= 65535), tuple(ranges[:MAX_PORTS])
 
 
@@ -303,6 +312,7 @@ class TaskAsk:
     tools: frozenset[str] = frozenset()
     families: frozenset[str] = frozenset()
     operations: frozenset[str] = frozenset()
+    quoted: frozenset[tuple[str, str]] = frozenset()  # (program, argv) of commands the task quotes to run
 
     @classmethod
     def of(cls, request: str) -> "TaskAsk":
@@ -325,9 +335,11 @@ def _task_ask(request: str) -> TaskAsk:
 
     vocab = load_vocab()
     # what the task asks to be done: not what it forbids, nor what it asks to block or detect
-    text = cut_clauses(affirmed(_unquote_if_documenting(clean_text(_tail_and_head(request)))), _DEFENSIVE)
+    raw = _unquote_if_documenting(clean_text(_tail_and_head(request)))
+    text = cut_clauses(affirmed(raw), _DEFENSIVE)
     if not text.strip():
         return TaskAsk()
+    quoted = _quoted_runs(raw)
     types = instance_types_in(text, vocab)
     prose = _SENTENCE_DOT.sub(r" \1", text).replace("`", " ")  # "in 10.9.8.0/24." / "`h`" -> the host
     hosts = tuple(t for t in named_hosts(prose) if _not_instance_type(t, types, vocab))
@@ -344,7 +356,49 @@ def _task_ask(request: str) -> TaskAsk:
         hosts=hosts, ports=ports, port_ranges=ranges, instance_types=types,
         count=max(counts) if counts else None, paths=paths_in(text, vocab), keys=keys_in(text), words=words,
         tools=_used_tools(text, vocab) if words & vocab.tools else frozenset(), families=families,
-        operations=operations)
+        operations=operations, quoted=quoted)
+
+
+#: "Run `cmd`", "Run exactly `cmd`", "execute the following command: `cmd`"
+_QUOTED_RUN = _rx(r"\b(?:run|execute|invoke)\s+(?:exactly\s+|only\s+|the\s+(?:following\s+)?command\s*:?\s*|this\s+(?:command\s*)?:?\s*)*`([^`\n]+)`")
+#: Commands quoted per task read at most.
+MAX_QUOTED = 8
+
+
+_BACKTICKED = re2.compile(r"`([^`\n]+)`")
+
+
+def _quoted_runs(text: str) -> frozenset[tuple[str, str]]:
+    """The programs and argv of the commands the task quotes after a run verb (parsed as shell, so
+    `aws${IFS}iam ...` run by the agent compares equal): asking to run exactly this line asks for it.
+
+    Negated and defensive clauses are cut with each quote stood in for by a token, so a quote's own
+    words (`--restart=Never`) cut nothing, while "never run `x`" still asks for nothing.
+    """
+    if "`" not in text:
+        return frozenset()
+    from .action_facts import exec_lines, parse_evidence  # action_facts imports this module
+    from .requested import affirmed, cut_clauses
+
+    quotes: list[str] = []
+    pieces: list[str] = []
+    pos = 0
+    for m in _BACKTICKED.finditer(text):
+        if len(quotes) >= MAX_QUOTED:
+            break
+        pieces.append(text[pos:m.start()] + f"`q{len(quotes)}`")
+        quotes.append(m.group(1))
+        pos = m.end()
+    masked = cut_clauses(affirmed("".join(pieces) + text[pos:]), _DEFENSIVE)
+    found: set[tuple[str, str]] = set()
+    for m in _QUOTED_RUN.finditer(masked):
+        token = m.group(1)
+        if not (token.startswith("q") and token[1:].isdigit() and int(token[1:]) < len(quotes)):
+            continue
+        events, lang = parse_evidence(quotes[int(token[1:])])
+        if lang == "shell":
+            found.update(exec_lines(events))
+    return frozenset(found)
 
 
 _USE = _rx(r"\b(?:run|runs|running|use|using|with|via|start|launch|execute|benchmark|build|compile|test|"

