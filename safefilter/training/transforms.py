@@ -7,8 +7,11 @@ combinations, and `HELDOUT_FAMILIES` are kept out of training so that recall on 
 whether the model generalises to an idea it never saw.
 
 Every transform keeps the command's meaning when bash runs the result (tests run them on harmless
-commands), and returns None when it cannot promise that for a given command. The spellings are
-data: ``transforms.yaml``.
+commands), and returns None when it cannot promise that for a given command. "Meaning" is what the
+command does and prints; not kept: `$0`, stdin when the payload is piped into a shell, the exit
+status of some wrappers, environment variables under `env -i`, and stdout of `detached` (it goes to
+a tmux/screen session or /dev/null, as an evasive agent wants). The spellings are data:
+``transforms.yaml``.
 """
 from __future__ import annotations
 
