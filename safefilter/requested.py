@@ -176,7 +176,10 @@ _LOCAL_FORWARD = re2.compile(r"(?:^| )-[A-Za-z]*L\s*(?:[^\s:]+:)?\d{1,5}:([^\s:/
 
 def _behind_server(facts: ActionFacts, ask: TaskAsk) -> set:
     """Private -L destinations whose port the task names: reached through the ssh server the task
-    names (that server is still checked), not a host the agent picked on the open internet."""
+    names (that server is still checked), not a host the agent picked on the open internet. Only
+    when the task names no private host itself: "the Postgres server at 10.0.0.8" is that host."""
+    if any(getattr(t, "is_private", False) for t in ask.hosts):
+        return set()
     out: set = set()
     for name, argv in facts.execs:
         if name not in ("ssh", "autossh"):
@@ -186,7 +189,9 @@ def _behind_server(facts: ActionFacts, ask: TaskAsk) -> set:
                 dest = ipaddress.ip_address(m.group(1))
             except ValueError:
                 continue
-            if dest.is_private and not dest.is_loopback and not dest.is_link_local and ask.names_port(int(m.group(2))):
+            server = f"@{m.group(1)}" in argv or argv.endswith(f" {m.group(1)}")  # the ssh server itself
+            if dest.is_private and not (dest.is_loopback or dest.is_link_local or server) \
+                    and ask.names_port(int(m.group(2))):
                 out.add(dest)
     return out
 

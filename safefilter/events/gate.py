@@ -126,7 +126,9 @@ class ParseGate:
         """Parse the (skipped) action behind this tool output, so the output is attributed? Only
         the strong markers of gate.yaml decide: outputs are most of a record's bytes, and a text
         rule on an output whose producer stays unknown still reads it (the output is kept)."""
-        if len(text) > 2 * OUTPUT_WINDOW:  # banners and launch messages open or close an output
-            return (self._observation.search(text[:OUTPUT_WINDOW]) is not None
-                    or self._observation.search(text[-OUTPUT_WINDOW:]) is not None)
-        return self._observation.search(text) is not None
+        windows = (text[:OUTPUT_WINDOW], text[-OUTPUT_WINDOW:]) if len(text) > 2 * OUTPUT_WINDOW else (text,)
+        if any(self._observation.search(w) is not None for w in windows):  # banners open or close an output
+            return True
+        # as gate.yaml says: also when a text rule could fire on it (`cat fixture.log` showing frp or
+        # chisel lines must be known as a shown file, or the fixture reads as the agent's tunnel)
+        return self.text_fires is not None and any(self.text_fires("observation", w) for w in windows)
