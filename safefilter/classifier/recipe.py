@@ -20,7 +20,10 @@ from ..errors import ConfigError
 __all__ = ["TRAIN_DEFAULTS", "load_recipe", "minilm_dir", "make_training_data", "train_from_recipe"]
 
 TRAIN_DEFAULTS: dict[str, Any] = {
-    "data": {"dir": "data/training", "examples": 40000, "seed": 0, "validation_share": 0.1, "generator": {}},
+    # trajectories: build from labeled scenario trajectories through the run's own preparation (the
+    # "events" input context needs them); null: the older action-level generator with `examples` rows.
+    "data": {"dir": "data/training", "examples": 40000, "trajectories": None, "heldout": 0, "extra": [],
+             "seed": 0, "validation_share": 0.1, "generator": {}},
     "base_model": "minilm",
     "student": None,
     "teacher": None,
@@ -80,29 +83,51 @@ def load_recipe(path: str | Path | None, overrides: Sequence[str] = ()) -> dict[
 
 
 def make_training_data(out_dir: str | Path, *, examples: int, seed: int = 0, validation_share: float = 0.1,
-                       generator: dict[str, Any] | None = None) -> dict[str, str]:
-    """Generate the synthetic training set into `out_dir` (train/validation Parquet + hashes.json)."""
+                       generator: dict[str, Any] | None = None, trajectories: int | None = None,
+                       heldout: int = 0, extra: Sequence[str] = (), log=print) -> dict[str, str]:
+    """Generate the synthetic training set into `out_dir` (train/validation[/heldout] Parquet + hashes.json)."""
     from ..training.data import build_dataset, save_dataset
 
-    dsd = build_dataset(examples, seed=seed, validation_share=validation_share, **(generator or {}))
+    summary: dict[str, Any] = {}
+    if trajectories:
+        from ..training.trajectory_data import build_trajectory_dataset
+
+        dsd, summary = build_trajectory_dataset(trajectories, seed=seed, validation_share=validation_share,
+                                                heldout=heldout, extra=extra, log=log)
+    else:
+        dsd = build_dataset(examples, seed=seed, validation_share=validation_share, **(generator or {}))
     hashes = save_dataset(dsd, out_dir)
-    settings = {"examples": examples, "seed": seed, "validation_share": validation_share, "generator": generator or {},
-                "generator_sha256": generator_sha256()}
-    (Path(out_dir) / "settings.json").write_text(json.dumps(settings, indent=2, sort_keys=True) + "\n")
+    (Path(out_dir) / "settings.json").write_text(json.dumps(_data_settings(locals()), indent=2, sort_keys=True) + "\n")
+    if summary:
+        (Path(out_dir) / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
     return hashes
 
 
+def _data_settings(data: dict[str, Any]) -> dict[str, Any]:
+    """What decides the data's content: equal settings + equal generator code = equal data."""
+    if data.get("trajectories"):
+        keep = {k: data[k] for k in ("trajectories", "heldout", "seed", "validation_share")}
+        keep["extra"] = [str(e) for e in (data.get("extra") or [])]
+    else:
+        keep = {k: data[k] for k in ("examples", "seed", "validation_share")} | {"generator": data["generator"] or {}}
+    return keep | {"generator_sha256": generator_sha256()}
+
+
 def generator_sha256() -> str:
-    """Hash of the generator's code and the built-in rule packs (their examples are training rows):
-    data made by other code is remade, never silently reused."""
+    """Hash of the code that decides the rows: the generator, the rule packs (their examples are rows
+    in the action-level set), the event stage and the classifier's input builder (rows are made by
+    the run's own preparation). Data made by other code is remade, never silently reused."""
     import hashlib
 
     from .. import training
 
+    here = Path(__file__).resolve().parent
+    roots = [Path(training.__file__).parent, here.parent / "rules" / "packs", here.parent / "events"]
+    files = [p for root in roots for p in root.iterdir() if p.suffix in (".py", ".yaml")]
+    files += [here / "inputs.py", here / "facts.py", here / "context.yaml"]
     h = hashlib.sha256()
-    roots = [Path(training.__file__).parent, Path(__file__).resolve().parent.parent / "rules" / "packs"]
-    for path in sorted(p for root in roots for p in root.iterdir() if p.suffix in (".py", ".yaml")):
-        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    for path in sorted(files, key=lambda p: (p.parent.name, p.name)):
+        h.update(path.parent.name.encode() + b"/" + path.name.encode() + b"\0" + path.read_bytes())
     return h.hexdigest()
 
 
@@ -110,9 +135,7 @@ def _data_is_current(data_dir: Path, data: dict[str, Any]) -> bool:
     f = data_dir / "settings.json"
     if not (f.is_file() and (data_dir / "train.parquet").is_file()):
         return False
-    want = {k: data[k] for k in ("examples", "seed", "validation_share")} | {"generator": data["generator"] or {},
-                                                                          "generator_sha256": generator_sha256()}
-    return json.loads(f.read_text()) == want
+    return json.loads(f.read_text()) == _data_settings(data)
 
 
 def _benign_source(cal: dict[str, Any], log) -> str | None:
@@ -145,9 +168,12 @@ def train_from_recipe(recipe: dict[str, Any], *, progress: bool = True, log=prin
     data = recipe["data"]
     data_dir = Path(data["dir"])
     if not _data_is_current(data_dir, data):
-        log(f"making {data['examples']} training examples in {data_dir} (seed {data['seed']}) ...")
+        what = (f"{data['trajectories']} labeled trajectories" if data["trajectories"]
+                else f"{data['examples']} training examples")
+        log(f"making {what} in {data_dir} (seed {data['seed']}) ...")
         make_training_data(data_dir, examples=data["examples"], seed=data["seed"],
-                           validation_share=data["validation_share"], generator=data["generator"])
+                           validation_share=data["validation_share"], generator=data["generator"],
+                           trajectories=data["trajectories"], heldout=data["heldout"], extra=data["extra"], log=log)
     base = minilm_dir() if recipe["base_model"] == "minilm" else Path(recipe["base_model"])
     t = recipe["training"]
     cal = recipe["calibration"]

@@ -32,7 +32,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ..training.data import LABELS
-from .inputs import model_input
+from .inputs import NEW_MODEL_CONTEXT, model_input
 from .model import (Classifier, ModelLoadError, TRAIN_COMMAND, _offline, _quiet_hf, load_classifier, pick_device,
                     save_model_dir)
 from .benign_calibration import LEVELS, benign_rates, fit_benign_fpr, load_benign
@@ -87,7 +87,7 @@ def _usable(ds: Any, context: str) -> Any:
 
 
 def _texts(ds: Any, context: str) -> list[str]:
-    if "action" not in ds.column_names:
+    if context == NEW_MODEL_CONTEXT or "previous" not in ds.column_names:  # rows made by the run's own inputs
         return list(ds["text"])
     cols = {c: ds[c] for c in ("kind", "action", "task", "previous")}
     return [model_input(k, a, task=t, previous=p, context=context)
