@@ -9,7 +9,7 @@ named; strings handed to a shell (`sh -c`, `su -c`, `watch`, `tmux new 'cmd'`) o
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .context import Frame, Sink
 from .emit import Emit
@@ -101,9 +101,12 @@ def _strip_options(name: str, words: list[Word]) -> tuple[list[Word], str | None
 def exec_words(words: list[Word], frame: Frame, sink: Sink, *, span: tuple[int, int],
                launch: str | None = None, background: bool = False, stdin: str | None = None,
                wrappers: tuple[str, ...] = (), parent: int | None = None,
-               piped: bool = False, stdin_inner: int | None = None) -> int | None:
+               piped: bool = False, stdin_inner: int | None = None,
+               env: dict[str, Any] | None = None) -> int | None:
     """Emit the `exec` for `words` (and its side events and nested code); returns its index.
 
+    `env`: the variables the program starts with when known (exported, `X=v cmd`); a shell
+    it starts reads them, and `sh -c CODE a b` gets `a b` as `$0 $1`.
     `stdin_inner`: where `stdin` starts in the frame's text when it is a verbatim slice of it
     (a quoted heredoc), so code a shell reads from it keeps exact spans. An informational call
     (`xmrig --help`, see informational.yaml) is an `exec` with `informational=True` and nothing
@@ -142,18 +145,21 @@ def exec_words(words: list[Word], frame: Frame, sink: Sink, *, span: tuple[int, 
             flags_with_value = {"-s", "-n", "-c", "-t", "-x", "-y", "-F", "-e"}
             cmd: list[Word] = []
             skip = False
-            for w in words[2:]:
+            for k, w in enumerate(words[2:], start=2):
                 if skip:
                     skip = False
                 elif w.text in flags_with_value:
                     skip = True
                 elif not w.text.startswith("-"):
-                    cmd.append(w)
+                    cmd = words[k:]  # the command and its own options (`bash -c '...'`)
+                    break
             if not cmd:
                 break
             chain.append("tmux")
-            return _nested_shell(cmd[0] if len(cmd) == 1 else join_words(cmd), frame, sink, span,
-                                 tuple(chain), em, "sh -c")
+            if len(cmd) > 1:  # several words: tmux runs them as an argv, not through a shell
+                return exec_words(cmd, frame, sink, span=span, launch=launch, background=background,
+                                  wrappers=tuple(chain), parent=parent)
+            return _nested_shell(cmd[0], frame, sink, span, tuple(chain), em, "sh -c")
         else:
             break
         chain.append(head)
@@ -177,7 +183,7 @@ def exec_words(words: list[Word], frame: Frame, sink: Sink, *, span: tuple[int, 
     em.parent = index
     em.unknown = tuple((w.text, w.reason) for w in words[1:] if w.reason)
     side_events(name, list(argv[1:]), em, stdin)
-    _nested(name, words, frame, sink, span, index, em, stdin, piped, stdin_inner)
+    _nested(name, words, frame, sink, span, index, em, stdin, piped, stdin_inner, env)
     return index
 
 
@@ -231,13 +237,15 @@ def _option_value(words: list[Word], flag: str) -> Word | None:
 
 def _nested(name: str, words: list[Word], frame: Frame, sink: Sink, span: tuple[int, int],
             index: int, em: Emit, stdin: str | None, piped: bool,
-            stdin_inner: int | None = None) -> None:
+            stdin_inner: int | None = None, env: dict[str, Any] | None = None) -> None:
     """Recurse into code handed to a shell, Python, find -exec, nc -e, kubectl/docker exec."""
     base = name.rstrip("0123456789.")
     if name in SHELLS:
         code = _option_value(words, "-c")
         if code is not None:
-            _nested_shell(code, frame, sink, span, (), em, "sh -c", parent=index)
+            after = words[next(i for i, w in enumerate(words) if w is code) + 1:]
+            args = (tuple(w.text for w in after) or (name,)) if not any(w.reason for w in after) else None
+            _nested_shell(code, frame, sink, span, (), em, "sh -c", parent=index, args=args, env=env)
         elif len(words) == 1 or all(w.text.startswith("-") for w in words[1:]):
             if stdin:
                 _nested_shell(Word(stdin, span[0], span[1], stdin_inner), frame, sink, span, (),
@@ -327,8 +335,10 @@ def _su(words: list[Word], frame: Frame, sink: Sink, span: tuple[int, int], em: 
 
 
 def _nested_shell(code: Word, frame: Frame, sink: Sink, span: tuple[int, int],
-                  chain: tuple[str, ...], em: Emit, launch: str, parent: int | None = None) -> int | None:
-    """Parse a string a shell will run, one level deeper, through the same sink."""
+                  chain: tuple[str, ...], em: Emit, launch: str, parent: int | None = None, *,
+                  args: tuple[str, ...] | None = ("sh",), env: dict[str, Any] | None = None) -> int | None:
+    """Parse a string a shell will run, one level deeper, through the same sink; `args` are
+    its positional parameters (`$0` first; None: not known), `env` its starting variables."""
     from .shell import parse_into  # local import: shell imports this module
 
     if code.reason:
@@ -341,7 +351,7 @@ def _nested_shell(code: Word, frame: Frame, sink: Sink, span: tuple[int, int],
     if sub.depth > sink.caps.max_depth:
         sink.note(f"depth cap {sink.caps.max_depth} reached")
         return None
-    parse_into(code.text, sub, sink, wrappers=chain)
+    parse_into(code.text, sub, sink, wrappers=chain, args=args, env=env)
     return None
 
 

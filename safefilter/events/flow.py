@@ -39,6 +39,7 @@ from .addr import normalize_host, parse_url, split_host_port
 from .context import Caps, Origin, Result
 from .model import Connect, Event, Exec, FileRead, FileWrite, Persist, Source
 from .paths import home_relative, persist_mechanism
+from .shell import SCRIPT_FIELD
 from .tools import positional
 
 __all__ = ["Flow", "resolve_flow", "MAX_FILES"]
@@ -428,6 +429,8 @@ class Walker:
                             if isinstance(c, Connect) and c.url), None)
                 if url:
                     identity, origin = self.identity_of_url(url), url
+                elif w.how == "redirect":
+                    identity, origin = self.catted(i)
             anchor, exact = _content_anchor(w)
             self.put(w.path, TrackedFile(w.path, w.content, [i], anchor, exact, identity,
                                          origin), i)
@@ -480,6 +483,18 @@ class Walker:
             if not into_dir and base_name(target) != base_name(s):  # `mv x dir` if dir exists
                 self.put(join_path(target, base_name(s)), nf, i, by_name=False)
 
+    def catted(self, i: int) -> tuple[str | None, str | None]:
+        """`cat /usr/bin/ssh > .x`: a redirect of one file's bytes keeps that file's identity."""
+        ex = next((e for e in self.near(i, Exec, True) if isinstance(e, Exec)), None)
+        if ex is None or ex.name != "cat":
+            return None, None
+        srcs = positional(list(ex.argv[1:]), frozenset())
+        if len(srcs) != 1:
+            return None, None
+        sf = self.lookup(srcs[0], by_name=False)
+        ident = sf.identity if sf is not None else self.identity_of_name(srcs[0])
+        return (ident, (sf.origin if sf is not None and sf.origin else srcs[0])) if ident else (None, None)
+
     # --- identities -------------------------------------------------------------------------
 
     def identity_of_name(self, path: str) -> str | None:
@@ -530,7 +545,7 @@ class Walker:
         self.parsed_chars += len(text)
         if len(self.cache) >= _CACHE:
             self.cache.clear()
-        origin = Origin(0, None, "", 0)
+        origin = Origin(0, None, SCRIPT_FIELD, 0)  # a run file: its positional parameters are unknown
         parser = events_of_python if lang == "python" else events_of_shell
         result = parser(text, origin=origin, caps=self.caps)
         self.cache[key] = result

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .argv import PYTHONS, Word, exec_words, join_words
-from .shellstrings import ansi_c, arith, brace_expand, static_output, unescape
+from .argv import PYTHONS, SHELLS, Word, exec_words, join_words
+from .shellstrings import ansi_c, arith, brace_expand, param_op, static_output, unescape
 from .context import Frame, Sink
 from .emit import Emit
 from .informational import (is_data_file, is_no_op, is_text_filter, stdin_is_text,
@@ -25,7 +25,13 @@ from .informational import (is_data_file, is_no_op, is_text_filter, stdin_is_tex
 from .model import Exec, FileWrite
 from .paths import persist_mechanism
 
-__all__ = ["parse_into", "syntax_error"]
+__all__ = ["parse_into", "syntax_error", "SCRIPT_FIELD", "TOP_ARGS"]
+
+#: The field of a text the data flow runs as a file (`bash x.sh a b`): its positional
+#: parameters are not known. Every other top-level text is a tool call's command, run as
+#: `bash -c CMD` with none (`$1`..`$9` empty, `$#` 0), which `TOP_ARGS` says.
+SCRIPT_FIELD = "<script>"
+TOP_ARGS: tuple[str, ...] = ("bash",)
 
 _PARSER: Any = None
 _ENV_SYMBOLIC = frozenset(("HOME", "USER", "PWD", "PATH", "TMPDIR", "SHELL", "HOSTNAME",
@@ -76,9 +82,14 @@ def syntax_error(root: Any, sink: Sink) -> str | None:
     return None
 
 
-def parse_into(text: str, frame: Frame, sink: Sink, *, wrappers: tuple[str, ...] = ()) -> bool:
+def parse_into(text: str, frame: Frame, sink: Sink, *, wrappers: tuple[str, ...] = (),
+               args: tuple[str, ...] | None = TOP_ARGS, env: dict[str, Any] | None = None,
+               shared: "_Walker | None" = None) -> bool:
     """Parse `text` as bash and add its events to `sink`; False (and a reason) if it does not
-    parse or is over the size cap."""
+    parse or is over the size cap. `args`: the positional parameters, `$0` first (None: not
+    known); `env`: variables the shell starts with (a parent's exported ones); `shared`: the
+    walker of the shell this text runs in (`eval`, `source`), whose variables and functions it
+    reads and changes."""
     if len(text) > sink.caps.max_text:
         sink.note(f"text longer than {sink.caps.max_text} characters is not parsed")
         return False
@@ -90,10 +101,27 @@ def parse_into(text: str, frame: Frame, sink: Sink, *, wrappers: tuple[str, ...]
     data = safe.encode("utf-8", "surrogatepass")
     tree = _parser().parse(data)
     reason = syntax_error(tree.root_node, sink)
+    if reason and safe[-1:].isspace() and safe.rstrip():
+        # `{ssh,-R,...}` then a newline (printed code piped to a shell): the grammar takes the
+        # bare brace word for an unclosed group unless the text ends at it; the end's blanks
+        # run nothing, and the kept characters keep their offsets
+        tree = _parser().parse(safe.rstrip().encode("utf-8", "surrogatepass"))
+        reason = syntax_error(tree.root_node, sink)
     if reason:
         sink.note(reason)
         return False
-    _Walker(text, safe, frame, sink, wrappers).block(tree.root_node, 0)
+    if frame.depth == 0 and frame.origin.field == SCRIPT_FIELD:
+        args = None
+    walker = _Walker(text, safe, frame, sink, wrappers)
+    if shared is not None:
+        walker.vars, walker.functions, walker.exported = shared.vars, shared.functions, shared.exported
+        walker.args, walker.fd_texts = shared.args, shared.fd_texts
+    else:
+        walker.args = args
+        if env:
+            walker.vars.update(env)
+            walker.exported.update(env)
+    walker.block(tree.root_node, 0)
     return True
 
 
@@ -106,6 +134,9 @@ class _Walker:
         self.wrappers = wrappers
         self.vars: dict[str, Any] = {}
         self.functions: dict[str, Any] = {}
+        self.exported: set[str] = set()
+        self.args: tuple[str, ...] | None = TOP_ARGS  # positional parameters, $0 first
+        self.fd_texts: dict[str, str] = {}  # `<(...)` paths -> what the substitution prints
         self.b2c: list[int] | None = None if parsed.isascii() else _byte_to_char(parsed)
         self.calls = 0
         # data spans (local) of the text on the next command's stdin, and of the last one's stdout
@@ -349,8 +380,22 @@ class _Walker:
         words: list[Word] = []
         prefix_env: list[tuple[str, Word]] = []
         inline_redirects = []
+        glue: list[Any] = []  # argument nodes bash reads as one word (see `glued`)
         for child in node.named_children:
             t = child.type
+            if glue:
+                if t not in ("variable_assignment", "file_redirect", "heredoc_redirect",
+                             "herestring_redirect", "comment") and child.start_byte == glue[-1].end_byte:
+                    glue.append(child)
+                    continue
+                words.extend(self.glued(glue, nest))
+                glue = []
+            if t not in ("variable_assignment", "file_redirect", "heredoc_redirect", "herestring_redirect",
+                         "comment") and child.next_sibling is not None \
+                    and child.next_sibling.start_byte == child.end_byte and child.next_sibling.is_named \
+                    and self.src(child).endswith("$"):
+                glue = [child]
+                continue
             if t == "variable_assignment":
                 name_node = child.child_by_field_name("name")
                 value_node = child.child_by_field_name("value")
@@ -366,6 +411,8 @@ class _Walker:
                 continue
             else:
                 words.extend(self.words(child, nest))
+        if glue:
+            words.extend(self.glued(glue, nest))
         for r in inline_redirects:
             if r.type == "herestring_redirect":
                 stdin = " ".join(w.text for c in r.named_children for w in self.words(c, nest)) + "\n"
@@ -395,7 +442,11 @@ class _Walker:
             shown = self.sink.text_out
             if _stdout_target(self, redirects) is not None:
                 self.sink.text_out = False  # `f > run.sh`: what f prints becomes the file
+            saved_args = self.args
+            self.args = (self.args[0] if self.args else "bash",) + tuple(w.text for w in words[1:]) \
+                if not any(w.reason for w in words[1:]) else None
             self.statement(self.functions[head], nest + 1)
+            self.args = saved_args
             self.sink.text_out = shown
             return None
         if head == "eval":
@@ -403,7 +454,8 @@ class _Walker:
                                        "eval", "eval", self.frame.launch, self.wrappers, None,  # type: ignore[arg-type]
                                        background, self.frame.depth, self.frame.parent))
             if len(words) > 1:
-                self.nested(words[1] if len(words) == 2 else join_words(words[1:]), span, "eval", index)
+                self.nested(words[1] if len(words) == 2 else join_words(words[1:]), span, "eval", index,
+                            same_shell=True)
             return None
         if head == "trap" and len(words) >= 3:
             self.nested(words[1], span, "eval", None)
@@ -415,7 +467,10 @@ class _Walker:
             self.sink.text_out = False  # `bash -c 'echo x' > f`: nested output is the file's
         index = exec_words(words, self.frame, self.sink, span=span, background=background,
                            stdin=stdin, wrappers=self.wrappers, piped=piped,
-                           stdin_inner=heredoc_at[1] if heredoc_at else None)
+                           stdin_inner=heredoc_at[1] if heredoc_at else None,
+                           env=self.child_env(prefix_env))
+        if self.fd_texts and index is not None:
+            self.run_substituted(index, span)
         self.sink.text_out = shown
         out = static_output(words, stdin)
         content = self.data_of(words, index, span, in_spans, all_redirects)
@@ -523,8 +578,32 @@ class _Walker:
             out = self.statement(child, nest + 1)
         return out
 
+    def child_env(self, prefix_env: list[tuple[str, Word]]) -> dict[str, Any] | None:
+        """The variables a child process starts with: exported ones and `X=v cmd` prefixes."""
+        if not self.exported and not prefix_env:
+            return None
+        env = {n: self.vars[n] for n in self.exported if isinstance(self.vars.get(n), str)}
+        env.update((n, None if w.reason else w.text) for n, w in prefix_env)
+        return env
+
+    def run_substituted(self, index: int, span: tuple[int, int]) -> None:
+        """`source <(...)`, `. <(...)`, `bash <(...)`: the shell runs what the substitution printed."""
+        ev = self.sink.events[index]
+        if not isinstance(ev, Exec) or len(ev.argv) < 2:
+            return
+        if ev.name in ("source", "."):
+            path, same = ev.argv[1], True
+        elif ev.name in SHELLS and ev.script is not None:
+            path, same = ev.script, False
+        else:
+            return
+        text = self.fd_texts.get(path)
+        if text is not None:
+            self.nested(Word(text, span[0], span[1]), span, "eval" if same else "sh -c", index,
+                        same_shell=same)
+
     def nested(self, code: Word, span: tuple[int, int], launch: str, parent: int | None, *,
-               python: bool = False) -> None:
+               python: bool = False, same_shell: bool = False) -> None:
         if code.reason:
             self.sink.note(f"{launch} of an unresolved string ({code.reason})")
             self.sink.add(Exec(self.frame.source(*span), (code.text,), "?", code.text, launch,  # type: ignore[arg-type]
@@ -541,7 +620,8 @@ class _Walker:
 
             parse_python(code.text, sub, self.sink)
         else:
-            parse_into(code.text, sub, self.sink)
+            parse_into(code.text, sub, self.sink, shared=self if same_shell else None,
+                       args=self.args)
 
     def apply_redirects(self, redirects: Any, node: Any, out: str | None, nest: int, *,
                         parent: int | None, heredoc: str | None, program: str = "",
@@ -612,6 +692,8 @@ class _Walker:
                 old = None
             self.vars[name] = None if (reason or old is None) else self.limit(old + value.text)
             value_text = value.text
+        if exported:
+            self.exported.add(name)
         span = self.span(node)
         Emit(self.frame, self.sink, span[0], span[1], self.frame.parent).env(
             name, value_text, exported=exported, scope="shell",
@@ -626,6 +708,7 @@ class _Walker:
             if child.type == "variable_assignment":
                 self.assign(child, nest, exported=exported)
             elif child.type == "variable_name" and exported:
+                self.exported.add(self.src(child))
                 span = self.span(child)
                 value = self.vars.get(self.src(child))
                 Emit(self.frame, self.sink, span[0], span[1], self.frame.parent).env(
@@ -642,7 +725,11 @@ class _Walker:
             raw = self.src(node)
             if "\\" not in raw and "{" not in raw:
                 return [Word(self.limit(raw), start, end, start)]
-        pieces = self.pieces(node, nest, quoted)
+        return self.from_pieces(self.pieces(node, nest, quoted), start, end, quoted)
+
+    def from_pieces(self, pieces: list[tuple[str, bool, str | None, int | None, bool]], start: int,
+                    end: int, quoted: bool) -> list[Word]:
+        """The words one shell word's expanded pieces make (split, brace-expanded)."""
         text = self.limit("".join(p[0] for p in pieces))
         reason = next((p[2] for p in pieces if p[2]), None)
         inner = None
@@ -661,6 +748,21 @@ class _Walker:
             if len(expanded) > 1:
                 return [Word(w, start, end, None, reason) for w in expanded]
         return [Word(text, start, end, inner, reason)]
+
+    def glued(self, nodes: list[Any], nest: int) -> list[Word]:
+        """Nodes the grammar splits but bash reads as one word (no blank between them), as
+        after a bare `$` before a digit (`ssh$IFS$9-R`: `$9` is the ninth positional)."""
+        pieces: list[tuple[str, bool, str | None, int | None, bool]] = []
+        for k, n in enumerate(nodes):
+            part = self.pieces(n.named_children[0] if n.type == "command_name" and n.named_children else n,
+                               nest, False)
+            prev = self.src(nodes[k - 1]) if k else ""
+            if prev.endswith("$") and not prev.endswith("\\$") and part and part[0][0][:1].isdigit():
+                head = part[0]
+                part = [self.positional(head[0][0], False), (head[0][1:], False, head[2], None, head[4])] + part[1:]
+            pieces.extend(part)
+        start, end = self.span(nodes[0])[0], self.span(nodes[-1])[1]
+        return self.from_pieces(pieces, start, end, False)
 
     def pieces(self, node: Any, nest: int, quoted: bool) -> list[tuple[str, bool, str | None, int | None, bool]]:
         """(text, split-able, unresolved reason, verbatim start byte, from a literal) per part."""
@@ -705,13 +807,18 @@ class _Walker:
             return out
         if t == "simple_expansion":
             name = self.src(node)[1:]
+            if name[:1].isdigit() and len(name) > 1:  # `$99000`: bash reads `$9`, then "9000"
+                return [self.positional(name[0], quoted), (name[1:], False, None, None, True)]
             return [self.lookup(name, None, quoted)]
         if t == "expansion":
             return [self.expansion(self.src(node)[2:-1], quoted)]
         if t in ("command_substitution", "process_substitution"):
             out_text = self.substitution(node, nest)
             if t == "process_substitution":
-                return [("/dev/fd/63", False, None, None, False)]
+                path = f"/dev/fd/{63 - len(self.fd_texts)}"
+                if out_text is not None and self.src(node).startswith("<(") and len(self.fd_texts) < 32:
+                    self.fd_texts[path] = out_text
+                return [(path, False, None, None, False)]
             if out_text is None:
                 return [(self.src(node), False, "command substitution output", None, False)]
             return [(out_text.rstrip("\n"), not quoted, None, None, False)]
@@ -743,6 +850,8 @@ class _Walker:
     def lookup(self, name: str, index: str | None, quoted: bool) -> tuple[str, bool, str | None, int | None, bool]:
         if name == "IFS":
             return (" ", not quoted, None, None, False)
+        if name.isdigit() or name in ("@", "*", "#"):
+            return self.positional(name, quoted)
         value = self.vars.get(name, _UNSET)
         if isinstance(value, list):
             if index in (None, "0"):
@@ -764,7 +873,25 @@ class _Walker:
             return (f"${name}", False, f"${name} unknown", None, False)
         return (value, not quoted, None, None, False)
 
+    def positional(self, name: str, quoted: bool) -> tuple[str, bool, str | None, int | None, bool]:
+        """`$0`..`$N`, `$@`, `$*`, `$#` from the positional parameters when they are known."""
+        if self.args is None:
+            return (f"${name}", False, f"${name} unknown", None, False)
+        if name == "#":
+            return (str(len(self.args) - 1), False, None, None, False)
+        if name in ("@", "*"):
+            return (" ".join(self.args[1:]), not quoted, None, None, False)
+        n = int(name)
+        return (self.args[n] if n < len(self.args) else "", not quoted, None, None, False)
+
     def expansion(self, inner: str, quoted: bool) -> tuple[str, bool, str | None, int | None, bool]:
+        if inner in ("#", "@", "*") or inner.isdigit():
+            return self.lookup(inner, None, quoted)
+        if inner.startswith("!") and inner[1:].replace("_", "a").isalnum():  # ${!name}: indirection
+            target = self.lookup(inner[1:], None, True)
+            if target[2] or not target[0].replace("_", "a").isalnum():
+                return ("${" + inner + "}", False, "indirect expansion", None, False)
+            return self.lookup(target[0], None, quoted)
         if inner.startswith("#"):
             got = self.lookup(inner[1:], None, True)
             return (str(len(got[0])), False, got[2], None, False) if not got[2] else got
@@ -785,7 +912,11 @@ class _Walker:
                 if value is _UNSET or (op.startswith(":") and value == ""):
                     return (rest[len(op):], False, None, None, False)
                 return self.lookup(name, index, quoted)
-        return ("${" + inner + "}", False, f"parameter operation on ${name}", None, False)
+        base = self.lookup(name, index, True)
+        value = None if base[2] else param_op(base[0], rest)
+        if value is None:
+            return ("${" + inner + "}", False, f"parameter operation on ${name}", None, False)
+        return (self.limit(value), not quoted, None, None, False)
 
 
 class _Unset:

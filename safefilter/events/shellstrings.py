@@ -1,16 +1,26 @@
-"""What bash does to strings, statically: escapes, `$'...'`, brace expansion, arithmetic, and the
-output of the few commands that are pure string functions (`echo`, `printf`, `cat`, `base64 -d`,
-`rev`, `xxd -r -p`, `tr`). Used by the shell walker; nothing here runs anything.
+"""What bash does to strings, statically: escapes, `$'...'`, brace expansion, arithmetic, the
+parameter-expansion operators (`${v,,}`, `${v//a/b}`, `${v#p}`, `${v:1:2}`, ...), and the output
+of the few commands that are pure string functions (`echo`, `printf`, `cat`, `base64 -d`, `rev`,
+`xxd -r -p`, `tr`) or name a program (`which x`, `command -v x`, `type -P x`). Used by the shell
+walker; nothing here runs anything.
 """
 from __future__ import annotations
 
 import ast
 import base64
 import binascii
+from functools import lru_cache
+from typing import Any
+
+import re2
 
 from .argv import Word
 
-__all__ = ["unescape", "ansi_c", "brace_expand", "arith", "static_output"]
+__all__ = ["unescape", "ansi_c", "brace_expand", "arith", "static_output", "param_op", "LOOKUP_DIR"]
+
+#: Where `which x` / `command -v x` / `type -P x` say program x is, statically: a standard bin
+#: folder, so the data flow keeps the program's identity through copies and links of that path.
+LOOKUP_DIR = "/usr/bin/"
 
 
 def unescape(raw: str, escapable: str | None = None) -> str:
@@ -34,8 +44,11 @@ _C_ESC = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "e": "\x1b", "E
           "f": "\f", "v": "\v", "\\": "\\", "'": "'", '"': '"', "?": "?"}
 
 
-def ansi_c(raw: str) -> str:
-    """Decode the escapes of `$'...'` (and of `echo -e`): \\xHH, \\NNN, \\uXXXX, \\n, ..."""
+def ansi_c(raw: str, *, mode: str = "c") -> str:
+    """Decode the escapes of `$'...'` and printf formats (\\xHH, \\NNN, \\uXXXX, \\n, ...). Mode
+    "echo" (`echo -e`) and "b" (printf's `%b`): \\0NNN is octal (a zero, then up to three
+    digits) and \\c ends the output; only "b" also reads \\NNN without the zero."""
+    echo = mode != "c"
     out: list[str] = []
     i = 0
     n = len(raw)
@@ -46,6 +59,19 @@ def ansi_c(raw: str) -> str:
             i += 1
             continue
         nxt = raw[i + 1]
+        if echo and nxt == "c":
+            break
+        if mode == "echo" and nxt in "1234567":
+            out.append("\\" + nxt)
+            i += 2
+            continue
+        if echo and nxt == "0":
+            i += 1  # the leading zero; up to three digits follow
+            nxt = raw[i + 1] if i + 1 < n and raw[i + 1] in "01234567" else ""
+            if not nxt:
+                out.append("\0")
+                i += 1
+                continue
         if nxt in _C_ESC:
             out.append(_C_ESC[nxt])
             i += 2
@@ -180,7 +206,9 @@ def static_output(words: list[Word], stdin: str | None) -> str | None:
             escapes = "e" in args[0] or escapes
             args = args[1:]
         text = " ".join(args)
-        return (ansi_c(text) if escapes else text) + ("\n" if newline else "")
+        if escapes and "\\c" in text:
+            newline = False
+        return (ansi_c(text, mode="echo") if escapes else text) + ("\n" if newline else "")
     if name == "printf" and args:
         fmt, rest = ansi_c(args[0]), args[1:]
         if "%" not in fmt:
@@ -195,6 +223,9 @@ def static_output(words: list[Word], stdin: str | None) -> str | None:
         return "".join(out)
     if name == "cat" and (not args or args == ["-"]):
         return stdin
+    looked_up = _lookup_output(name, args)
+    if looked_up is not None:
+        return looked_up
     if stdin is None:
         return None
     if name == "base64" and any(a in ("-d", "--decode", "-D") for a in args):
@@ -248,7 +279,7 @@ def _format_once(fmt: str, args: list[str]) -> tuple[str, list[str]]:
             elif conv in "sbdiqcxXo":
                 value = args[0] if args else ""
                 args = args[1:]
-                out.append(ansi_c(value) if conv == "b" else value)
+                out.append(ansi_c(value, mode="b") if conv == "b" else value)
             else:
                 out.append(fmt[i:j + 1])
             i = j + 1
@@ -257,3 +288,124 @@ def _format_once(fmt: str, args: list[str]) -> tuple[str, list[str]]:
         i += 1
     return "".join(out), args
 
+
+
+def _lookup_output(name: str, args: list[str]) -> str | None:
+    """`which x`, `command -v x`, `type -P x`: where x is, as a path in LOOKUP_DIR (one line per
+    name). The real folder is not known statically; which program it is, is."""
+    if name == "which":
+        names = [a for a in args if not a.startswith("-")]
+    elif name == "command" and args[:1] in (["-v"], ["-V"]):
+        names = args[1:]
+    elif name == "type" and args[:1] in (["-P"], ["-p"], ["-fP"], ["-Pf"]):
+        names = args[1:]
+    else:
+        return None
+    if not names or any(not n or "/" in n or n.startswith("-") for n in names):
+        return None
+    return "".join(f"{LOOKUP_DIR}{n}\n" for n in names)
+
+
+_CASE_OPS = {",,": str.lower, "^^": str.upper,
+             ",": lambda v: v[:1].lower() + v[1:], "^": lambda v: v[:1].upper() + v[1:]}
+_MAX_PATTERN_VALUE = 4096  # longer values are not matched against glob patterns
+
+
+def param_op(value: str, op: str) -> str | None:
+    """`${v<op>}` for a known value: case (`,,` `^^` `,` `^`), substring (`:off`, `:off:len`),
+    prefix and suffix removal (`#p` `##p` `%p` `%%p`) and substitution (`/p/r` `//p/r` `/#p/r`
+    `/%p/r`) with glob patterns. None when the operator or its pattern is not one read here
+    (quotes, expansions inside it, `&` in a replacement)."""
+    if op in _CASE_OPS:
+        return _CASE_OPS[op](value)
+    if op.startswith(":"):
+        return _substring(value, op[1:])
+    if any(c in op for c in "$`'\"\\") or len(value) > _MAX_PATTERN_VALUE:
+        return None
+    if op.startswith("/"):
+        return _substitute(value, op[1:])
+    for mark, longest, suffix in (("##", True, False), ("#", False, False), ("%%", True, True),
+                                  ("%", False, True)):
+        if op.startswith(mark):
+            return _remove(value, op[len(mark):], longest, suffix)
+    return None
+
+
+def _substring(value: str, spec: str) -> str | None:
+    off_text, _, len_text = spec.partition(":")
+    off = arith(off_text) if off_text.strip() else "0"
+    length = arith(len_text) if len_text.strip() else None
+    if off is None or (len_text.strip() and length is None):
+        return None
+    start = int(off)
+    start = max(0, len(value) + start) if start < 0 else start
+    if length is None:
+        return value[start:]
+    n = int(length)
+    end = len(value) + n if n < 0 else start + n
+    return value[start:end] if end >= start else None
+
+
+def _remove(value: str, pattern: str, longest: bool, suffix: bool) -> str | None:
+    regex = _glob(pattern, longest, anchor="$" if suffix else "^")
+    if regex is None:
+        return None
+    if suffix and not longest:  # the shortest suffix: the match that starts last
+        for start in range(len(value), -1, -1):
+            if regex.fullmatch(value[start:]):
+                return value[:start]
+        return value
+    m = regex.search(value)
+    if m is None:
+        return value
+    return value[:m.start()] if suffix else value[m.end():]
+
+
+def _substitute(value: str, spec: str) -> str | None:
+    every = spec.startswith("/")
+    anchor = spec[:1] if spec[:1] in "#%" else ""
+    spec = spec[1:] if every or anchor else spec
+    pattern, _, replacement = spec.partition("/")
+    if "&" in replacement or not pattern:
+        return None if "&" in replacement else value
+    regex = _glob(pattern, True, anchor={"#": "^", "%": "$"}.get(anchor, ""))
+    if regex is None:
+        return None
+    if every:
+        return regex.sub(lambda _m: replacement, value)
+    return regex.sub(lambda _m: replacement, value, count=1)
+
+
+@lru_cache(maxsize=256)
+def _glob(pattern: str, longest: bool, anchor: str = "") -> Any:
+    """A bash glob (`*`, `?`, `[...]`) as an RE2 pattern (linear time on any value), or None."""
+    if len(pattern) > 256:
+        return None
+    parts: list[str] = []
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "*":
+            parts.append(".*" if longest else ".*?")
+        elif ch == "?":
+            parts.append(".")
+        elif ch == "[":
+            end = pattern.find("]", i + 2)
+            if end < 0:
+                return None
+            body = pattern[i + 1:end]
+            body = "^" + body[1:] if body[:1] in "!^" else body
+            parts.append("[" + body.replace("\\", "\\\\") + "]")
+            i = end
+        else:
+            parts.append(re2.escape(ch))
+        i += 1
+    body = "".join(parts)
+    regex = f"^(?:{body})" if anchor == "^" else f"(?:{body})$" if anchor == "$" else body
+    options = re2.Options()
+    options.longest_match = longest
+    options.dot_nl = True
+    try:
+        return re2.compile(regex, options)
+    except re2.error:
+        return None

@@ -463,6 +463,7 @@ _TABLE: dict[str, Callable[[list[str], Emit, str | None], None]] = {
     "chmod": _chmod, "setcap": _setcap, "useradd": _useradd, "adduser": _useradd,
     "usermod": _usermod, "gpasswd": _gpasswd,
     "tee": _tee, "cp": _copy("copy"), "install": _copy("copy"), "mv": _copy("move"),
+    "ln": _copy("copy"),  # a link runs what it points at: the same as a copy for the flow
     "cat": _reader, "head": _reader, "tail": _reader, "less": _reader, "more": _reader,
     "strings": _reader, "source": _source, ".": _source, "sed": _sed,
 }

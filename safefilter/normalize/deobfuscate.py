@@ -59,7 +59,7 @@ _B64_SUBST = Pattern(
 )
 # a short token explicitly piped to a decoder is worth decoding even below min_token
 _B64_PIPED = Pattern(r"""([A-Za-z0-9+/]{4,}={0,2})['"]?\s*\|\s*base64\s+(?:-d|--decode|-D)\b""")
-_IFS = Pattern(r"\$\{IFS\}|\$IFS\b|\$\{IFS%\?\?\}")
+_IFS = Pattern(r"\$\{IFS\}(?:\$[1-9])?|\$IFS(?:\$[1-9]|\b)|\$\{IFS%\?\?\}")  # `$9` after it: an empty positional
 _EMPTY_EXPANSIONS = Pattern(r"\$@|\$\{\}|\$\*")
 _CONCAT = Pattern(r"""(['"])\s*\+\s*(['"])|(['"])\s*\.\s*(['"])""")
 _BACKSLASH = Pattern(r"\\([A-Za-z0-9/.:_-])")  # a backslash before a plain character means nothing
@@ -96,8 +96,10 @@ _WS_ESC = Pattern(r"\\\\|\\[ntr]")
 _NON_TEXT = {c: None for c in range(32)} | {127: None}
 _LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _QUOTED = Pattern(r"'([^'\n]{3,})'|\"([^\"\n]{3,})\"")
-_ROT13_HINT = Pattern(r"(?i)rot_?13|tr\s+['\"]?a-z[a-z-]*['\"]?\s+['\"]?n-z")
-_REVERSE_HINT = Pattern(r"\|\s*rev\b|\[::-1\]|\.reverse\(\)|\breverse\(")
+# tr from A-Z to N-Z encodes, from N-Z to A-Z decodes: both are rot13
+_ROT13_HINT = Pattern(r"(?i)rot_?13|tr\s+['\"]?(?:a-z[a-z-]*['\"]?\s+['\"]?n-z|n-za-m[a-z-]*['\"]?\s+['\"]?a-z)")
+# rev reading a pipe, a here-string or a file, or a reversing call in code
+_REVERSE_HINT = Pattern(r"\|\s*rev\b|(?:^|[\s;&|(])rev\s+<|\[::-1\]|\.reverse\(\)|\breverse\(")
 # Where decoded text would be executed or decoded further: tokens nearest these are decoded first,
 # so decoys elsewhere in the text cannot spend the decode budget before the payload that runs.
 _SINK = Pattern(
