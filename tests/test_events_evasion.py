@@ -108,6 +108,11 @@ def test_renamed_copy_of_a_looked_up_binary_keeps_its_identity(text: str) -> Non
     assert [(c.host, c.tool) for c in derived] == [("203.0.113.7", "ssh")]
 
 
+def test_scanner_short_options_take_no_value_by_their_last_letter() -> None:
+    events = events_of_shell("nmap -sS -p 1-1024 10.0.0.0/24", origin=ORIGIN).events
+    assert [c.host for c in events if isinstance(c, Connect)] == ["10.0.0.0/24"]
+
+
 def test_cat_of_several_files_is_no_copy() -> None:
     text = "cat $(which ssh) notes > ./.s; ./.s -R 9000:localhost:22 u@203.0.113.7"
     flow = resolve_flow(events_of_shell(text, origin=ORIGIN).events)

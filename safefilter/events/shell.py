@@ -390,12 +390,11 @@ class _Walker:
                     continue
                 words.extend(self.glued(glue, nest))
                 glue = []
-            if t not in ("variable_assignment", "file_redirect", "heredoc_redirect", "herestring_redirect",
-                         "comment") and child.next_sibling is not None \
-                    and child.next_sibling.start_byte == child.end_byte and child.next_sibling.is_named \
-                    and self.src(child).endswith("$"):
-                glue = [child]
-                continue
+            if t in ("concatenation", "command_name") and self.text[self.pos(child.end_byte) - 1] == "$":
+                after = child.next_sibling
+                if after is not None and after.start_byte == child.end_byte and after.is_named:
+                    glue = [child]
+                    continue
             if t == "variable_assignment":
                 name_node = child.child_by_field_name("name")
                 value_node = child.child_by_field_name("value")
@@ -468,7 +467,7 @@ class _Walker:
         index = exec_words(words, self.frame, self.sink, span=span, background=background,
                            stdin=stdin, wrappers=self.wrappers, piped=piped,
                            stdin_inner=heredoc_at[1] if heredoc_at else None,
-                           env=self.child_env(prefix_env))
+                           env=self.child_env(prefix_env) if self.exported or prefix_env else None)
         if self.fd_texts and index is not None:
             self.run_substituted(index, span)
         self.sink.text_out = shown

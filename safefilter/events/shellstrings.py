@@ -223,9 +223,8 @@ def static_output(words: list[Word], stdin: str | None) -> str | None:
         return "".join(out)
     if name == "cat" and (not args or args == ["-"]):
         return stdin
-    looked_up = _lookup_output(name, args)
-    if looked_up is not None:
-        return looked_up
+    if name in _LOOKUPS:
+        return _lookup_output(name, args)
     if stdin is None:
         return None
     if name == "base64" and any(a in ("-d", "--decode", "-D") for a in args):
@@ -288,6 +287,9 @@ def _format_once(fmt: str, args: list[str]) -> tuple[str, list[str]]:
         i += 1
     return "".join(out), args
 
+
+
+_LOOKUPS = frozenset(("which", "command", "type"))
 
 
 def _lookup_output(name: str, args: list[str]) -> str | None:

@@ -15,8 +15,9 @@ from .emit import Emit
 __all__ = ["side_events", "positional", "SSH_VALUE_OPTIONS"]
 
 
-def positional(args: list[str], with_value: frozenset[str] | set[str]) -> list[str]:
-    """Arguments that are not options nor option values (`-p 22`, `--port=22`, `-p22`)."""
+def positional(args: list[str], with_value: frozenset[str] | set[str], *, grouped: bool = True) -> list[str]:
+    """Arguments that are not options nor option values (`-p 22`, `--port=22`, `-p22`); with
+    `grouped`, a flag group's last letter may take the next word (`ssh -fNL spec`)."""
     out: list[str] = []
     skip = False
     ended = False
@@ -34,7 +35,7 @@ def positional(args: list[str], with_value: frozenset[str] | set[str]) -> list[s
             skip = True
         elif not a.startswith("--") and len(a) > 2 and a[:2] in with_value:
             continue  # -p22: value attached
-        elif not a.startswith("--") and len(a) > 2 and a[-1:] and ("-" + a[-1]) in with_value:
+        elif grouped and not a.startswith("--") and len(a) > 2 and a[-1:] and ("-" + a[-1]) in with_value:
             skip = True  # -fNL: the last letter takes the next word
     return out
 
@@ -208,7 +209,8 @@ def _targets(tool: str, table: frozenset[str], port_opts: tuple[str, ...], schem
     def run(args: list[str], em: Emit, stdin: str | None) -> None:
         spec = _option(args, port_opts) if port_opts else None
         port, rng = _port_spec(spec) if spec else (None, None)
-        for a in positional(args, table):
+        # scanners' short options are words of their own (`nmap -sS -Pn`), never flag groups
+        for a in positional(args, table, grouped=False):
             if a[:1].isalnum() or a.startswith("["):
                 em.connect(a, port, scheme, tool, port_range=rng)
     return run
