@@ -3,10 +3,13 @@
 A small static evaluator walks the syntax tree the way bash would run it, without running
 anything: lists, pipelines, subshells, command and process substitution, heredocs and here
 strings, redirections (`> f` is a `file_write`, `/dev/tcp/h/p` a `connect`), variables and arrays
-with constant propagation, `${IFS}` word splitting, brace expansion, quoting and escapes
-(`$'\\x..'` too), loops over constant lists, functions, `eval`, and the static output of
-`echo`/`printf`/`base64 -d`/`rev`/`xxd -r -p`/`tr` so `echo ... | base64 -d | sh` is seen
-through. Values that cannot be known statically stay as written and the event lists why.
+with constant propagation, parameter operators (`${v,,}`, `${v//a/b}`, `${v%p}`, `${v:1:2}`,
+`${!v}`), positional parameters (none for a tool call's command, so `$9` is empty; `sh -c CODE a
+b` and function calls set them), `${IFS}` word splitting, brace expansion, quoting and escapes
+(`$'\\x..'` too), loops over constant lists, functions, `eval` and `source` in the same shell,
+exported variables into child shells, `source <(...)`, and the static output of
+`echo`/`printf`/`base64 -d`/`rev`/`xxd -r -p`/`tr`/`which` so `echo ... | base64 -d | sh` is
+seen through. Values that cannot be known statically stay as written and the event lists why.
 
 Text with syntax errors yields no events and a reason (the caller keeps its text path); two
 recoveries are accepted: a bare brace expansion as the command word (`{nm,ap} -p 1 h`), which

@@ -352,11 +352,10 @@ def _remove(value: str, pattern: str, longest: bool, suffix: bool) -> str | None
     regex = _glob(pattern, longest, anchor="$" if suffix else "^")
     if regex is None:
         return None
-    if suffix and not longest:  # the shortest suffix: the match that starts last
-        for start in range(len(value), -1, -1):
-            if regex.fullmatch(value[start:]):
-                return value[:start]
-        return value
+    if suffix and not longest:  # the shortest suffix is the shortest prefix of the reversed text
+        flipped = _reversed_glob(pattern)
+        cut = None if flipped is None else _remove(value[::-1], flipped, False, False)
+        return None if cut is None else cut[::-1]
     m = regex.search(value)
     if m is None:
         return value
@@ -376,6 +375,23 @@ def _substitute(value: str, spec: str) -> str | None:
     if every:
         return regex.sub(lambda _m: replacement, value)
     return regex.sub(lambda _m: replacement, value, count=1)
+
+
+def _reversed_glob(pattern: str) -> str | None:
+    """The glob that matches the reversed strings (`[...]` classes kept whole), or None."""
+    tokens: list[str] = []
+    i = 0
+    while i < len(pattern):
+        if pattern[i] == "[":
+            end = pattern.find("]", i + 2)
+            if end < 0:
+                return None
+            tokens.append(pattern[i:end + 1])
+            i = end + 1
+        else:
+            tokens.append(pattern[i])
+            i += 1
+    return "".join(reversed(tokens))
 
 
 @lru_cache(maxsize=256)
