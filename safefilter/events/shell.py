@@ -743,7 +743,7 @@ class _Walker:
             fields = _split_fields(pieces)
             if not fields:
                 return []
-            return [Word(self.limit(f), start, end, None, reason) for f in fields]
+            return [Word(self.limit(f.translate(_UNPROTECT)), start, end, None, reason) for f in fields]
         literal_braces = all(not (set(p[0]) & {"{", "}", ","}) for p in pieces if not p[4])
         if "{" in text and "}" in text and literal_braces:
             expanded = brace_expand(text, self.sink.caps.max_words)
@@ -795,6 +795,10 @@ class _Walker:
                     # "${arr[@]}" and "$@" still expand to one word per element
                     each = child.type in ("expansion", "simple_expansion") and self.src(child) in (
                         "$@", "${@}") or (child.type == "expansion" and self.src(child).endswith("[@]}"))
+                    items = self.elements(self.src(child)) if each and not quoted else None
+                    if items is not None:  # one word per element, blanks inside an element kept
+                        out.append((" ".join(i.translate(_PROTECT) for i in items), True, None, None, False))
+                        continue
                     for text, split, reason, _v, _lit in self.pieces(child, nest + 1, not each):
                         out.append((text, split and each, reason, None, False))
             if not out:
@@ -875,6 +879,13 @@ class _Walker:
             return (f"${name}", False, f"${name} unknown", None, False)
         return (value, not quoted, None, None, False)
 
+    def elements(self, src: str) -> list[str] | None:
+        """The elements `"$@"` or `"${arr[@]}"` expands to, when all are known."""
+        if src in ("$@", "${@}"):
+            return None if self.args is None else list(self.args[1:])
+        value = self.vars.get(src[2:-4]) if src.startswith("${") else None
+        return value if isinstance(value, list) and all(isinstance(v, str) for v in value) else None
+
     def positional(self, name: str, quoted: bool) -> tuple[str, bool, str | None, int | None, bool]:
         """`$0`..`$N`, `$@`, `$*`, `$#` from the positional parameters when they are known."""
         if self.args is None:
@@ -919,6 +930,11 @@ class _Walker:
         if value is None:
             return ("${" + inner + "}", False, f"parameter operation on ${name}", None, False)
         return (self.limit(value), not quoted, None, None, False)
+
+
+# blanks inside one element of "$@" / "${a[@]}", hidden from field splitting and restored after
+_PROTECT = str.maketrans({" ": "\x1e", "\t": "\x1d", "\n": "\x1c"})
+_UNPROTECT = str.maketrans({"\x1e": " ", "\x1d": "\t", "\x1c": "\n"})
 
 
 class _Unset:

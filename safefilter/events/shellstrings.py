@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import base64
 import binascii
+import zlib
 from functools import lru_cache
 from typing import Any
 
@@ -232,7 +233,9 @@ def static_output(words: list[Word], stdin: str | None) -> str | None:
             raw = base64.b64decode("".join(stdin.split()) + "==", validate=False)
         except (binascii.Error, ValueError):
             return None
-        return raw.decode("utf-8", "replace")
+        return _text_of(raw)
+    if name in ("gunzip", "zcat") or (name == "gzip" and any(a.startswith("-") and "d" in a for a in args)):
+        return _gunzip(stdin)
     if name == "rev":
         return "\n".join(line[::-1] for line in stdin.split("\n"))
     if name == "xxd" and "-r" in args:
@@ -246,6 +249,29 @@ def static_output(words: list[Word], stdin: str | None) -> str | None:
             dst = dst + dst[-1] * (len(src) - len(dst))
             return stdin.translate(str.maketrans(src, dst[:len(src)]))
     return None
+
+
+def _text_of(raw: bytes) -> str:
+    """Bytes as text: UTF-8 when they are, else one character per byte (latin-1), so a binary
+    payload (gzip) survives to the next stage of the pipeline."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def _gunzip(stdin: str) -> str | None:
+    """`gunzip` of a payload a decoder before it produced, at most 64 KiB of output."""
+    try:
+        data = stdin.encode("latin-1")
+    except UnicodeEncodeError:
+        return None
+    try:
+        inflater = zlib.decompressobj(wbits=31)
+        out = inflater.decompress(data, 1 << 16)
+    except zlib.error:
+        return None
+    return out.decode("utf-8", "replace")
 
 
 def _tr_set(spec: str) -> str:
