@@ -35,7 +35,7 @@ DEFAULTS: dict[str, Any] = {
     "normalize": {"max_decode_depth": 3, "max_derived_per_segment": 64, "max_text_chars": 1 << 20,
                   "work_per_char": 16},
     "classifier": {"enabled": False, "model": "builtin", "gate": "undecided", "device": "auto",
-                   "batch_size": 64, "max_length": 96, "cache_size": 100_000, "include_decoded": True,
+                   "batch_size": 64, "max_length": None, "inputs": None, "cache_size": 100_000, "include_decoded": True,
                    "thresholds": {}, "severity": "medium"},
     "limits": {"max_detector_failure_share": 0.01, "min_detector_failures": 10},
     "events": {"enabled": True, "seconds_per_record": 2.0},

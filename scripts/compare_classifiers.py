@@ -73,21 +73,31 @@ def seconds_per_step(data: str, out: Path, steps: int, common: dict[str, Any], k
 
 
 def _heldout(model_dir: Path, data: Path, context: str, max_length: int) -> dict[str, Any] | None:
+    """Recall and false-alarm rate on held-out families; a notable-only model scores 0 on ordinary rows."""
     f = data / "heldout.parquet"
     if not f.is_file():
         return None
     import datasets
 
+    from safefilter.classifier.model import read_training_config
+
     ds = _usable(datasets.Dataset.from_parquet(str(f)), context)
     clf = load_classifier(model_dir, device="cpu", cache_size=0)
     texts = _texts(ds, context)
     y = np.asarray(ds["labels"], dtype=bool).reshape(len(texts), -1).any(axis=1)
-    flagged = clf.decide(clf.predict(texts, max_length=max_length, use_cache=False)).any(axis=1)
+    scored = np.ones(len(texts), dtype=bool)
+    if read_training_config(model_dir).get("inputs") == "notable" and "notable" in ds.column_names:
+        scored = np.asarray(ds["notable"], dtype=bool)
+    flagged = np.zeros(len(texts), dtype=bool)
+    if scored.any():
+        probs = clf.predict([t for t, s in zip(texts, scored) if s], max_length=max_length, use_cache=False)
+        flagged[scored] = clf.decide(probs).any(axis=1)
     out = {"unsafe": int(y.sum()), "benign": int((~y).sum()),
            "recall": round(float(flagged[y].mean()), 4) if y.any() else None,
            "fpr": round(float(flagged[~y].mean()), 4) if (~y).any() else None}
     if "rules_caught" in ds.column_names:  # recall on what the rules miss, when the split says which
         missed = y & ~np.asarray(ds["rules_caught"], dtype=bool)
+        out["rule_misses"] = int(missed.sum())
         out["recall_on_rule_misses"] = round(float(flagged[missed].mean()), 4) if missed.any() else None
     return out
 

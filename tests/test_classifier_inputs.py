@@ -163,3 +163,23 @@ def test_code_is_notable_when_it_reaches_out_even_without_events(scan):
     reach, plain = by_action(items, tunnel), by_action(items, frame)
     assert reach.notable and "code reaches network or processes" in reach.facts and "ngrok.io" in reach.text
     assert not plain.notable and plain.text.startswith("[facts] ") and "count 3" not in plain.text
+
+
+def test_notable_only_models_score_only_notable_actions(scan, tmp_path):
+    record = traj(bash("ls -la"), tool("src"), bash(SSH_R, "c2"), tool("forwarding", "c2"))
+    prepared = scan.prepare(record, "t1")
+    (tmp_path / "training_config.json").write_text(json.dumps({"input_context": "events", "inputs": "notable"}))
+    det = ClassifierDetector(tmp_path, check=False)
+    assert det.inputs == "notable"
+    texts = [t for _, t in det._inputs(prepared)]
+    assert len(texts) == 1 and SSH_R in texts[0] and texts[0].startswith("[task] ")
+    every = ClassifierDetector(tmp_path, check=False, inputs="all")  # the config overrides the model
+    assert len(every._inputs(prepared)) == 2
+    with pytest.raises(ValueError):
+        ClassifierDetector(tmp_path, check=False, inputs="some")
+
+
+def test_max_length_defaults_to_the_trained_one(tmp_path):
+    (tmp_path / "training_config.json").write_text(json.dumps({"max_length": 192}))
+    assert ClassifierDetector(tmp_path, check=False).max_length == 192
+    assert ClassifierDetector(tmp_path, check=False, max_length=64).max_length == 64

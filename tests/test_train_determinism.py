@@ -187,3 +187,21 @@ def test_comparison_table_has_one_row_per_model_and_shows_missing_numbers_as_das
     cells = [c.strip() for c in lines[0].strip("|").split("|")]
     assert cells[4] == "-" and cells[6] == "0.4" and cells[8] == "0.0" and cells[10] == "-"
     assert "student 0.410" in table
+
+
+def test_truncated_student_keeps_evenly_spaced_pretrained_layers(tmp_path):
+    """`student.init: base_layers`: the base model's own layers (first and last kept), full width."""
+    import torch
+
+    from safefilter.classifier.model import tiny_model_dir
+    from safefilter.classifier.student import build_truncated
+    from transformers import AutoModel
+
+    base = tiny_model_dir(tmp_path / "base")  # 2 layers, hidden 32
+    full = AutoModel.from_pretrained(str(base))
+    model, _ = build_truncated(base, layers=1)
+    assert model.config.num_hidden_layers == 1 and model.config.hidden_size == full.config.hidden_size
+    kept = model.bert.encoder.layer[0].attention.self.query.weight
+    assert torch.equal(kept, full.encoder.layer[0].attention.self.query.weight)
+    with pytest.raises(ValueError):
+        build_truncated(base, layers=3)

@@ -50,13 +50,14 @@ def _read_records(path: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def _from_trajectories(path: Path, context: str) -> tuple[list[str], list[int]]:
+def _from_trajectories(path: Path, context: str, inputs: str = "all") -> tuple[list[str], list[int]]:
     from ..scanner import Scanner
     from .detector import ClassifierDetector
 
     scanner = Scanner.from_rules()
     det = ClassifierDetector(path.parent, check=False)
     det._context = context  # the model being trained is not on disk yet: say its input context here
+    det._inputs_mode = inputs
     texts: list[str] = []
     groups: list[int] = []
     for n, record in enumerate(_read_records(path)):
@@ -67,7 +68,7 @@ def _from_trajectories(path: Path, context: str) -> tuple[list[str], list[int]]:
     return texts, groups
 
 
-def _from_rows(path: Path, context: str) -> tuple[list[str], list[int]]:
+def _from_rows(path: Path, context: str, inputs: str = "all") -> tuple[list[str], list[int]]:
     import pyarrow.parquet as pq
 
     from .inputs import model_input
@@ -81,6 +82,8 @@ def _from_rows(path: Path, context: str) -> tuple[list[str], list[int]]:
                                        table.get("task", empty), table.get("previous", empty))]
     elif "text" in table:
         texts = list(table["text"])
+        if inputs == "notable" and "notable" in table:
+            texts = [t if flag else "" for t, flag in zip(texts, table["notable"])]
     else:
         raise ValueError(f"{path} needs a 'text' or an 'action' column")
     if "labels" in table:  # a benign set must be benign: keep only rows without a label
@@ -95,14 +98,17 @@ def _from_rows(path: Path, context: str) -> tuple[list[str], list[int]]:
     return texts, [ids.setdefault(key[i], len(ids)) for i in keep]
 
 
-def load_benign(source: str | Path, *, context: str = "none") -> BenignSet:
+def load_benign(source: str | Path, *, context: str = "none", inputs: str = "all") -> BenignSet:
     """The benign set at `source` as model inputs for a model with input `context`."""
     path = Path(source)
     if not path.is_file():
         raise FileNotFoundError(f"benign calibration set {path} does not exist (make realistic rollouts with "
                                 "`python scripts/corpus.py PATH.jsonl --mb 4 --unsafe-rate 0`)")
     reader = _from_rows if path.suffix == ".parquet" else _from_trajectories
-    texts, groups = reader(path, context)
+    texts, groups = reader(path, context, inputs)
+    if inputs == "notable":  # ordinary actions are never scored: they cannot raise a false alarm
+        kept = [i for i, t in enumerate(texts) if t]
+        texts, groups = [texts[i] for i in kept], [groups[i] for i in kept]
     info = {"source": portable_path(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
             "actions": len(texts), "trajectories": len(set(groups))}
     return BenignSet(texts, np.asarray(groups, dtype=np.int64), info)

@@ -33,7 +33,7 @@ import os
 from pathlib import Path
 from typing import Any, Collection, Mapping, Sequence
 
-from .inputs import ACTION_KINDS, action_inputs
+from .inputs import INPUTS, ACTION_KINDS, action_inputs
 from ..types import Finding, Segment, Severity
 from .model import Classifier, ModelLoadError, check_model_dir, load_classifier, read_training_config
 
@@ -49,10 +49,10 @@ class ClassifierDetector:
     name = "classifier"
 
     def __init__(self, model_dir: str | os.PathLike[str], *, gate: str = "all", device: str = "auto",
-                 batch_size: int = 64, max_length: int = 128, include_decoded: bool = False,
+                 batch_size: int = 64, max_length: int | None = None, include_decoded: bool = False,
                  thresholds: Mapping[str, float] | None = None, severity: Severity = Severity.MEDIUM,
                  cache_size: int = 100_000, check: bool = True, previous: str = "action",
-                 task_view: str = "tail",
+                 task_view: str = "tail", inputs: str | None = None,
                  classifier: Classifier | None = None) -> None:
         if previous not in ("action", "observation"):
             raise ValueError(f"previous must be 'action' or 'observation', got {previous!r}")
@@ -68,7 +68,7 @@ class ClassifierDetector:
         self.task_view = task_view
         self.device = device
         self.batch_size = batch_size
-        self.max_length = max_length
+        self._max_length = max_length
         self.include_decoded = include_decoded
         self.threshold_override = dict(thresholds or {})
         self.severity = severity
@@ -76,6 +76,9 @@ class ClassifierDetector:
         self._classifier = classifier
         self._load_error: ModelLoadError | None = None
         self._context: str | None = None
+        if inputs is not None and inputs not in INPUTS:
+            raise ValueError(f"inputs must be one of {INPUTS}, got {inputs!r}")
+        self._inputs_mode = inputs
 
     # ------------------------------------------------------------------ lifecycle
     @property
@@ -110,6 +113,14 @@ class ClassifierDetector:
         th.update(self.threshold_override)
         return th
 
+    @property
+    def max_length(self) -> int:
+        """Tokens per input: the setting, or else the length the model was trained with (a model
+        read at another length than it learned scores differently)."""
+        if self._max_length is None:
+            self._max_length = int(read_training_config(self.model_dir).get("max_length") or 128)
+        return self._max_length
+
     # ------------------------------------------------------------------ inputs
     @property
     def context(self) -> str:
@@ -118,12 +129,21 @@ class ClassifierDetector:
             self._context = str(read_training_config(self.model_dir).get("input_context", "none"))
         return self._context
 
+    @property
+    def inputs(self) -> str:
+        """Which actions get a forward pass: the setting, else what the model was trained on ("all")."""
+        if self._inputs_mode is None:
+            self._inputs_mode = str(read_training_config(self.model_dir).get("inputs", "all"))
+        return self._inputs_mode
+
     def _inputs(self, item: Any) -> list[tuple[Segment, str]]:
         """(segment, model text) for each action segment of one prepared trajectory: `action_inputs`,
         the one code path training (`safefilter.training.examples`) uses too."""
+        notable_only = self.inputs == "notable"
         return [(a.segment, a.text) for a in action_inputs(item, context=self.context, task_view=self.task_view,
                                                             include_decoded=self.include_decoded,
-                                                            previous=self.previous)]
+                                                            previous=self.previous)
+                if a.notable or not notable_only]
 
     # ------------------------------------------------------------------ detection
     def detect_batch(self, items: Sequence[Any], *, skip: Collection[int] | None = None) -> list[list[Finding]]:

@@ -25,9 +25,13 @@ from ..training.data import format_input
 from ..types import Segment
 from .facts import LIMITS, FactIndex, SegmentFacts, squash
 
-__all__ = ["CONTEXTS", "NEW_MODEL_CONTEXT", "ACTION_KINDS", "ActionInput", "action_inputs", "model_input",
+__all__ = ["CONTEXTS", "INPUTS", "NEW_MODEL_CONTEXT", "ACTION_KINDS", "ActionInput", "action_inputs", "model_input",
            "events_text"]
 
+# Which action inputs a model scores: all of them, or only the notable ones (ordinary actions --
+# plain runs of everyday programs with no network, persistence, cloud or privilege facts -- then
+# score 0 without a forward pass; the rules still read them).
+INPUTS = ("all", "notable")
 CONTEXTS = ("none", "task_previous", "events")
 #: The context new models are trained with; a model without `input_context` is read as "none".
 NEW_MODEL_CONTEXT = "events"

@@ -31,7 +31,7 @@ TRAIN_DEFAULTS: dict[str, Any] = {
     "training": {"epochs": 1, "batch_size": 16, "lr": 5e-5, "max_length": 96, "seed": 0, "max_steps": None,
                  "warmup_ratio": 0.06, "weight_decay": 0.01, "calibration": "f1", "min_precision": 0.95,
                  "max_fpr": 0.001, "min_threshold": 0.0,
-                 "context": "none", "distill_weight": 0.5, "save_dtype": "float32", "device": "auto",
+                 "context": "none", "inputs": "all", "distill_weight": 0.5, "save_dtype": "float32", "device": "auto",
                  # CPU threads while training: results depend on the count, so it is part of the recipe
                  "threads": 2, "mixed_precision": "auto", "max_train_rows": None},
     # Thresholds that hold on realistic benign work (safefilter.classifier.benign_calibration):
@@ -182,7 +182,7 @@ def train_from_recipe(recipe: dict[str, Any], *, progress: bool = True, log=prin
                     max_length=t["max_length"], seed=t["seed"], max_steps=t["max_steps"], progress=progress,
                     warmup_ratio=t["warmup_ratio"], weight_decay=t["weight_decay"], calibration=t["calibration"],
                     min_precision=t["min_precision"], max_fpr=t["max_fpr"], min_threshold=t["min_threshold"],
-                    device=t["device"], context=t["context"],
+                    device=t["device"], context=t["context"], inputs=t["inputs"],
                     student=recipe["student"], teacher=recipe["teacher"], distill_weight=t["distill_weight"],
                     save_dtype=t["save_dtype"], recipe=recipe, threads=t["threads"], amp=t["mixed_precision"],
                     max_train_rows=t["max_train_rows"],

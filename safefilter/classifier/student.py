@@ -17,7 +17,7 @@ from typing import Any, Sequence
 from ..training.data import LABELS
 from .model import _quiet_hf
 
-__all__ = ["build_student", "principal_basis"]
+__all__ = ["build_student", "build_truncated", "principal_basis"]
 
 
 def _project(weight: Any, basis: Any) -> Any:
@@ -78,3 +78,33 @@ def build_student(base_model_dir: str | os.PathLike[str], *, layers: int = 2, hi
     if freeze_embeddings:
         student.bert.embeddings.word_embeddings.weight.requires_grad_(False)
     return student, tokenizer
+
+
+def build_truncated(base_model_dir: str | os.PathLike[str], *, layers: int = 2, labels: Sequence[str] = LABELS,
+                    seed: int = 0) -> tuple[Any, Any]:
+    """(model, tokenizer): the base model with only `layers` of its transformer layers, evenly spaced
+    (first and last kept), at full width.
+
+    Why: a student whose layers start random must learn to read commands from the classification
+    data alone; pretrained layers already attend to the words that matter (a DistilBERT-style
+    start). Two of MiniLM-L6's six layers cost about a third of the full model per input.
+    """
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    base = Path(base_model_dir)
+    torch.manual_seed(seed)  # the new classification head
+    with _quiet_hf():
+        tokenizer = AutoTokenizer.from_pretrained(str(base), local_files_only=True, trust_remote_code=False)
+        model = AutoModelForSequenceClassification.from_pretrained(
+            str(base), local_files_only=True, trust_remote_code=False, use_safetensors=True,
+            num_labels=len(labels), problem_type="multi_label_classification",
+            id2label=dict(enumerate(labels)), label2id={c: i for i, c in enumerate(labels)},
+            ignore_mismatched_sizes=True)
+    total = model.config.num_hidden_layers
+    if not 1 <= layers <= total:
+        raise ValueError(f"student.layers must be between 1 and {total} for a truncated student, got {layers}")
+    keep = sorted({round(i * (total - 1) / max(1, layers - 1)) for i in range(layers)}) if layers > 1 else [0]
+    model.bert.encoder.layer = torch.nn.ModuleList([model.bert.encoder.layer[i] for i in keep])
+    model.config.num_hidden_layers = len(keep)
+    return model, tokenizer

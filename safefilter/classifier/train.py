@@ -32,12 +32,12 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ..training.data import LABELS
-from .inputs import NEW_MODEL_CONTEXT, model_input
+from .inputs import INPUTS, NEW_MODEL_CONTEXT, model_input
 from .model import (Classifier, ModelLoadError, TRAIN_COMMAND, _offline, _quiet_hf, load_classifier, pick_device,
                     save_model_dir)
 from .benign_calibration import LEVELS, benign_rates, fit_benign_fpr, load_benign
 from .reproduce import deterministic, mixed_precision, package_version, portable_path
-from .student import build_student
+from .student import build_student, build_truncated
 
 __all__ = ["train", "calibrate_thresholds", "metrics_at"]
 
@@ -79,8 +79,11 @@ def _content_hash(ds: Any) -> str:
     return h.hexdigest()
 
 
-def _usable(ds: Any, context: str) -> Any:
-    """Without the task in the input, drop the examples whose label only the task decides."""
+def _usable(ds: Any, context: str, inputs: str = "all") -> Any:
+    """The rows the model will be asked about: only notable actions when it scores only those
+    (`inputs: notable`); without the task in the input, not the examples only the task decides."""
+    if inputs == "notable" and "notable" in ds.column_names:
+        ds = ds.filter(lambda flags: list(flags), input_columns="notable", batched=True)
     if context != "none" or "family" not in ds.column_names:
         return ds
     return ds.filter(lambda fams: ["requested" not in f for f in fams], input_columns="family", batched=True)
@@ -175,7 +178,10 @@ def _build_model(base: Path, labels: tuple[str, ...], seed: int, student: Mappin
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     if student:
-        return build_student(base, labels=labels, seed=seed, **dict(student))
+        options = dict(student)
+        if options.pop("init", "projected") == "base_layers":  # pretrained layers, full width
+            return build_truncated(base, labels=labels, seed=seed, **options)
+        return build_student(base, labels=labels, seed=seed, **options)
     with _quiet_hf():
         tokenizer = AutoTokenizer.from_pretrained(str(base), local_files_only=True, trust_remote_code=False)
         model = AutoModelForSequenceClassification.from_pretrained(
@@ -273,7 +279,7 @@ def train(data: Any, base_model_dir: str | os.PathLike[str], out_dir: str | os.P
           weight_decay: float = 0.01, calibration: str = "f1", min_precision: float = 0.95, max_fpr: float = 0.001,
           min_threshold: float = 0.0,
           eval_batch_size: int = 64, device: str = "auto", labels: Sequence[str] = LABELS,
-          context: str = "none", student: Mapping[str, int] | None = None,
+          context: str = "none", inputs: str = "all", student: Mapping[str, int] | None = None,
           teacher: str | os.PathLike[str] | None = None, distill_weight: float = 0.5,
           save_dtype: str = "float32", recipe: Mapping[str, Any] | None = None,
           threads: int | None = None, amp: str | bool | None = "auto", max_train_rows: int | None = None,
@@ -303,7 +309,7 @@ def train(data: Any, base_model_dir: str | os.PathLike[str], out_dir: str | os.P
                       warmup_ratio=warmup_ratio, weight_decay=weight_decay, calibration=calibration,
                       min_precision=min_precision, max_fpr=max_fpr, min_threshold=min_threshold,
                       eval_batch_size=eval_batch_size, device=device, labels=labels, context=context,
-                      student=student, teacher=teacher, distill_weight=distill_weight, save_dtype=save_dtype,
+                      inputs=inputs, student=student, teacher=teacher, distill_weight=distill_weight, save_dtype=save_dtype,
                       recipe=recipe, amp=amp, max_train_rows=max_train_rows, base_model_name=base_model_name,
                       benign=benign, return_classifier=return_classifier, repro=repro)
 
@@ -312,7 +318,7 @@ def _train(data: Any, base_model_dir: str | os.PathLike[str], out_dir: str | os.
            batch_size: int, lr: float, max_length: int, seed: int, max_steps: int | None, progress: bool,
            warmup_ratio: float, weight_decay: float, calibration: str, min_precision: float, max_fpr: float,
            min_threshold: float, eval_batch_size: int, device: str, labels: Sequence[str], context: str,
-           student: Mapping[str, int] | None, teacher: str | os.PathLike[str] | None, distill_weight: float,
+           inputs: str, student: Mapping[str, int] | None, teacher: str | os.PathLike[str] | None, distill_weight: float,
            save_dtype: str, recipe: Mapping[str, Any] | None, amp: str | bool | None, max_train_rows: int | None,
            base_model_name: str | None, benign: Mapping[str, Any] | None, return_classifier: bool,
            repro: dict[str, Any]) -> dict[str, Any]:
@@ -332,8 +338,10 @@ def _train(data: Any, base_model_dir: str | os.PathLike[str], out_dir: str | os.
     model, tokenizer = _build_model(base, labels, seed, student)
     model.to(dev)
 
-    train_ds = _subset(_usable(train_ds, context), max_train_rows, seed)
-    val_ds = _usable(val_ds, context) if val_ds is not None else None
+    if inputs not in INPUTS:
+        raise ValueError(f"inputs must be one of {INPUTS}, got {inputs!r}")
+    train_ds = _subset(_usable(train_ds, context, inputs), max_train_rows, seed)
+    val_ds = _usable(val_ds, context, inputs) if val_ds is not None else None
     texts = _texts(train_ds, context)
     targets = np.asarray(train_ds["labels"], dtype=np.float32).reshape(len(texts), len(labels))
     if teacher is not None:
@@ -368,7 +376,7 @@ def _train(data: Any, base_model_dir: str | os.PathLike[str], out_dir: str | os.
     synthetic_thresholds = dict(thresholds)
     benign_report: dict[str, Any] | None = None
     if benign and benign.get("source"):
-        bset = load_benign(benign["source"], context=context)
+        bset = load_benign(benign["source"], context=context, inputs=inputs)
         bscores = clf.predict(bset.texts, batch_size=eval_batch_size, max_length=max_length, use_cache=False)
         before = benign_rates(bscores, bset.groups, thresholds, labels)
         thresholds, benign_report = fit_benign_fpr(bscores, bset.groups, thresholds,
@@ -392,7 +400,7 @@ def _train(data: Any, base_model_dir: str | os.PathLike[str], out_dir: str | os.
         "max_length": max_length, "seed": seed, "max_steps": max_steps, "steps": step,
         "warmup_ratio": warmup_ratio, "weight_decay": weight_decay, "calibration": calibration,
         "min_precision": min_precision, "max_fpr": max_fpr, "min_threshold": min_threshold, "labels": list(labels),
-        "data": _portable_data(data_info), "input_context": context, "student": dict(student) if student else None,
+        "data": _portable_data(data_info), "input_context": context, "inputs": inputs, "student": dict(student) if student else None,
         "teacher": portable_path(teacher), "distill_weight": distill_weight if teacher else None,
         "save_dtype": save_dtype, "train_rows_used": len(texts), "max_train_rows": max_train_rows,
         "recipe": _portable_recipe(recipe), "device": str(dev), "mixed_precision": amp_dtype,

@@ -67,7 +67,7 @@ def build_classifier(cfg: dict[str, Any]) -> Any:
 
     return ClassifierDetector(
         resolve_model(cfg["model"]), gate=cfg["gate"], device=cfg["device"], batch_size=cfg["batch_size"],
-        max_length=cfg["max_length"], cache_size=cfg["cache_size"], include_decoded=cfg["include_decoded"],
+        max_length=cfg["max_length"], inputs=cfg.get("inputs"), cache_size=cfg["cache_size"], include_decoded=cfg["include_decoded"],
         thresholds=cfg["thresholds"], severity=Severity.parse(cfg["severity"]))
 
 
