@@ -17,7 +17,7 @@ from typing import Any, Sequence
 from ..training.data import LABELS
 from .model import _quiet_hf
 
-__all__ = ["build_student", "build_truncated", "principal_basis"]
+__all__ = ["build_student", "build_truncated", "load_for_classification", "principal_basis"]
 
 
 def _project(weight: Any, basis: Any) -> Any:
@@ -90,21 +90,28 @@ def build_truncated(base_model_dir: str | os.PathLike[str], *, layers: int = 2, 
     start). Two of MiniLM-L6's six layers cost about a third of the full model per input.
     """
     import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    base = Path(base_model_dir)
     torch.manual_seed(seed)  # the new classification head
-    with _quiet_hf():
-        tokenizer = AutoTokenizer.from_pretrained(str(base), local_files_only=True, trust_remote_code=False)
-        model = AutoModelForSequenceClassification.from_pretrained(
-            str(base), local_files_only=True, trust_remote_code=False, use_safetensors=True,
-            num_labels=len(labels), problem_type="multi_label_classification",
-            id2label=dict(enumerate(labels)), label2id={c: i for i, c in enumerate(labels)},
-            ignore_mismatched_sizes=True)
+    model, tokenizer = load_for_classification(base_model_dir, labels)
     total = model.config.num_hidden_layers
     if not 1 <= layers <= total:
         raise ValueError(f"student.layers must be between 1 and {total} for a truncated student, got {layers}")
     keep = sorted({round(i * (total - 1) / max(1, layers - 1)) for i in range(layers)}) if layers > 1 else [0]
     model.bert.encoder.layer = torch.nn.ModuleList([model.bert.encoder.layer[i] for i in keep])
     model.config.num_hidden_layers = len(keep)
+    return model, tokenizer
+
+
+def load_for_classification(base_model_dir: str | os.PathLike[str], labels: Sequence[str] = LABELS) -> tuple[Any, Any]:
+    """(model, tokenizer): a local base model with a new multi-label head, never from a hub."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    base = str(Path(base_model_dir))
+    with _quiet_hf():
+        tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True, trust_remote_code=False)
+        model = AutoModelForSequenceClassification.from_pretrained(
+            base, local_files_only=True, trust_remote_code=False, use_safetensors=True,
+            num_labels=len(labels), problem_type="multi_label_classification",
+            id2label=dict(enumerate(labels)), label2id={c: i for i, c in enumerate(labels)},
+            ignore_mismatched_sizes=True)
     return model, tokenizer

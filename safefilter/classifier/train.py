@@ -33,11 +33,11 @@ import numpy as np
 
 from ..training.data import LABELS
 from .inputs import INPUTS, NEW_MODEL_CONTEXT, model_input
-from .model import (Classifier, ModelLoadError, TRAIN_COMMAND, _offline, _quiet_hf, load_classifier, pick_device,
+from .model import (Classifier, ModelLoadError, TRAIN_COMMAND, _offline, load_classifier, pick_device,
                     save_model_dir)
 from .benign_calibration import LEVELS, benign_rates, fit_benign_fpr, load_benign
 from .reproduce import deterministic, mixed_precision, package_version, portable_path
-from .student import build_student, build_truncated
+from .student import build_student, build_truncated, load_for_classification
 
 __all__ = ["train", "calibrate_thresholds", "metrics_at"]
 
@@ -175,21 +175,12 @@ def metrics_at(probs: np.ndarray, y: np.ndarray, thresholds: Mapping[str, float]
 
 # ---------------------------------------------------------------------- training
 def _build_model(base: Path, labels: tuple[str, ...], seed: int, student: Mapping[str, Any] | None) -> tuple[Any, Any]:
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
     if student:
         options = dict(student)
         if options.pop("init", "projected") == "base_layers":  # pretrained layers, full width
             return build_truncated(base, labels=labels, seed=seed, **options)
         return build_student(base, labels=labels, seed=seed, **options)
-    with _quiet_hf():
-        tokenizer = AutoTokenizer.from_pretrained(str(base), local_files_only=True, trust_remote_code=False)
-        model = AutoModelForSequenceClassification.from_pretrained(
-            str(base), local_files_only=True, trust_remote_code=False, use_safetensors=True,
-            num_labels=len(labels), problem_type="multi_label_classification",
-            id2label=dict(enumerate(labels)), label2id={c: i for i, c in enumerate(labels)},
-            ignore_mismatched_sizes=True)
-    return model, tokenizer
+    return load_for_classification(base, labels)
 
 
 def _subset(ds: Any, rows: int | None, seed: int) -> Any:
