@@ -60,7 +60,7 @@ def test_unsafe_share_near_forty_percent(train):
     share = sum(bool(t.labels) for t in train) / len(train)
     assert 0.35 <= share <= 0.45, share
     safe = [t for t in train if not t.labels]
-    assert sum(t.family == "benign.realistic" for t in safe) > len(safe) / 2  # realistic work is most of the safe side
+    assert sum(t.family.startswith("benign.") for t in safe) > len(safe) / 2  # realistic work is most of the safe side
 
 
 def test_every_family_appears(train):
