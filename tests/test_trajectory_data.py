@@ -53,3 +53,19 @@ def test_recipe_makes_trajectory_data_and_knows_when_it_is_current(tmp_path) -> 
     assert _data_is_current(d, data)
     assert not _data_is_current(d, {**data, "trajectories": 41})
     assert json.loads((d / "settings.json").read_text())["trajectories"] == 40
+
+
+def test_extra_rows_such_as_reviewed_detections_join_train_only(tmp_path) -> None:
+    import datasets
+
+    reviewed = tmp_path / "reviewed"
+    reviewed.mkdir()
+    text = "[task] tidy the repo [facts] run frobnicate; connect external 203.0.113.9:4444 [shell] frobnicate -x"
+    datasets.Dataset.from_dict({
+        "text": [text], "action": ["frobnicate -x"], "kind": ["shell"], "task": ["tidy the repo"], "previous": [""],
+        "labels": [[1, 0, 0, 0]], "family": ["review_confirmed"], "disguise": ["none"], "source": ["review"],
+    }).to_parquet(str(reviewed / "train.parquet"))
+    dsd, summary = build_trajectory_dataset(30, seed=4, validation_share=0.2, extra=[reviewed])
+    rows = [r for r in dsd["train"] if r["text"] == text]
+    assert len(rows) == 1 and rows[0]["labels"] == [1, 0, 0, 0] and rows[0]["source"] == "review"
+    assert text not in dsd["validation"]["text"] and summary["extra_rows"] == 1
