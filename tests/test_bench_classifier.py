@@ -33,7 +33,8 @@ def test_bench_reports_gate_share_cache_and_ratio(tmp_path, capsys):
     assert 25 <= summary["mean_assistant_steps"] <= 40
     assert results["rules only (baseline)"]["ratio_to_rules_only"] == 1.0
     shipped = results["rules + classifier, shipped"]
-    assert shipped["gate"] == raw["classifier"]["gate"] and shipped["max_length"] == raw["classifier"]["max_length"]
+    assert shipped["gate"] == raw["classifier"]["gate"]
+    assert shipped["max_length"] == (raw["classifier"]["max_length"] or 128)  # null: as trained (tiny model: 128)
     assert 0.0 < shipped["classified_share"] <= 1.0 and results["rules + classifier, gate all"]["classified_share"] == 1.0
     # 3 batches of repetitive rollouts: later batches reuse scores; without a cache, none do
     assert results["rules + classifier, gate all"]["cache_hit_rate"] > 0
