@@ -89,12 +89,15 @@ class ScoredClassifier:
         skipped = set(skip or ()) if getattr(inner, "gate", "all") == "undecided" else set()
         per_item = [[] if j in skipped else [text for _, text in inner._inputs(item)] for j, item in enumerate(items)]
         texts = [t for texts in per_item for t in texts]
-        if not texts:
-            return
-        probs = clf.predict(texts, batch_size=inner.batch_size, max_length=inner.max_length)
+        # a notable-only model scores every ordinary action 0 without a forward pass: a trajectory it
+        # was asked about with nothing notable is scored, at 0
+        zero_when_empty = getattr(inner, "inputs", "all") == "notable"
+        probs = clf.predict(texts, batch_size=inner.batch_size, max_length=inner.max_length) if texts else None
         row = 0
-        for texts in per_item:
+        for j, texts in enumerate(per_item):
             if not texts:
+                if zero_when_empty and j not in skipped:
+                    self.histogram.add({c: 0.0 for c in clf.labels})
                 continue  # skipped by the gate, or no action the classifier reads: not scored
             block = probs[row:row + len(texts)].max(axis=0)
             row += len(texts)
@@ -103,7 +106,7 @@ class ScoredClassifier:
 
 def score_histogram(scanner: Any) -> ScoreHistogram | None:
     """The histogram of `scanner`'s classifier (wrapping it on first use), or None without a classifier."""
-    for i, detector in enumerate(scanner.detectors):
+    for i, detector in enumerate(getattr(scanner, "detectors", None) or ()):
         if isinstance(detector, ScoredClassifier):
             return detector.histogram
         if getattr(detector, "name", None) == "classifier":
